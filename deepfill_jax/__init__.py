@@ -1,0 +1,5 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""deepfill_jax: DeepFill v1 (Yu et al., CVPR 2018) in JAX/Flax NNX."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The local and global WGAN critics of DeepFill v1 (reference §3).
+
+Each is four 5x5 stride-2 'SAME' convolutions with leaky ReLU (alpha 0.2),
+flattened in (h, w, c) order into one dense output. The dense layer fixes the
+input size: 128x128 for the local critic (the box crop), 256x256 for the
+global one. TF scopes: `discriminator/discriminator_{local,global}/conv1..4`
+and `discriminator/dout_{local,global}_fc`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from deepfill_jax.models import layers
+
+
+class _Critic(nnx.Module):
+  """Shared body of both critics."""
+
+  def __init__(self, widths: tuple[int, ...], size: int, fc_name: str, *,
+               in_features: int, rngs: nnx.Rngs, dtype: jnp.dtype):
+    self.size = size
+    self.fc_name = fc_name
+    fan_in = in_features
+    for i, width in enumerate(widths, start=1):
+      setattr(self, f'conv{i}', layers.conv(fan_in, width, 5, stride=2,
+                                            rngs=rngs, dtype=dtype))
+      fan_in = width
+    self.num_convs = len(widths)
+    feat = size // 2 ** len(widths)
+    setattr(self, fc_name, nnx.Linear(
+        feat * feat * fan_in, 1, kernel_init=layers.kernel_init,
+        bias_init=layers.bias_init, dtype=dtype, param_dtype=jnp.float32,
+        rngs=rngs))
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    """[B, size, size, C] images in [-1, 1] -> [B, 1] critic values."""
+    if x.ndim != 4 or x.shape[1:3] != (self.size, self.size):
+      raise ValueError(f'{type(self).__name__}: input must be [B, {self.size}, '
+                       f'{self.size}, C], got {x.shape}.')
+    for i in range(1, self.num_convs + 1):
+      x = jax.nn.leaky_relu(getattr(self, f'conv{i}')(x), 0.2)
+    x = x.reshape(x.shape[0], -1)  # (h, w, c) order, as tf.contrib flatten.
+    return getattr(self, self.fc_name)(x).astype(jnp.float32)
+
+
+class LocalCritic(_Critic):
+  """Critic of the 128x128 box around the hole (4,339,329 parameters)."""
+
+  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
+               dtype: jnp.dtype = jnp.float32):
+    super().__init__((cnum, 2 * cnum, 4 * cnum, 8 * cnum), 128,
+                     'dout_local_fc', in_features=in_features, rngs=rngs,
+                     dtype=dtype)
+
+
+class GlobalCritic(_Critic):
+  """Critic of the whole 256x256 image (2,733,441 parameters)."""
+
+  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
+               dtype: jnp.dtype = jnp.float32):
+    super().__init__((cnum, 2 * cnum, 4 * cnum, 4 * cnum), 256,
+                     'dout_global_fc', in_features=in_features, rngs=rngs,
+                     dtype=dtype)

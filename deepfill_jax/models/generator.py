@@ -1,0 +1,184 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The DeepFill v1 generator `inpaint_net` (reference/deepfill_v1.md §1).
+
+Two stages: a coarse encoder-decoder with dilated convolutions, then a
+refinement network with two parallel encoders (dilated "hallucination" branch
+`xconv*` and contextual-attention branch `pmconv*`) merged into a shared
+decoder `allconv*`. Attribute names are the original TF variable scopes
+(`inpaint_net/<name>/kernel`); an upsample layer `<name>` keeps its conv in
+`<name>.conv` (TF: `<name>/<name>_conv`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from deepfill_jax.models import layers
+from deepfill_jax.models.contextual_attention import contextual_attention
+
+AttentionFn = Callable[..., tuple[jax.Array, jax.Array]]
+
+
+class Layer(NamedTuple):
+  """One row of the original's layer tables."""
+  name: str
+  kernel: int
+  out: int
+  stride: int = 1
+  dilation: int = 1
+  act: str = 'elu'  # 'elu', 'relu', 'none' (then clip) or 'up' (Upsample).
+
+
+def _coarse(c: int) -> tuple[Layer, ...]:
+  """Stage 1, §1.2."""
+  return (
+      Layer('conv1', 5, c), Layer('conv2_downsample', 3, 2 * c, stride=2),
+      Layer('conv3', 3, 2 * c), Layer('conv4_downsample', 3, 4 * c, stride=2),
+      Layer('conv5', 3, 4 * c), Layer('conv6', 3, 4 * c),
+      Layer('conv7_atrous', 3, 4 * c, dilation=2),
+      Layer('conv8_atrous', 3, 4 * c, dilation=4),
+      Layer('conv9_atrous', 3, 4 * c, dilation=8),
+      Layer('conv10_atrous', 3, 4 * c, dilation=16),
+      Layer('conv11', 3, 4 * c), Layer('conv12', 3, 4 * c),
+      *_decoder('conv', c, start=13))
+
+
+def _decoder(prefix: str, c: int, start: int) -> tuple[Layer, ...]:
+  """The x4 upsampling decoder shared by both stages (layers 13-17)."""
+  n = start
+  return (
+      Layer(f'{prefix}{n}_upsample', 3, 2 * c, act='up'),
+      Layer(f'{prefix}{n + 1}', 3, 2 * c),
+      Layer(f'{prefix}{n + 2}_upsample', 3, c, act='up'),
+      Layer(f'{prefix}{n + 3}', 3, c // 2),
+      Layer(f'{prefix}{n + 4}', 3, 3, act='none'))
+
+
+def _hallucination(c: int) -> tuple[Layer, ...]:
+  """Stage 2 dilated branch `xconv*`, §1.4a."""
+  return (
+      Layer('xconv1', 5, c), Layer('xconv2_downsample', 3, c, stride=2),
+      Layer('xconv3', 3, 2 * c), Layer('xconv4_downsample', 3, 2 * c, stride=2),
+      Layer('xconv5', 3, 4 * c), Layer('xconv6', 3, 4 * c),
+      Layer('xconv7_atrous', 3, 4 * c, dilation=2),
+      Layer('xconv8_atrous', 3, 4 * c, dilation=4),
+      Layer('xconv9_atrous', 3, 4 * c, dilation=8),
+      Layer('xconv10_atrous', 3, 4 * c, dilation=16))
+
+
+def _attention_encoder(c: int) -> tuple[Layer, ...]:
+  """Stage 2 attention branch before the attention layer, §1.4b."""
+  return (
+      Layer('pmconv1', 5, c), Layer('pmconv2_downsample', 3, c, stride=2),
+      Layer('pmconv3', 3, 2 * c), Layer('pmconv4_downsample', 3, 4 * c, stride=2),
+      Layer('pmconv5', 3, 4 * c), Layer('pmconv6', 3, 4 * c, act='relu'))
+
+
+def _attention_decoder(c: int) -> tuple[Layer, ...]:
+  """Stage 2 attention branch after the attention layer (no pmconv7/8)."""
+  return (Layer('pmconv9', 3, 4 * c), Layer('pmconv10', 3, 4 * c))
+
+
+def _merged_decoder(c: int) -> tuple[Layer, ...]:
+  """Shared decoder on concat([x_hallu, pm]), §1.4c."""
+  return (Layer('allconv11', 3, 4 * c), Layer('allconv12', 3, 4 * c),
+          *_decoder('allconv', c, start=13))
+
+
+# The generator's stages in call order, each a function of cnum.
+_PLAN = {
+    'coarse': _coarse,
+    'hallucination': _hallucination,
+    'attention_encoder': _attention_encoder,
+    'attention_decoder': _attention_decoder,
+    'merged_decoder': _merged_decoder,
+}
+
+
+class InpaintGenerator(nnx.Module):
+  """DeepFill v1 generator: coarse network + refinement with attention.
+
+  Call as `gen(x, mask)` with `x` [B, H, W, 3] in [-1, 1] and `mask`
+  [B, H, W, 1] (1 = hole, one mask per image); H and W multiples of 8.
+  Returns `(x_stage1, x_stage2, offsets)`: raw (not composited) outputs of
+  both stages, clipped to [-1, 1], and the int32 attention offsets
+  [B, H/8, W/8, 2].
+
+  The channel order is whatever the weights were trained with: official
+  checkpoints converted by `tools/convert_tf_checkpoint.py` take RGB.
+  """
+
+  def __init__(self, cnum: int = 32, *, rngs: nnx.Rngs,
+               dtype: jnp.dtype = jnp.float32):
+    self.cnum = cnum
+    self.dtype = jnp.dtype(dtype)
+    c = cnum
+    inputs = {'coarse': 5, 'hallucination': 5, 'attention_encoder': 5,
+              'attention_decoder': 4 * c, 'merged_decoder': 8 * c}
+    for stage, plan in _PLAN.items():
+      fan_in = inputs[stage]
+      for layer in plan(c):
+        if layer.act == 'up':
+          module = layers.Upsample(fan_in, layer.out, rngs=rngs, dtype=dtype)
+        else:
+          module = layers.conv(fan_in, layer.out, layer.kernel, rngs=rngs,
+                               stride=layer.stride, dilation=layer.dilation,
+                               dtype=dtype)
+        setattr(self, layer.name, module)
+        fan_in = layer.out
+
+  def _run(self, stage: str, x: jax.Array) -> jax.Array:
+    for layer in _PLAN[stage](self.cnum):
+      x = getattr(self, layer.name)(x)
+      if layer.act == 'elu':
+        x = jax.nn.elu(x)
+      elif layer.act == 'relu':
+        x = jax.nn.relu(x)
+      elif layer.act == 'none':
+        x = jnp.clip(x, -1., 1.)
+    return x
+
+  def __call__(
+      self, x: jax.Array, mask: jax.Array, *,
+      attention_fn: AttentionFn | None = None,
+  ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Inpaints `x` inside `mask`.
+
+    Args:
+      x: [B, H, W, 3] images in [-1, 1]; hole pixels are zeroed here too.
+      mask: [B, H, W, 1], 1 marks the hole.
+      attention_fn: replacement for `contextual_attention` with the same
+        signature and results (e.g. the memory-efficient exact path).
+
+    Returns:
+      (x_stage1, x_stage2, offsets).
+    """
+    bsz, h, w, ch = x.shape
+    if ch != 3 or h % 8 or w % 8:
+      raise ValueError(f'InpaintGenerator: x must be [B, H, W, 3] with H, W '
+                       f'multiples of 8, got {x.shape}.')
+    if mask.shape != (bsz, h, w, 1):
+      raise ValueError(f'InpaintGenerator: mask must be {(bsz, h, w, 1)}, '
+                       f'got {mask.shape}.')
+    attention_fn = attention_fn or contextual_attention
+    mask = mask.astype(self.dtype)
+    xin = x.astype(self.dtype) * (1. - mask)
+    ones = jnp.ones_like(mask)
+
+    x1 = self._run('coarse', jnp.concatenate([xin, ones, ones * mask], -1))
+    # Paste the coarse result into the hole; no stop_gradient (as the
+    # original), so stage-2 losses also train stage 1.
+    xnow = x1 * mask + xin * (1. - mask)
+    xnow = jnp.concatenate([xnow, ones, ones * mask], -1)
+    x_hallu = self._run('hallucination', xnow)
+    pm = self._run('attention_encoder', xnow)
+    mask_s = layers.resize_nearest(mask, pm.shape[1:3])
+    pm, offsets = attention_fn(pm, pm, mask_s, ksize=3, stride=1, rate=2)
+    pm = self._run('attention_decoder', pm)
+    x2 = self._run('merged_decoder', jnp.concatenate([x_hallu, pm], -1))
+    return x1.astype(x.dtype), x2.astype(x.dtype), offsets

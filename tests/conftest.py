@@ -1,0 +1,16 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Test setup: 8 fake CPU devices (before any backend starts), fast compiles."""
+
+import os
+import sys
+
+# Simulated devices for sharding tests; must precede the first backend use.
+os.environ.setdefault('XLA_FLAGS', '--xla_force_host_platform_device_count=8')
+
+import jax  # pylint: disable=g-import-not-at-top
+
+jax.config.update('jax_num_cpu_devices', 8)
+
+# Tests import `configs.*` and `tools.*` from the repository root.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
