@@ -1,0 +1,236 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Serving exports of the generator: serialized `jax.export` artifacts.
+
+`export(gen, output, sizes)` writes a directory that is both an inference
+checkpoint and a set of StableHLO artifacts:
+
+    OUTPUT/generator.json      model config (checkpointing.save_generator)
+    OUTPUT/params/             orbax checkpoint of the generator parameters
+    OUTPUT/export.json         manifest: sizes, platforms, signature
+    OUTPUT/deepfill_<H>x<W>.jax   one `jax.export` artifact per image size
+
+Each artifact has the parameters baked in as constants (one self-contained
+file, ~14.4 MB for the released width), a symbolic batch size `b`, and is
+lowered for CPU, CUDA and TPU. Its signature is the generator's:
+
+    (x [b, H, W, 3] float32 RGB in [-1, 1], mask [b, H, W, 1] float32,
+     1 = hole) -> (x_stage1, x_stage2 [b, H, W, 3], offsets [b, H/8, W/8, 2]
+     int32)
+
+`load(path)` returns a callable that picks the artifact matching the input's
+size; no model is constructed in Python and no parameters are read. The
+attention is the dense reference `contextual_attention` (pure jit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Callable, Iterable, Sequence
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from deepfill_jax import checkpointing
+from deepfill_jax.models import InpaintGenerator
+
+FORMAT = 'deepfill_jax.export'
+VERSION = 1
+MANIFEST = 'export.json'
+DEFAULT_PLATFORMS = ('cpu', 'cuda', 'tpu')
+PLATFORMS = ('cpu', 'cuda', 'rocm', 'tpu')
+SIGNATURE = {
+    'inputs': {'x': 'float32 [b, H, W, 3], RGB in [-1, 1]',
+               'mask': 'float32 [b, H, W, 1], 1 marks the hole'},
+    'outputs': {'x_stage1': 'float32 [b, H, W, 3], coarse result in [-1, 1]',
+                'x_stage2': 'float32 [b, H, W, 3], refined result in [-1, 1] '
+                            '(composite: x_stage2 * mask + x * (1 - mask))',
+                'offsets': 'int32 [b, H/8, W/8, 2], attention (row, col) '
+                           'displacements'},
+}
+Size = tuple[int, int]
+
+
+def size_name(size: Size) -> str:
+  return f'{size[0]}x{size[1]}'
+
+
+def parse_sizes(text: str | Iterable[str]) -> list[Size]:
+  """'256x256,512x680' (height x width) -> [(256, 256), (512, 680)]."""
+  items = text.split(',') if isinstance(text, str) else list(text)
+  sizes = []
+  for item in items:
+    found = re.fullmatch(r'\s*(\d+)\s*[xX]\s*(\d+)\s*', item)
+    if not found:
+      raise ValueError(f'Bad image size {item!r}: use HEIGHTxWIDTH, e.g. '
+                       '256x256.')
+    size = (int(found.group(1)), int(found.group(2)))
+    if size[0] % 8 or size[1] % 8 or min(size) <= 0:
+      raise ValueError(f'Image size {size_name(size)}: height and width must '
+                       'be positive multiples of 8.')
+    if size not in sizes:
+      sizes.append(size)
+  if not sizes:
+    raise ValueError('No image sizes given.')
+  return sizes
+
+
+def export_generator(gen: InpaintGenerator, size: Size, *,
+                     platforms: Sequence[str] = DEFAULT_PLATFORMS
+                     ) -> jax.export.Exported:
+  """Exports `gen` for images of `size` = (H, W) with a symbolic batch."""
+  unknown = sorted(set(platforms) - set(PLATFORMS))
+  if unknown or not platforms:
+    raise ValueError(f'Unknown platforms {unknown}; choose from {PLATFORMS}.')
+  graphdef, state = nnx.split(gen)
+
+  def infer(x, mask):
+    return nnx.merge(graphdef, state)(x, mask)
+
+  batch, = jax.export.symbolic_shape('b')
+  h, w = size
+  return jax.export.export(jax.jit(infer), platforms=tuple(platforms))(
+      jax.ShapeDtypeStruct((batch, h, w, 3), jnp.float32),
+      jax.ShapeDtypeStruct((batch, h, w, 1), jnp.float32))
+
+
+def export(gen: InpaintGenerator, output: str, sizes: Sequence[Size], *,
+           platforms: Sequence[str] = DEFAULT_PLATFORMS,
+           meta: dict[str, Any] | None = None) -> dict[str, Any]:
+  """Writes the generator's checkpoint and one artifact per size.
+
+  Args:
+    gen: the generator (float32).
+    output: export directory; must not hold a checkpoint yet.
+    sizes: (H, W) image sizes, multiples of 8.
+    platforms: lowering targets, a subset of `PLATFORMS`.
+    meta: extra metadata for generator.json (e.g. from the source
+      checkpoint).
+
+  Returns:
+    The manifest written to `export.json`.
+  """
+  # The export holds the generator only: drop the source's format keys and
+  # its critics entry.
+  meta = {k: v for k, v in (meta or {}).items()
+          if k not in ('format', 'version', 'model', 'critics')}
+  # Lower everything before writing, so a failure leaves no partial export.
+  blobs = {size_name(size): export_generator(gen, size, platforms=platforms)
+           .serialize() for size in sizes}
+  output = checkpointing.save_generator(output, gen, **meta)
+  artifacts = {}
+  for name, blob in blobs.items():
+    artifacts[name] = f'deepfill_{name}.jax'
+    with open(os.path.join(output, artifacts[name]), 'wb') as f:
+      f.write(blob)
+  manifest = {
+      'format': FORMAT, 'version': VERSION, 'artifacts': artifacts,
+      'platforms': list(platforms), 'model': {'cnum': gen.cnum},
+      'channel_order': meta.get('channel_order', 'RGB'),
+      'jax_version': jax.__version__, **SIGNATURE,
+  }
+  with open(os.path.join(output, MANIFEST), 'w') as f:
+    json.dump(manifest, f, indent=2)
+  return manifest
+
+
+def export_checkpoint(checkpoint: str, output: str, sizes: Sequence[Size], *,
+                      platforms: Sequence[str] = DEFAULT_PLATFORMS,
+                      step: int | None = None) -> dict[str, Any]:
+  """`export` of what `checkpointing.load_generator(checkpoint)` loads."""
+  gen, meta = checkpointing.load_generator(checkpoint, step=step)
+  meta = dict(meta, exported_from=os.path.abspath(checkpoint))
+  return export(gen, output, sizes, platforms=platforms, meta=meta)
+
+
+def _read(path: str) -> jax.export.Exported:
+  with open(path, 'rb') as f:
+    return jax.export.deserialize(bytearray(f.read()))
+
+
+class ExportedGenerator:
+  """The exported generator: `(x, mask) -> (x_stage1, x_stage2, offsets)`.
+
+  Inputs may be NumPy or JAX arrays of any real dtype (cast to float32); the
+  mask may be [b, H, W] or [1, H, W, 1] (broadcast over the batch). The
+  artifact is chosen by (H, W).
+  """
+
+  def __init__(self, artifacts: dict[Size, Callable[[], jax.export.Exported]],
+               source: str):
+    self._loaders = artifacts
+    self._fns: dict[Size, Callable[..., Any]] = {}
+    self.source = source
+
+  @property
+  def sizes(self) -> list[Size]:
+    """The (H, W) image sizes this export serves."""
+    return sorted(self._loaders)
+
+  def exported(self, size: Size) -> jax.export.Exported:
+    """The deserialized artifact for `size`."""
+    if size not in self._loaders:
+      raise ValueError(
+          f'{self.source} has no artifact for {size_name(size)} images; '
+          f'available: {", ".join(size_name(s) for s in self.sizes)}. Resize '
+          'or pad the input, or export again with this size (--sizes).')
+    return self._loaders[size]()
+
+  def __call__(self, x: Any, mask: Any) -> tuple[jax.Array, ...]:
+    x, mask = _inputs(x, mask)
+    size = (int(x.shape[1]), int(x.shape[2]))
+    if size not in self._fns:
+      self._fns[size] = jax.jit(self.exported(size).call)
+    return self._fns[size](x, mask)
+
+  def inpaint(self, x: Any, mask: Any) -> jax.Array:
+    """The composited result: x_stage2 inside the hole, x elsewhere."""
+    x, mask = _inputs(x, mask)
+    _, x2, _ = self(x, mask)
+    return x2 * mask + x * (1. - mask)
+
+
+def _inputs(x: Any, mask: Any) -> tuple[jax.Array, jax.Array]:
+  """float32 x [b, H, W, 3] and mask broadcast to [b, H, W, 1]."""
+  x = jnp.asarray(x, jnp.float32)
+  if x.ndim != 4 or x.shape[-1] != 3:
+    raise ValueError(f'x must be [b, H, W, 3], got {x.shape}.')
+  mask = jnp.asarray(mask, jnp.float32)
+  if mask.ndim == 3:
+    mask = mask[..., None]
+  return x, jnp.broadcast_to(mask, x.shape[:3] + (1,))
+
+
+def load(path: str) -> ExportedGenerator:
+  """Loads an export directory (with export.json) or a single `.jax` file."""
+  path = os.path.abspath(path)
+  if os.path.isfile(path):
+    exported = _read(path)
+    h, w = (int(d) for d in exported.in_avals[0].shape[1:3])
+    return ExportedGenerator({(h, w): lambda: exported}, path)
+  manifest_path = os.path.join(path, MANIFEST)
+  if not os.path.isfile(manifest_path):
+    raise FileNotFoundError(f'{path}: not a deepfill_jax export (no '
+                            f'{MANIFEST}); run tools/export.py.')
+  with open(manifest_path) as f:
+    manifest = json.load(f)
+  if manifest.get('format') != FORMAT:
+    raise ValueError(f'{manifest_path}: unknown format '
+                     f'{manifest.get("format")!r}.')
+  cache: dict[Size, jax.export.Exported] = {}
+
+  def loader(size: Size, file: str) -> Callable[[], jax.export.Exported]:
+    def get():
+      if size not in cache:
+        cache[size] = _read(os.path.join(path, file))
+      return cache[size]
+    return get
+
+  artifacts = {}
+  for name, file in manifest['artifacts'].items():
+    size = parse_sizes(name)[0]
+    artifacts[size] = loader(size, file)
+  return ExportedGenerator(artifacts, path)
