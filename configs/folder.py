@@ -1,0 +1,27 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Train on your own folder of photos (jpg, png, webp, bmp; recursive).
+
+  python -m deepfill_jax.main --config=configs/folder.py \
+      --config.data.path=/path/to/photos --workdir=/tmp/deepfill_folder
+
+Images are randomly cropped to 256x256 (smaller ones are upscaled first) and
+flipped; corrupt files are skipped with a warning. For an evaluation folder
+set `--config.data.eval_path`. For very large folders, pack them once with
+`tools/build_dataset.py` and use `--config.data.source=array_record`
+(docs/data.md).
+"""
+
+import ml_collections
+
+from configs import default as default_lib
+
+
+def get_config() -> ml_collections.ConfigDict:
+  """Returns the default config reading images from `config.data.path`."""
+  config = default_lib.get_config()
+  config.data.source = 'folder'
+  config.data.path = 'data/photos'  # Override: --config.data.path=...
+  config.data.random_crop = True
+  config.data.random_flip = True
+  return config

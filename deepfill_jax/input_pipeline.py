@@ -1,0 +1,459 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Input pipeline: images from TFDS, folders, flists or ArrayRecord -> batches.
+
+    source (config.data.source)
+      -> grain.MapDataset .seed(config.seed) [.shuffle() .repeat() for train]
+      -> decode, crop/resize, flip, draw mask + box    (per-element rng)
+      -> [process_index::process_count]                 (this host's share)
+      -> to_iter_dataset (decoding threads)
+      -> drop unreadable images (warning + count)
+      -> batch(batch_size // process_count)
+      -> mp_prefetch (config.data.num_workers > 0)
+      -> BatchIterator: floats in [-1, 1], discount, same_for_batch, count
+
+Each element's randomness comes from grain's per-element generator, which
+depends on the seed and the element's position in the global stream, so the
+batches are the same for a given seed, process count and worker count, and
+different processes get different images and masks. The returned iterator is a
+grain `DatasetIterator`: save it with orbax through `checkpoint_save_args` and
+a resumed run sees exactly the batches it would have seen.
+
+TensorFlow is never imported: TFDS datasets are read as ArrayRecord through
+`tfds.data_source` and decoded with PIL.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import struct
+from typing import Any, Sequence
+
+from absl import flags
+from absl import logging
+import grain
+import ml_collections
+import numpy as np
+from PIL import Image
+
+from deepfill_jax import image_io
+from deepfill_jax import masks as masks_lib
+
+SOURCES = ('tfds', 'folder', 'flist', 'array_record')
+SPLITS = ('train', 'eval')
+# Defaults for source='tfds' when config.data.{image_key,train_split,
+# eval_split} are '': (image feature, train split, eval split).
+TFDS_DEFAULTS = {
+    'places365_small': ('image', 'train', 'validation'),
+    'celeb_a': ('image', 'train', 'validation'),
+    # CelebA-HQ has one split; keep the last 2000 images for evaluation.
+    'celeb_a_hq': ('image', 'train[:28000]', 'train[28000:]'),
+    'dtd': ('image', 'train', 'validation'),
+    'imagenet2012': ('image', 'train', 'validation'),
+}
+_TFDS_FALLBACK = ('image', 'train', 'validation')
+
+# ArrayRecord records written by tools/build_dataset.py: magic, uint32 length
+# of a JSON header ({"name": ..., "height": ..., "width": ...}), file bytes.
+RECORD_MAGIC = b'DFJ1'
+# Item name of the iterator state inside a composite orbax checkpoint.
+CHECKPOINT_ITEM = 'data'
+
+_FAILED = 'failed'  # Key of the element that replaces an unreadable image.
+_MAX_CONSECUTIVE_FAILURES = 1000
+_PROBE_SIZE = 8  # Elements tried at startup to find one readable image.
+
+
+# ----------------------------------------------------------------------------
+# ArrayRecord records.
+
+
+def encode_record(data: bytes, name: str, **meta: Any) -> bytes:
+  """One ArrayRecord record: the encoded image file plus JSON metadata."""
+  header = json.dumps(dict(name=name, **meta)).encode()
+  return RECORD_MAGIC + struct.pack('<I', len(header)) + header + data
+
+
+def decode_record(record: bytes) -> tuple[dict[str, Any], bytes]:
+  """Inverse of `encode_record`: (metadata, encoded image bytes)."""
+  if record[:4] != RECORD_MAGIC:
+    raise ValueError('not a deepfill_jax image record.')
+  (size,) = struct.unpack('<I', record[4:8])
+  return json.loads(record[8:8 + size]), record[8 + size:]
+
+
+# ----------------------------------------------------------------------------
+# Sources: random-access sequences of {'name', 'path' | 'data' | 'record'}.
+
+
+class _PathSource:
+  """Image files by path (folder and flist sources)."""
+
+  def __init__(self, paths: Sequence[str]):
+    self._paths = list(paths)
+
+  def __len__(self) -> int:
+    return len(self._paths)
+
+  def __getitem__(self, index: int) -> dict[str, Any]:
+    return {'name': self._paths[index], 'path': self._paths[index]}
+
+
+class _RecordSource:
+  """Encoded images in a TFDS data source or in our own ArrayRecord files."""
+
+  def __init__(self, source: Sequence[Any], label: str,
+               image_key: str | None = None):
+    self._source = source
+    self._label = label
+    self._image_key = image_key  # None: deepfill_jax records.
+
+  def __len__(self) -> int:
+    return len(self._source)
+
+  def __getitem__(self, index: int) -> dict[str, Any]:
+    name = f'{self._label}[{index}]'
+    if self._image_key is None:
+      return {'name': name, 'record': self._source[index]}
+    return {'name': name, 'data': self._source[index][self._image_key]}
+
+
+def tfds_settings(data: ml_collections.ConfigDict) -> tuple[str, str, str]:
+  """(image key, train split, eval split) for config.data, with defaults."""
+  defaults = TFDS_DEFAULTS.get(data.tfds_name.split('/')[0], _TFDS_FALLBACK)
+  return (data.image_key or defaults[0], data.train_split or defaults[1],
+          data.eval_split or defaults[2])
+
+
+def read_flist(path: str) -> list[str]:
+  """Image paths of an flist (one per line; relative to the flist's folder)."""
+  path = os.path.abspath(os.path.expanduser(path))
+  if not os.path.isfile(path):
+    raise FileNotFoundError(f'{path}: flist file does not exist.')
+  folder = os.path.dirname(path)
+  with open(path) as f:
+    lines = [line.strip() for line in f]
+  paths = [os.path.normpath(os.path.join(folder, line))
+           for line in lines if line and not line.startswith('#')]
+  if not paths:
+    raise ValueError(f'{path}: flist has no image paths.')
+  return paths
+
+
+def array_record_files(path: str) -> list[str]:
+  """ArrayRecord files of a directory written by build_dataset, or a glob."""
+  path = os.path.abspath(os.path.expanduser(path))
+  pattern = os.path.join(path, '*.array_record*') if os.path.isdir(path) else (
+      path)
+  files = sorted(glob.glob(pattern))
+  if not files:
+    raise FileNotFoundError(f'{path}: no ArrayRecord files found.')
+  return files
+
+
+def _tfds_source(data: ml_collections.ConfigDict, split: str) -> _RecordSource:
+  """The TFDS split as ArrayRecord data source, images left encoded."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  image_key, train_split, eval_split = tfds_settings(data)
+  tfds_split = train_split if split == 'train' else eval_split
+  try:
+    source = tfds.data_source(
+        data.tfds_name, split=tfds_split, data_dir=data.tfds_data_dir or None,
+        download=False, decoders={image_key: tfds.decode.SkipDecoding()})
+  except Exception as e:  # pylint: disable=broad-except
+    raise ValueError(
+        f'TFDS dataset {data.tfds_name!r} split {tfds_split!r} is not '
+        f'available ({type(e).__name__}: {str(e).splitlines()[0]}). Prepare '
+        f'it with `tfds build {data.tfds_name} --file_format=array_record` '
+        '(docs/data.md).') from e
+  return _RecordSource(source, f'{data.tfds_name}/{tfds_split}', image_key)
+
+
+def make_source(data: ml_collections.ConfigDict,
+                split: str = 'train') -> Sequence[dict[str, Any]]:
+  """The random-access source of `config.data` for 'train' or 'eval'.
+
+  Raises:
+    FileNotFoundError, ValueError: missing path, empty source, bad settings.
+  """
+  if data.source not in SOURCES:
+    raise ValueError(f'config.data.source={data.source!r}; expected one of '
+                     f'{SOURCES}.')
+  if data.source == 'tfds':
+    source = _tfds_source(data, split)
+  else:
+    path = data.path if split == 'train' else data.eval_path
+    if not path:
+      field = 'path' if split == 'train' else 'eval_path'
+      raise ValueError(f'config.data.{field} is empty (source '
+                       f'{data.source!r}, split {split!r}).')
+    if data.source == 'folder':
+      source = _PathSource(image_io.list_images(path))
+    elif data.source == 'flist':
+      source = _PathSource(read_flist(path))
+    else:
+      files = array_record_files(path)
+      source = _RecordSource(grain.sources.ArrayRecordDataSource(files), path)
+  if not len(source):  # pylint: disable=g-explicit-length-test
+    raise ValueError(f'config.data: the {split!r} source is empty.')
+  return source
+
+
+# ----------------------------------------------------------------------------
+# Per-element transforms.
+
+
+def _open(element: dict[str, Any], min_size: int | None) -> Image.Image:
+  """Decodes the image of a source element; ValueError names it."""
+  name = element['name']
+  if 'path' in element:
+    return image_io.open_image(element['path'], name, min_size)
+  data = element.get('data')
+  if 'record' in element:
+    try:
+      meta, data = decode_record(element['record'])
+    except (ValueError, struct.error) as e:
+      raise ValueError(f'{name}: bad record ({e}).') from e
+    name = f'{name} ({meta.get("name")})'
+  if not isinstance(data, bytes):
+    raise ValueError(f'{name}: no encoded image bytes.')
+  return image_io.open_image(data, name, min_size)
+
+
+class _Preprocess(grain.transforms.RandomMap):
+  """Decodes, crops/resizes, flips and draws a mask for one image."""
+
+  def __init__(self, size: int, random_crop: bool, random_flip: bool,
+               mask_generator: masks_lib.MaskGenerator):
+    self._size = size
+    self._random_crop = random_crop
+    self._random_flip = random_flip
+    self._masks = mask_generator
+
+  def random_map(self, element: dict[str, Any],
+                 rng: np.random.Generator) -> dict[str, Any]:
+    try:
+      img = _open(element, None if self._random_crop else self._size)
+    except ValueError as e:
+      return {_FAILED: str(e)}
+    image = self._crop(img, rng)
+    if self._random_flip and rng.random() < 0.5:
+      image = image[:, ::-1]
+    mask, box = self._masks(rng)
+    return {'image': np.ascontiguousarray(image), 'mask': mask, 'box': box}
+
+  def _crop(self, img: Image.Image, rng: np.random.Generator) -> np.ndarray:
+    """Random crop (upscaling small images first, as the original) or resize."""
+    size = self._size
+    if not self._random_crop:
+      return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR))
+    width, height = img.size
+    if min(width, height) < size:
+      factor = size / min(width, height)
+      width = max(size, math.ceil(width * factor))
+      height = max(size, math.ceil(height * factor))
+      img = img.resize((width, height), Image.Resampling.BILINEAR)
+    top = int(rng.integers(0, height - size + 1))
+    left = int(rng.integers(0, width - size + 1))
+    return np.asarray(img.crop((left, top, left + size, top + size)))
+
+
+# ----------------------------------------------------------------------------
+# Skipping unreadable images, and counting them.
+
+
+class _SkipFailedIterator(grain.DatasetIterator):
+  """Drops failed elements with a warning; the next one carries the count."""
+
+  def __next__(self) -> dict[str, Any]:
+    skipped = 0
+    while True:
+      element = next(self._parent)
+      if _FAILED not in element:
+        element['skipped'] = np.int32(skipped)
+        return element
+      logging.warning('Skipping unreadable image: %s', element[_FAILED])
+      skipped += 1
+      if skipped >= _MAX_CONSECUTIVE_FAILURES:
+        raise RuntimeError(f'{skipped} unreadable images in a row; last: '
+                           f'{element[_FAILED]}')
+
+  def get_state(self) -> dict[str, Any]:
+    return self._parent.get_state()
+
+  def set_state(self, state: dict[str, Any]) -> None:
+    self._parent.set_state(state)
+
+
+class _SkipFailed(grain.IterDataset):
+  """IterDataset of `_SkipFailedIterator` (runs inside grain workers)."""
+
+  def __iter__(self) -> _SkipFailedIterator:
+    return _SkipFailedIterator(self._parent.__iter__())
+
+
+class BatchIterator(grain.DatasetIterator):
+  """The pipeline's iterator: finishes batches and counts skipped images.
+
+  Runs in the training process, after the workers, so that they send uint8
+  images (4x less to copy than floats).
+
+  Attributes:
+    skipped: unreadable images skipped so far by this process (a metric for
+      the training loop; saved and restored with the iterator state).
+  """
+
+  def __init__(self, parent: grain.DatasetIterator, discount: np.ndarray,
+               same_for_batch: bool):
+    super().__init__(parent)
+    self._discount = discount
+    self._same_for_batch = same_for_batch
+    self.skipped = 0
+
+  def __next__(self) -> dict[str, np.ndarray]:
+    batch = next(self._parent)
+    self.skipped += int(batch['skipped'].sum())
+    size = len(batch['image'])
+    mask, box = batch['mask'], batch['box']
+    if self._same_for_batch:
+      mask = np.repeat(mask[:1], size, axis=0)
+      box = np.repeat(box[:1], size, axis=0)
+    return {
+        'image': batch['image'].astype(np.float32) / 127.5 - 1.0,
+        'mask': mask[..., None].astype(np.float32),
+        'box': box.astype(np.int32),
+        'discount': np.repeat(self._discount[None], size, axis=0),
+    }
+
+  def get_state(self) -> dict[str, Any]:
+    return {'parent': self._parent.get_state(), 'skipped': self.skipped}
+
+  def set_state(self, state: dict[str, Any]) -> None:
+    self._parent.set_state(state['parent'])
+    self.skipped = int(state['skipped'])
+
+
+# ----------------------------------------------------------------------------
+# The pipeline.
+
+
+def _process_info(process_index: int | None,
+                  process_count: int | None) -> tuple[int, int]:
+  """(index, count) of this process; JAX's unless both are given."""
+  if process_index is None or process_count is None:
+    import jax  # pylint: disable=g-import-not-at-top
+    process_index = jax.process_index() if process_index is None else (
+        process_index)
+    process_count = jax.process_count() if process_count is None else (
+        process_count)
+  if not 0 <= process_index < process_count:
+    raise ValueError(f'process_index {process_index} is not in '
+                     f'[0, {process_count}).')
+  return process_index, process_count
+
+
+def _probe(source: Sequence[dict[str, Any]]) -> None:
+  """Fails at startup if none of the first few images can be read."""
+  errors = []
+  for index in range(min(len(source), _PROBE_SIZE)):
+    try:
+      _open(source[index], None)
+      return
+    except ValueError as e:
+      errors.append(str(e))
+  raise ValueError(f'None of the first {len(errors)} images can be read; '
+                   f'first error: {errors[0]}')
+
+
+def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
+                   process_index: int | None = None,
+                   process_count: int | None = None) -> BatchIterator:
+  """Builds this process's iterator of batches.
+
+  Args:
+    config: the full config (uses seed, image_size, batch_size, data, masks).
+    split: 'train' (shuffled, repeated forever, flips) or 'eval' (one pass in
+      order; images and masks still random but fixed by the seed).
+    process_index: this process's index (default: `jax.process_index()`).
+    process_count: number of processes (default: `jax.process_count()`).
+
+  Returns:
+    An iterator (a checkpointable grain `DatasetIterator`) of dicts:
+      image: float32 [B, H, W, 3] in [-1, 1], RGB;
+      mask: float32 [B, H, W, 1], 1 = hole;
+      box: int32 [B, 4], (top, left, height, width) of the local-critic crop;
+      discount: float32 [B, h, w, 1], spatial discount weights of that box;
+    with B = config.batch_size // process_count and H = W = config.image_size.
+
+  Raises:
+    ValueError, FileNotFoundError: bad settings, a missing path or an empty
+      or unreadable source.
+  """
+  if split not in SPLITS:
+    raise ValueError(f'split={split!r}; expected one of {SPLITS}.')
+  train = split == 'train'
+  data = config.data
+  process_index, process_count = _process_info(process_index, process_count)
+  if config.batch_size % process_count:
+    raise ValueError(f'config.batch_size={config.batch_size} is not divisible '
+                     f'by the process count {process_count}.')
+  batch_size = config.batch_size // process_count
+  size = config.image_size
+  mask_generator = masks_lib.MaskGenerator(config.masks, (size, size))
+  discount = masks_lib.spatial_discount(mask_generator.box_hw,
+                                        config.masks.gamma)
+  source = make_source(data, split)
+  _probe(source)
+
+  ds = grain.MapDataset.source(source).seed(config.seed)
+  if train:
+    ds = ds.shuffle() if data.shuffle else ds
+    ds = ds.repeat()
+  elif len(source) // process_count < batch_size:
+    raise ValueError(f'The eval source has {len(source)} images, fewer than '
+                     f'one batch per process ({batch_size}).')
+  ds = ds.random_map(_Preprocess(size, data.random_crop,
+                                 train and data.random_flip, mask_generator))
+  ds = ds[process_index::process_count]
+  it = ds.to_iter_dataset(grain.ReadOptions(
+      num_threads=data.num_threads,
+      prefetch_buffer_size=data.prefetch_buffer_size))
+  it = _SkipFailed(it).batch(batch_size, drop_remainder=True)
+  if data.num_workers > 0:
+    if not flags.FLAGS.is_parsed():
+      # grain 0.2.18 reads an absl flag in mp_prefetch and fails outside
+      # absl.app (google/grain#1355, fixed after 0.2.18): use the defaults.
+      flags.FLAGS.mark_as_parsed()
+    it = it.mp_prefetch(grain.MultiprocessingOptions(
+        num_workers=data.num_workers))
+  logging.info(
+      'Input pipeline: %s source, %d images, split %s, process %d/%d, batch '
+      '%d, %dx%d, masks %s, %d workers.', data.source, len(source), split,
+      process_index, process_count, batch_size, size, size, config.masks.type,
+      data.num_workers)
+  return BatchIterator(iter(it), discount, config.masks.same_for_batch)
+
+
+# ----------------------------------------------------------------------------
+# Checkpointing the iterator with orbax.
+
+
+def checkpoint_save_args(iterator: grain.DatasetIterator) -> Any:
+  """orbax args that save `iterator`'s position, for `ocp.args.Composite`.
+
+  Usage: `manager.save(step, args=ocp.args.Composite(state=...,
+  **{CHECKPOINT_ITEM: checkpoint_save_args(it)}))`.
+  """
+  return grain.checkpoint.CheckpointSave(iterator)
+
+
+def checkpoint_restore_args(iterator: grain.DatasetIterator) -> Any:
+  """orbax args that restore a saved position into `iterator` (in place).
+
+  `iterator` must come from `create_dataset` with the same config, split and
+  process index/count.
+  """
+  return grain.checkpoint.CheckpointRestore(iterator)
