@@ -13,7 +13,9 @@ batch. Files are read from the OS cache after the first epoch, so this
 measures decoding, cropping and masks, not disk speed.
 """
 
+import json
 import os
+import platform
 import sys
 import time
 from typing import Sequence
@@ -38,6 +40,8 @@ _BATCHES = flags.DEFINE_integer('batches', 60, 'Timed batches per setting.')
 _WARMUP = flags.DEFINE_integer('warmup', 5, 'Untimed batches per setting.')
 _THREADS = flags.DEFINE_integer('num_threads', None,
                                 'Decoding threads (default: config).')
+_OUTPUT = flags.DEFINE_string('output', 'bench/results/input_pipeline.json',
+                              'Where to write the results as JSON.')
 
 
 def measure(num_workers: int, mask_type: str) -> tuple[float, float, float]:
@@ -72,11 +76,21 @@ def main(argv: Sequence[str]) -> None:
         f'{_BATCH_SIZE.value}, {os.cpu_count()} CPUs\n')
   print('| workers | masks | images/s | CPU ms/image here | first batch (s) |')
   print('|---:|---|---:|---:|---:|')
+  rows = []
   for workers in _WORKERS.value:
     for mask_type in _MASK_TYPES.value:
       rate, cpu_ms, first = measure(int(workers), mask_type)
       print(f'| {workers} | {mask_type} | {rate:.0f} | {cpu_ms:.2f} | '
             f'{first:.2f} |', flush=True)
+      rows.append(dict(workers=int(workers), masks=mask_type,
+                       images_per_s=rate, cpu_ms_per_image=cpu_ms,
+                       first_batch_s=first))
+  os.makedirs(os.path.dirname(os.path.abspath(_OUTPUT.value)), exist_ok=True)
+  with open(_OUTPUT.value, 'w') as f:
+    json.dump(dict(path=_PATH.value, image_size=_IMAGE_SIZE.value,
+                   batch_size=_BATCH_SIZE.value, cpus=os.cpu_count(),
+                   machine=platform.machine(), results=rows), f, indent=2)
+  print(f'\nwrote {_OUTPUT.value}')
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ def get_config() -> ml_collections.ConfigDict:
   """Returns the default (original v1) configuration."""
   config = ml_collections.ConfigDict()
 
+  config.mode = 'train'  # 'train' or 'demo' (inference demo, configs/demo.py).
   config.seed = 0  # Seed of parameters, data order and masks.
   config.image_size = 256  # Training crop size (original IMG_SHAPES).
   config.batch_size = 16  # Global batch size (original BATCH_SIZE).

@@ -19,20 +19,21 @@ from deepfill_jax.models import layers
 
 
 class _Critic(nnx.Module):
-  """Shared body of both critics."""
+  """Shared body of both critics; subclasses set the class constants."""
 
-  def __init__(self, widths: tuple[int, ...], size: int, fc_name: str, *,
-               in_features: int, rngs: nnx.Rngs, dtype: jnp.dtype):
-    self.size = size
-    self.fc_name = fc_name
+  widths: tuple[int, ...]  # Conv widths as multiples of cnum.
+  size: int  # Input height = width.
+  fc_name: str  # Attribute (TF scope) of the dense head.
+
+  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
+               dtype: jnp.dtype = jnp.float32):
     fan_in = in_features
-    for i, width in enumerate(widths, start=1):
-      setattr(self, f'conv{i}', layers.conv(fan_in, width, 5, stride=2,
+    for i, mult in enumerate(self.widths, start=1):
+      setattr(self, f'conv{i}', layers.conv(fan_in, mult * cnum, 5, stride=2,
                                             rngs=rngs, dtype=dtype))
-      fan_in = width
-    self.num_convs = len(widths)
-    feat = size // 2 ** len(widths)
-    setattr(self, fc_name, nnx.Linear(
+      fan_in = mult * cnum
+    feat = self.size // 2 ** len(self.widths)
+    setattr(self, self.fc_name, nnx.Linear(
         feat * feat * fan_in, 1, kernel_init=layers.kernel_init,
         bias_init=layers.bias_init, dtype=dtype, param_dtype=jnp.float32,
         rngs=rngs))
@@ -42,7 +43,7 @@ class _Critic(nnx.Module):
     if x.ndim != 4 or x.shape[1:3] != (self.size, self.size):
       raise ValueError(f'{type(self).__name__}: input must be [B, {self.size}, '
                        f'{self.size}, C], got {x.shape}.')
-    for i in range(1, self.num_convs + 1):
+    for i in range(1, len(self.widths) + 1):
       x = jax.nn.leaky_relu(getattr(self, f'conv{i}')(x), 0.2)
     x = x.reshape(x.shape[0], -1)  # (h, w, c) order, as tf.contrib flatten.
     return getattr(self, self.fc_name)(x).astype(jnp.float32)
@@ -50,19 +51,13 @@ class _Critic(nnx.Module):
 
 class LocalCritic(_Critic):
   """Critic of the 128x128 box around the hole (4,339,329 parameters)."""
-
-  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
-               dtype: jnp.dtype = jnp.float32):
-    super().__init__((cnum, 2 * cnum, 4 * cnum, 8 * cnum), 128,
-                     'dout_local_fc', in_features=in_features, rngs=rngs,
-                     dtype=dtype)
+  widths = (1, 2, 4, 8)
+  size = 128
+  fc_name = 'dout_local_fc'
 
 
 class GlobalCritic(_Critic):
   """Critic of the whole 256x256 image (2,733,441 parameters)."""
-
-  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
-               dtype: jnp.dtype = jnp.float32):
-    super().__init__((cnum, 2 * cnum, 4 * cnum, 4 * cnum), 256,
-                     'dout_global_fc', in_features=in_features, rngs=rngs,
-                     dtype=dtype)
+  widths = (1, 2, 4, 4)
+  size = 256
+  fc_name = 'dout_global_fc'

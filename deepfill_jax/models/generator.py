@@ -100,6 +100,11 @@ _PLAN = {
 }
 
 
+def stage_layers(stage: str, cnum: int = 32) -> tuple[Layer, ...]:
+  """The layers of one stage (a key of `_PLAN`), e.g. for receptive fields."""
+  return _PLAN[stage](cnum)
+
+
 class InpaintGenerator(nnx.Module):
   """DeepFill v1 generator: coarse network + refinement with attention.
 
@@ -142,6 +147,10 @@ class InpaintGenerator(nnx.Module):
       elif layer.act == 'none':
         x = jnp.clip(x, -1., 1.)
     return x
+
+  def run_stage(self, stage: str, x: jax.Array) -> jax.Array:
+    """Runs one stage on its input (for cropped, hole-aware inference)."""
+    return self._run(stage, x)
 
   def __call__(
       self, x: jax.Array, mask: jax.Array, *,

@@ -1,0 +1,186 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Inference benchmark: latency, peak RSS and FLOPs, dense vs auto attention.
+
+Runs the full `Inpainter` call (uint8 in, composited uint8 out) of a cnum=32
+generator (random weights: speed does not depend on them) on square images
+of 256..2048 pixels with a centred square hole of ~10% or ~25% of the area.
+
+Each configuration runs in a fresh subprocess, so peak RSS
+(`ru_maxrss` of that process) belongs to it alone. Latency is the median of
+`--repeats` calls after a first (compiling) call. FLOPs come from XLA's cost
+analysis of the compiled program; it counts the body of the attention's tile
+loop once, so for 'auto' the matmul flops of the other executed tiles are
+added (`attention.tile_flops`). Dense configurations whose score matrices
+cannot fit in RAM are reported as such instead of being run.
+
+  python bench/inference.py                  # all, writes the JSON
+  python bench/inference.py --sizes 256 512 --modes auto
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results',
+                       'inference.json')
+# The PyTorch port of v1 on this machine type (seconds; issue 3).
+PORT_SECONDS = {256: 0.43, 512: 5.9, 1024: 67.0}
+# Targets at a 10% hole: size -> (max seconds, max peak RSS GiB).
+TARGETS = {256: (0.43, None), 512: (5.9 / 3, None), 1024: (10., 2.),
+           2048: (60., 4.)}
+# Dense attention keeps about this many [L, L] float32 tensors alive.
+_DENSE_COPIES = 4
+_GIB = 1 << 30
+
+
+def dense_scores_gib(size: int) -> float:
+  """RAM the dense attention's score tensors need at `size` x `size`."""
+  n = (size // 8) ** 2
+  return _DENSE_COPIES * n * n * 4 / _GIB
+
+
+def _hole(size: int, frac: float) -> np.ndarray:
+  side = int(round(size * frac ** 0.5))
+  start = (size - side) // 2
+  mask = np.zeros((size, size), bool)
+  mask[start:start + side, start:start + side] = True
+  return mask
+
+
+def child(size: int, frac: float, mode: str, repeats: int) -> dict:
+  """Measures one configuration in this process."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from flax import nnx
+  from deepfill_jax import attention
+  from deepfill_jax import inference
+  from deepfill_jax.models import InpaintGenerator
+  gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
+  inp = inference.Inpainter(gen, attention=mode)
+  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
+  mask = _hole(size, frac)
+  t0 = time.perf_counter()
+  inp(image, mask)
+  first = time.perf_counter() - t0
+  times = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    out = inp(image, mask)
+    times.append(time.perf_counter() - t0)
+  assert (out[~mask] == image[~mask]).all()
+  peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / _GIB
+  # FLOPs of the same compiled program.
+  compiled = inp.lower([image], [mask]).compile()
+  flops = float(compiled.cost_analysis()['flops'])
+  tiles = None
+  if mode == 'auto':
+    plan = inference.make_plan(mask[None], mask[None])
+    tiles = int(plan.counts[0])
+    grid = (size // 8, size // 8)
+    geo = attention.tile_geometry(grid, attention.default_tile(grid))
+    flops += max(tiles - 1, 0) * attention.tile_flops(geo, 4 * 32)
+  return dict(
+      size=size, hole=frac, mode=mode, status='ok',
+      hole_area=float(mask.mean()),
+      latency_s=float(np.median(times)), latencies_s=times,
+      first_call_s=first, gflop=flops / 1e9,
+      peak_rss_gib=peak, attention_tiles=tiles,
+      crop_sizes=plan.sizes if mode == 'auto' else None,
+      jax=jax.__version__)
+
+
+def run_config(size: int, frac: float, mode: str, repeats: int,
+               max_dense_gib: float) -> dict:
+  """Runs one configuration in a subprocess (or explains why not)."""
+  need = dense_scores_gib(size)
+  if mode == 'dense' and need > max_dense_gib:
+    return dict(size=size, hole=frac, mode=mode, status='skipped',
+                reason=f'does not fit (needs ~{need:.0f} GiB for scores)')
+  cmd = [sys.executable, os.path.abspath(__file__), '--child', str(size),
+         str(frac), mode, '--repeats', str(repeats)]
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = dict(os.environ, PYTHONPATH=root + os.pathsep +
+             os.environ.get('PYTHONPATH', ''))
+  res = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                       check=False)
+  if res.returncode != 0:
+    tail = (res.stderr.strip().splitlines() or ['?'])[-1]
+    return dict(size=size, hole=frac, mode=mode, status='failed',
+                reason=f'exit {res.returncode}: {tail}')
+  return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _verdict(r: dict) -> str:
+  if r['status'] != 'ok' or r['mode'] != 'auto' or abs(r['hole'] - .1) > 1e-9:
+    return ''
+  max_s, max_gib = TARGETS.get(r['size'], (None, None))
+  ok = (max_s is None or r['latency_s'] <= max_s) and (
+      max_gib is None or r['peak_rss_gib'] <= max_gib)
+  return 'met' if ok else 'MISSED'
+
+
+def table(results: list[dict]) -> str:
+  """Markdown table of the results."""
+  head = ('| size | hole | attention | latency (s) | first call (s) | GFLOP | '
+          'GFLOP/s | peak RSS (GiB) | PyTorch port (s) | target |')
+  rows = [head, '|' + '---|' * 10]
+  for r in results:
+    port = PORT_SECONDS.get(r['size'], '')
+    if r['status'] != 'ok':
+      rows.append(f"| {r['size']} | {r['hole']:.0%} | {r['mode']} | "
+                  f"{r['reason']} | | | | | {port} | |")
+      continue
+    rows.append(
+        f"| {r['size']} | {r['hole']:.0%} | {r['mode']} | "
+        f"{r['latency_s']:.2f} | {r['first_call_s']:.1f} | {r['gflop']:.0f} |"
+        f" {r['gflop'] / r['latency_s']:.0f} | {r['peak_rss_gib']:.2f} | "
+        f"{port} | {_verdict(r)} |")
+  return '\n'.join(rows)
+
+
+def main() -> None:
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument('--sizes', type=int, nargs='+', default=[256, 512, 1024, 2048])
+  p.add_argument('--holes', type=float, nargs='+', default=[0.10, 0.25])
+  p.add_argument('--modes', nargs='+', default=['dense', 'auto'])
+  p.add_argument('--repeats', type=int, default=3)
+  p.add_argument('--max_dense_gib', type=float, default=12.,
+                 help='skip dense runs whose scores need more RAM')
+  p.add_argument('--output', default=RESULTS)
+  p.add_argument('--child', nargs=3, metavar=('SIZE', 'HOLE', 'MODE'),
+                 help=argparse.SUPPRESS)
+  args = p.parse_args()
+  if args.child:
+    size, frac, mode = args.child
+    print(json.dumps(child(int(size), float(frac), mode, args.repeats)))
+    return
+  results = []
+  for size in args.sizes:
+    for frac in args.holes:
+      for mode in args.modes:
+        r = run_config(size, frac, mode, args.repeats, args.max_dense_gib)
+        results.append(r)
+        print(table([r]).splitlines()[-1], flush=True)
+  print()
+  print(table(results))
+  os.makedirs(os.path.dirname(args.output), exist_ok=True)
+  with open(args.output, 'w') as f:
+    json.dump(dict(machine=dict(cpus=os.cpu_count(),
+                                processor=platform.processor(),
+                                load_average=os.getloadavg()),
+                   targets=TARGETS, port_seconds=PORT_SECONDS,
+                   results=results), f, indent=2)
+
+
+if __name__ == '__main__':
+  main()

@@ -1,0 +1,237 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The hole-aware forward and the `Inpainter` API.
+
+The central property: the composited output of the hole-aware path (cropped
+convolutions + attention only for queries that can reach a hole) equals the
+dense generator's within float tolerance, for holes at borders, several
+separate holes, a full hole and no hole. Shrinking the derived attention
+margin by one pixel breaks it, so the margin is tight.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from deepfill_jax import checkpointing
+from deepfill_jax import inference
+from deepfill_jax.models import InpaintGenerator
+
+_TOL = 1e-5
+
+
+def random_generator(cnum: int = 4, seed: int = 0) -> InpaintGenerator:
+  """A glorot-uniform generator built without compiling any initializer."""
+  gen = checkpointing.abstract_generator(cnum)
+  rng = np.random.default_rng(seed)
+
+  def init(p):
+    if len(p.shape) == 1:
+      return jnp.zeros(p.shape, p.dtype)
+    receptive = np.prod(p.shape[:-2])
+    limit = np.sqrt(6. / (receptive * (p.shape[-2] + p.shape[-1])))
+    return jnp.asarray(rng.uniform(-limit, limit, p.shape), p.dtype)
+
+  nnx.update(gen, jax.tree.map(init, nnx.state(gen, nnx.Param)))
+  return gen
+
+
+@pytest.fixture(scope='module')
+def gen():
+  return random_generator()
+
+
+def _holes(hw, rects):
+  m = np.zeros((1,) + hw, bool)
+  for r0, r1, c0, c1 in rects:
+    m[0, r0:r1, c0:c1] = True
+  return m
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_fn(g):
+  return jax.jit(lambda x, m: g(x, m))
+
+
+def _compare(g, hw, rects, tile=(8, 8), seed=0):
+  """Max |auto - dense| of the stage-1 and stage-2 outputs inside holes."""
+  x = np.random.default_rng(seed).uniform(-1, 1, (1,) + hw + (3,))
+  x = x.astype(np.float32)
+  holes = _holes(hw, rects)
+  m = holes[..., None].astype(np.float32)
+  plan = inference.make_plan(holes, holes, tile=tile)
+  fn = jax.jit(lambda x, m, s, t, c: inference.hole_aware_forward(
+      g, x, m, inference.Plan(plan.sizes, s, t, c), tile=tile))
+  got = fn(x, m, plan.starts, plan.tiles, plan.counts)
+  want = _dense_fn(g)(x, m)
+  return [float(np.abs(np.where(holes[..., None], a - b, 0)).max())
+          for a, b in zip(got[:2], want[:2])]
+
+
+_CASES = {
+    'corner_top_left': ((64, 96), [(0, 10, 0, 12)]),
+    'two_at_borders': ((64, 96), [(50, 64, 80, 96), (3, 9, 40, 50)]),
+    'three_separate': ((128, 128), [(0, 9, 60, 75), (100, 128, 0, 20),
+                                    (60, 70, 118, 128)]),
+    'center': ((128, 128), [(57, 71, 60, 70)]),
+    'full': ((64, 64), [(0, 64, 0, 64)]),
+    'none': ((64, 64), []),
+}
+
+
+@pytest.mark.parametrize('case', sorted(_CASES))
+def test_hole_aware_equals_dense_inside_holes(gen, case):
+  hw, rects = _CASES[case]
+  err1, err2 = _compare(gen, hw, rects)
+  assert err1 <= _TOL and err2 <= _TOL
+
+
+@pytest.mark.parametrize('case', ['two_at_borders', 'center'])
+def test_exact_with_query_level_tiles(gen, case):
+  """Tiles of one query: only the derived margin is computed."""
+  hw, rects = _CASES[case]
+  assert max(_compare(gen, hw, rects, tile=(1, 1))) <= _TOL
+
+
+def test_margin_is_tight(gen, monkeypatch):
+  """One attention-output row less on either side breaks exactness."""
+  field = inference._decoder_field
+  hw, rects = _CASES['two_at_borders']
+  for dlo, dhi in ((1, 0), (0, -1)):
+    monkeypatch.setattr(inference, '_decoder_field',
+                        lambda n, a=dlo, b=dhi: (field(n)[0] + a,
+                                                 field(n)[1] + b))
+    assert _compare(gen, hw, rects, tile=(1, 1))[1] > 1e-4
+
+
+def test_tight_crops_are_exact(gen, monkeypatch):
+  """Unrounded crops (4-pixel quantum) of every stage stay exact."""
+  monkeypatch.setattr(inference, 'WINDOW_QUANTUM', 4)
+  hw, rects = (448, 384), [(200, 230, 150, 190)]
+  plan = inference.make_plan(_holes(hw, rects), _holes(hw, rects))
+  assert all(s[0] < hw[0] and s[1] < hw[1] for s in plan.sizes)
+  err1, err2 = _compare(gen, hw, rects)
+  assert err1 <= _TOL and err2 <= _TOL
+
+
+def test_needed_input_of_a_stride_two_stage():
+  # hallucination: 5x5 conv, two stride-2 3x3 convs, dilations up to 16.
+  lo, hi = inference.needed_input('hallucination', 10, 10)
+  assert lo < 40 < 43 < hi
+  assert inference.needed_input('attention_decoder', 5, 7) == (3, 9)
+
+
+# ----------------------------------------------------------------------------
+# Inpainter.
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def inpainter(gen):
+  return inference.Inpainter(gen)
+
+
+def _image(hw, channels=3, seed=0):
+  shape = hw + ((channels,) if channels else ())
+  return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def _mask(hw):
+  m = np.zeros(hw, np.uint8)
+  m[hw[0] // 3:hw[0] // 2, hw[1] // 4:hw[1] // 2] = 200
+  m[-3:, -5:] = 1
+  return m
+
+
+@pytest.mark.parametrize('hw', [(37, 53), (64, 64), (9, 200)])
+def test_any_size_same_size_known_pixels_bit_exact(inpainter, hw):
+  image, mask = _image(hw), _mask(hw)
+  out = inpainter(image, mask)
+  assert out.shape == hw + (3,) and out.dtype == np.uint8
+  np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
+  assert (out[mask != 0] != image[mask != 0]).any()
+
+
+def test_grey_and_rgba_inputs(inpainter):
+  hw = (40, 48)
+  mask = _mask(hw) > 0
+  grey = _image(hw, channels=0)
+  out = inpainter(grey, mask)
+  np.testing.assert_array_equal(out, inpainter(np.stack([grey] * 3, -1), mask))
+  rgba = _image(hw, channels=4)
+  np.testing.assert_array_equal(inpainter(rgba, mask),
+                                inpainter(rgba[..., :3], mask))
+
+
+def test_no_hole_returns_input(inpainter):
+  image = _image((30, 30))
+  res = inpainter(image, np.zeros((30, 30), bool), return_flow=True,
+                  return_coarse=True)
+  np.testing.assert_array_equal(res.image, image)
+  np.testing.assert_array_equal(res.coarse, image)
+  assert res.flow.shape == (30, 30, 3)
+
+
+def test_auto_matches_dense_in_uint8(gen):
+  hw = (56, 72)
+  image, mask = _image(hw), _mask(hw)
+  auto = inference.Inpainter(gen)(image, mask, return_coarse=True,
+                                  return_flow=True)
+  dense = inference.Inpainter(gen, attention='dense')(
+      image, mask, return_coarse=True, return_flow=True)
+  for a, d in ((auto.image, dense.image), (auto.coarse, dense.coarse)):
+    # Float differences of 1e-6 may flip a rounding at .5: at most 1 level.
+    assert np.abs(a.astype(int) - d.astype(int)).max() <= 1
+    assert (a == d).mean() > 0.999
+  assert auto.flow.shape == dense.flow.shape == hw + (3,)
+
+
+def test_batch_equals_single_calls_and_compiles_once(inpainter):
+  hw = (48, 40)
+  images = [_image(hw, seed=i) for i in range(3)]
+  masks = [np.roll(_mask(hw), 7 * i, axis=1) for i in range(3)]
+  sizes = inpainter.plan_sizes(masks)
+  before = inference._run._cache_size()
+  batch = inpainter.inpaint_batch(images, masks, sizes=sizes)
+  again = inpainter.inpaint_batch(images[::-1], masks[::-1], sizes=sizes)
+  assert inference._run._cache_size() == before + 1
+  np.testing.assert_array_equal(again, batch[::-1])
+  for i in range(3):
+    np.testing.assert_array_equal(batch[i], inpainter(images[i], masks[i]))
+
+
+def test_reflect_padding_keeps_holes_holes():
+  mask = np.zeros((5, 6), bool)
+  mask[3:, 4] = True
+  padded = inference._reflect_pad(mask, (8, 8))
+  assert padded[5, 4] and not padded[6, 4] and not padded[5, 5]  # Row 5 = 3.
+  assert padded[:, 6].tolist() == padded[:, 4].tolist()
+
+
+def test_bad_inputs_raise_one_line_errors(inpainter):
+  image = _image((20, 20))
+  for call, text in [
+      (lambda: inpainter(image, np.zeros((20, 21))), 'differs'),
+      (lambda: inpainter(image.astype(np.float32), np.zeros((20, 20))),
+       'uint8'),
+      (lambda: inpainter(image[..., :2], np.zeros((20, 20))), 'shape'),
+      (lambda: inference.Inpainter(inpainter.generator, attention='x'),
+       'attention'),
+      (lambda: inpainter.inpaint_batch([image, image[:10]],
+                                       [np.zeros((20, 20))] * 2), 'size'),
+  ]:
+    with pytest.raises(ValueError, match=text) as e:
+      call()
+    assert '\n' not in str(e.value)
+
+
+def test_from_checkpoint_round_trip(gen, tmp_path):
+  path = checkpointing.save_generator(str(tmp_path / 'ckpt'), gen)
+  loaded = inference.Inpainter.from_checkpoint(path)
+  image, mask = _image((24, 32)), _mask((24, 32))
+  np.testing.assert_array_equal(loaded(image, mask),
+                                inference.Inpainter(gen)(image, mask))
