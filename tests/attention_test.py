@@ -75,7 +75,8 @@ def test_all_queries_match_dense(shape, holes, tile, fuse):
 def test_without_offsets_same_y_and_zero_offsets():
   f, m = _inputs(4, (1, 16, 24, 4), ('center',))
   y0, _ = _tiled(f, m)
-  y1, o1 = attention.contextual_attention(f, f, m, with_offsets=False)
+  y1, o1 = jax.jit(functools.partial(attention.contextual_attention,
+                                     with_offsets=False))(f, f, m)
   np.testing.assert_allclose(y1, y0, rtol=0, atol=1e-6)
   np.testing.assert_array_equal(o1, 0)
 
@@ -83,8 +84,9 @@ def test_without_offsets_same_y_and_zero_offsets():
 def test_different_f_and_b_match_dense():
   f, m = _inputs(1, (1, 16, 16, 4), ('center',))
   b, _ = _inputs(2, (1, 16, 16, 4), ('none',))
-  y0, o0 = dense.contextual_attention(f, b, m)
-  y1, o1 = attention.contextual_attention(f, b, m, tile=(4, 4))
+  y0, o0 = jax.jit(dense.contextual_attention)(f, b, m)
+  y1, o1 = jax.jit(functools.partial(attention.contextual_attention,
+                                     tile=(4, 4)))(f, b, m)
   np.testing.assert_allclose(y1, y0, rtol=0, atol=_TOL)
   np.testing.assert_array_equal(o1, o0)
 
