@@ -302,8 +302,9 @@ def _with_zero_row(x: jax.Array) -> jax.Array:
 def all_tiles(batch: int, geometry: TileGeometry) -> Work:
   """Work that computes every query of every image."""
   n = geometry.num_tiles
-  tiles = np.broadcast_to(np.arange(n, dtype=np.int32), (batch, n))
-  return Work(jnp.asarray(tiles), jnp.full((batch,), n, jnp.int32))
+  # jnp (not np) so that `batch` may be symbolic under jax.export.
+  tiles = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32), (batch, n))
+  return Work(tiles, jnp.full((batch,), n, jnp.int32))
 
 
 def contextual_attention(
