@@ -101,7 +101,7 @@ def load_image(path: str) -> np.ndarray:
 
 
 def mask_from_image(img: Image.Image) -> np.ndarray:
-  """Binarizes a mask image: hole where channel 0 > 127.5 (as the original)."""
+  """Binarizes an RGB mask image: hole where channel 0 (red) > 127.5."""
   return np.asarray(img)[..., 0] > 127.5
 
 
