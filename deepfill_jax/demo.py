@@ -54,7 +54,11 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   rng = np.random.default_rng(config.seed)
   rows = []
   for path in paths:
-    image = image_io.load_image(path)
+    try:
+      image = image_io.load_image(path)
+    except ValueError as e:  # Corrupt or unreadable: report and go on.
+      logging.warning('Skipping %s', e)
+      continue
     hole, _ = masks_lib.MaskGenerator(config.masks, image.shape[:2])(rng)
     start = time.perf_counter()
     res = inpainter(image, hole, return_flow=True)
@@ -70,6 +74,8 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     logging.info('%s %dx%d hole %.1f%%: %.2f s (first call of a shape '
                  'includes compilation)', name, image.shape[1], image.shape[0],
                  100 * hole.mean(), seconds)
+  if not rows:
+    raise ValueError(f'None of the images in {config.data.path} could be read.')
   summary = dict(backend=jax.default_backend(), attention=config.demo.attention,
                  checkpoint=config.demo.checkpoint or None, images=rows)
   with open(os.path.join(workdir, 'summary.json'), 'w') as f:

@@ -239,11 +239,7 @@ def hole_aware_forward(
                                   plan.counts)
   mask = mask.astype(gen.dtype)
   xin = x.astype(gen.dtype) * (1. - mask)
-  ones = jnp.ones_like(mask)
-
-  def with_mask(img):
-    return jnp.concatenate([img, ones, ones * mask], -1)
-
+  with_mask = functools.partial(generator_lib.with_mask_channels, mask=mask)
   # Coarse network, only around the holes (its output is used only there).
   x1 = gen.run_stage('coarse', _crop(with_mask(xin), starts[:, 0], sizes[0]))
   m1 = _crop(mask, starts[:, 0], sizes[0])

@@ -34,7 +34,10 @@ def main(argv):
   config = FLAGS.config
   if config.mode == 'demo':
     from deepfill_jax import demo  # pylint: disable=g-import-not-at-top
-    demo.run(config, FLAGS.workdir)
+    try:
+      demo.run(config, FLAGS.workdir)
+    except (ValueError, OSError) as e:  # Bad data or paths: one line.
+      sys.exit(f'error: {e}')
   else:
     sys.exit(f'config.mode={config.mode!r}: training is not part of this '
              'release yet; run the inference demo with --config=configs/demo.py '

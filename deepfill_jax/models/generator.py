@@ -105,6 +105,12 @@ def stage_layers(stage: str, cnum: int = 32) -> tuple[Layer, ...]:
   return _PLAN[stage](cnum)
 
 
+def with_mask_channels(image: jax.Array, mask: jax.Array) -> jax.Array:
+  """The 5-channel network input: [image, ones, ones * mask] (§1.1)."""
+  ones = jnp.ones_like(mask)
+  return jnp.concatenate([image, ones, ones * mask], -1)
+
+
 class InpaintGenerator(nnx.Module):
   """DeepFill v1 generator: coarse network + refinement with attention.
 
@@ -125,9 +131,9 @@ class InpaintGenerator(nnx.Module):
     c = cnum
     inputs = {'coarse': 5, 'hallucination': 5, 'attention_encoder': 5,
               'attention_decoder': 4 * c, 'merged_decoder': 8 * c}
-    for stage, plan in _PLAN.items():
+    for stage in _PLAN:
       fan_in = inputs[stage]
-      for layer in plan(c):
+      for layer in stage_layers(stage, c):
         if layer.act == 'up':
           module = layers.Upsample(fan_in, layer.out, rngs=rngs, dtype=dtype)
         else:
@@ -137,8 +143,9 @@ class InpaintGenerator(nnx.Module):
         setattr(self, layer.name, module)
         fan_in = layer.out
 
-  def _run(self, stage: str, x: jax.Array) -> jax.Array:
-    for layer in _PLAN[stage](self.cnum):
+  def run_stage(self, stage: str, x: jax.Array) -> jax.Array:
+    """Runs one stage (a key of `_PLAN`) on its input."""
+    for layer in stage_layers(stage, self.cnum):
       x = getattr(self, layer.name)(x)
       if layer.act == 'elu':
         x = jax.nn.elu(x)
@@ -147,10 +154,6 @@ class InpaintGenerator(nnx.Module):
       elif layer.act == 'none':
         x = jnp.clip(x, -1., 1.)
     return x
-
-  def run_stage(self, stage: str, x: jax.Array) -> jax.Array:
-    """Runs one stage on its input (for cropped, hole-aware inference)."""
-    return self._run(stage, x)
 
   def __call__(
       self, x: jax.Array, mask: jax.Array, *,
@@ -177,17 +180,15 @@ class InpaintGenerator(nnx.Module):
     attention_fn = attention_fn or contextual_attention
     mask = mask.astype(self.dtype)
     xin = x.astype(self.dtype) * (1. - mask)
-    ones = jnp.ones_like(mask)
 
-    x1 = self._run('coarse', jnp.concatenate([xin, ones, ones * mask], -1))
+    x1 = self.run_stage('coarse', with_mask_channels(xin, mask))
     # Paste the coarse result into the hole; no stop_gradient (as the
     # original), so stage-2 losses also train stage 1.
-    xnow = x1 * mask + xin * (1. - mask)
-    xnow = jnp.concatenate([xnow, ones, ones * mask], -1)
-    x_hallu = self._run('hallucination', xnow)
-    pm = self._run('attention_encoder', xnow)
+    xnow = with_mask_channels(x1 * mask + xin * (1. - mask), mask)
+    x_hallu = self.run_stage('hallucination', xnow)
+    pm = self.run_stage('attention_encoder', xnow)
     mask_s = layers.resize_nearest(mask, pm.shape[1:3])
     pm, offsets = attention_fn(pm, pm, mask_s, ksize=3, stride=1, rate=2)
-    pm = self._run('attention_decoder', pm)
-    x2 = self._run('merged_decoder', jnp.concatenate([x_hallu, pm], -1))
+    pm = self.run_stage('attention_decoder', pm)
+    x2 = self.run_stage('merged_decoder', jnp.concatenate([x_hallu, pm], -1))
     return x1.astype(x.dtype), x2.astype(x.dtype), offsets
