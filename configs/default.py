@@ -14,28 +14,63 @@ def get_config() -> ml_collections.ConfigDict:
   """Returns the default (original v1) configuration."""
   config = ml_collections.ConfigDict()
 
-  config.mode = 'train'  # 'train' or 'demo' (inference demo, configs/demo.py).
-  config.seed = 0  # Seed of parameters, data order and masks.
+  config.mode = 'train'  # 'train' (deepfill_jax/train.py) or 'demo' (inference).
+  config.seed = 0  # Seed of parameters, data order, masks and penalties.
   config.image_size = 256  # Training crop size (original IMG_SHAPES).
   config.batch_size = 16  # Global batch size (original BATCH_SIZE).
+
+  # ---- Training (deepfill_jax/train.py, docs/training.md) --------------------
+  config.num_train_steps = 1_000_000  # Generator iterations (MAX_ITERS).
+  config.critic_steps = 5  # Critic updates per generator update, fresh batches.
+  config.pretrain_coarse_network = False  # Losses on x1 only, no critics.
+  config.learning_rate = 1e-4  # Adam, generator and critics (original lr).
+  config.adam_b1 = 0.5  # Adam beta1 (original).
+  config.adam_b2 = 0.9  # Adam beta2 (original).
+  config.max_bad_steps = 20  # Stop after this many non-finite updates in a row.
+  config.init_from = ''  # Generator (and critics) checkpoint to start from.
+  config.log_every_steps = 100  # Scalars and the progress line.
+  config.log_images_every = 1000  # Image strips of the evaluation images.
+  config.eval_every_steps = 1000  # Periodic evaluation (L1, L2, PSNR, TV).
+  config.checkpoint_every_steps = 10_000  # Orbax save period (ModelSaver).
+  config.keep_checkpoints = 3  # Keep the last N checkpoints ...
+  config.keep_checkpoint_every = 100_000  # ... plus every K-th step.
+
+  # ---- Loss weights (deepfill_jax/losses.py; original inpaint.yml) -----------
+  config.loss = ml_collections.ConfigDict()
+  config.loss.coarse_l1_alpha = 1.2  # Weight of the x1 terms in l1 and ae.
+  config.loss.l1_loss_alpha = 1.2  # Spatially discounted L1 on the box.
+  config.loss.ae_loss_alpha = 1.2  # L1 on the known pixels.
+  config.loss.gan_loss_alpha = 0.001  # Adversarial term of the generator.
+  config.loss.global_wgan_loss_alpha = 1.  # Global vs local critic in g_loss.
+  config.loss.wgan_gp_lambda = 10.  # Gradient-penalty weight.
+
+  # ---- Periodic evaluation (deepfill_jax/metrics.py) -------------------------
+  config.eval = ml_collections.ConfigDict()
+  config.eval.num_images = 64  # Fixed evaluation images (first of the split).
+  config.eval.batch_size = 16  # Global evaluation batch size.
+  config.eval.num_strip_images = 4  # Images in the logged strips.
 
   # ---- Model -----------------------------------------------------------------
   config.model = ml_collections.ConfigDict()
   config.model.cnum = 32  # Base width of the generator (original: 32).
   config.model.dtype = 'float32'  # Compute dtype: 'float32' or 'bfloat16'.
-  config.model.attention = 'auto'  # 'dense' (reference) or 'auto' (efficient).
+  config.model.attention = 'auto'  # Inference only: 'dense' or 'auto'.
+  config.model.contextual_attention = True  # False: the paper's baseline.
+  config.model.critic_cnum = 64  # Base width of both critics (original: 64).
 
   # ---- Data (deepfill_jax/input_pipeline.py, docs/data.md) -------------------
   config.data = ml_collections.ConfigDict()
   config.data.source = 'folder'  # 'tfds' | 'folder' | 'flist' | 'array_record'.
   config.data.path = 'data/photos'  # Folder, flist or ArrayRecord dir/glob.
   config.data.eval_path = ''  # Same for split='eval' (non-TFDS sources).
+  config.data.eval_holdout = 0  # No eval_path: hold out the last N images.
   config.data.tfds_name = ''  # TFDS dataset name for source='tfds'.
   config.data.tfds_data_dir = ''  # TFDS data_dir ('' = TFDS default).
   config.data.image_key = ''  # TFDS image feature ('' = per-dataset default).
   config.data.train_split = ''  # TFDS train split ('' = per-dataset default).
   config.data.eval_split = ''  # TFDS eval split ('' = per-dataset default).
   config.data.random_crop = True  # Random crop (True) or resize (False).
+  config.data.shorter_side = 0  # >0: rescale to this shorter side, then crop.
   config.data.random_flip = False  # Horizontal flips (the original: none).
   config.data.shuffle = True  # Shuffle the source each epoch (training).
   config.data.num_workers = 0  # grain worker processes (0 = in-process).

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Generator checkpoints on disk (orbax).
+"""Generator checkpoints on disk (orbax), local or remote (`etils.epath`).
 
 Two layouts are understood by `load_generator`:
 
@@ -8,27 +8,38 @@ Two layouts are understood by `load_generator`:
   `tools/export.py` and by `tools/convert_tf_checkpoint.py`):
 
       DIR/generator.json   {"format": "deepfill_jax.generator", "version": 1,
-                            "model": {"cnum": 32}, "channel_order": "RGB", ...}
+                            "model": {"cnum": 32, ...}, "channel_order": "RGB",
+                            ...}
       DIR/params/          orbax StandardCheckpointer of the generator's
                            parameters as a pure dict ({'conv1': {'kernel':...}})
+
+  `generator.json` is written last, so a directory without it is not (yet) a
+  checkpoint.
 
 * A **training workdir**: `WORKDIR/checkpoints/<step>/` written by an orbax
   `CheckpointManager` whose composite checkpoint has an item named `generator`
   holding the same pure dict, and `WORKDIR/generator.json` as above. The
   latest step is used unless one is given.
+
+What `generator.json` says is checked on load: the format and its version
+(newer versions are refused), the model config, and the channel order (a
+"BGR" checkpoint is converted to RGB on load; anything else is refused).
+Paths may be local or any `etils.epath` path (`gs://...` where its filesystem
+backend is installed). See docs/checkpoints.md.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
+from etils import epath
 from flax import nnx
 
+from deepfill_jax import files
 from deepfill_jax.models import InpaintGenerator
 
 FORMAT = 'deepfill_jax.generator'
@@ -37,6 +48,16 @@ META_FILE = 'generator.json'
 PARAMS_DIR = 'params'
 CHECKPOINTS_DIR = 'checkpoints'
 GENERATOR_ITEM = 'generator'
+CHANNEL_ORDERS = ('RGB', 'BGR')
+# Model config keys of generator.json and their types.
+_MODEL_KEYS = {'cnum': int, 'contextual_attention': bool}
+
+
+def as_path(path: str | os.PathLike) -> epath.Path:
+  """An absolute `epath.Path` (local paths resolved against the cwd)."""
+  if files.is_remote(path):
+    return epath.Path(path)
+  return epath.Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 
 
 def generator_params(gen: InpaintGenerator) -> dict[str, Any]:
@@ -46,80 +67,130 @@ def generator_params(gen: InpaintGenerator) -> dict[str, Any]:
 
 def generator_meta(gen: InpaintGenerator, **extra: Any) -> dict[str, Any]:
   """The JSON metadata that rebuilds `gen` (architecture, channel order)."""
-  meta = {'format': FORMAT, 'version': VERSION,
-          'model': {'cnum': gen.cnum}, 'channel_order': 'RGB'}
+  model = {'cnum': gen.cnum}
+  if not getattr(gen, 'contextual_attention', True):
+    model['contextual_attention'] = False
+  meta = {'format': FORMAT, 'version': VERSION, 'model': model,
+          'channel_order': 'RGB'}
   meta.update(extra)
   return meta
 
 
-def write_meta(directory: str, meta: dict[str, Any]) -> None:
-  """Writes `generator.json` into `directory` (created if needed)."""
-  os.makedirs(directory, exist_ok=True)
-  with open(os.path.join(directory, META_FILE), 'w') as f:
-    json.dump(meta, f, indent=2, sort_keys=True)
+def write_meta(directory: str | os.PathLike, meta: dict[str, Any]) -> None:
+  """Writes `generator.json` into `directory` (created if needed), atomically.
+
+  In multi-process runs call it from process 0 only.
+  """
+  directory = as_path(directory)
+  directory.mkdir(parents=True, exist_ok=True)
+  files.write_json(directory / META_FILE, meta)
 
 
-def save_generator(path: str, gen: InpaintGenerator, **meta: Any) -> str:
-  """Writes an inference checkpoint of `gen` to `path` (must not exist)."""
-  path = os.path.abspath(path)
-  if os.path.exists(os.path.join(path, PARAMS_DIR)):
+def save_generator(path: str | os.PathLike, gen: InpaintGenerator,
+                   **meta: Any) -> str:
+  """Writes an inference checkpoint of `gen` to `path` (must not hold one)."""
+  path = as_path(path)
+  if (path / PARAMS_DIR).exists() or (path / META_FILE).exists():
     raise FileExistsError(f'{path} already holds a checkpoint; choose a new '
                           'directory.')
-  write_meta(path, generator_meta(gen, **meta))
+  path.mkdir(parents=True, exist_ok=True)
   with ocp.StandardCheckpointer() as ckptr:
-    ckptr.save(os.path.join(path, PARAMS_DIR), generator_params(gen))
+    ckptr.save(path / PARAMS_DIR, generator_params(gen))
     ckptr.wait_until_finished()
-  return path
+  write_meta(path, generator_meta(gen, **meta))  # Last: marks it complete.
+  return os.fspath(path)
 
 
-def abstract_generator(cnum: int = 32, dtype: jnp.dtype = jnp.float32
-                       ) -> InpaintGenerator:
+def abstract_generator(cnum: int = 32, dtype: jnp.dtype = jnp.float32,
+                       **model: Any) -> InpaintGenerator:
   """A generator whose parameters are shape placeholders (no compute)."""
   return nnx.eval_shape(lambda: InpaintGenerator(cnum, rngs=nnx.Rngs(0),
-                                                 dtype=dtype))
+                                                 dtype=dtype, **model))
 
 
-def _read_meta(directory: str) -> dict[str, Any]:
-  meta_path = os.path.join(directory, META_FILE)
-  if not os.path.exists(meta_path):
+def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
+  """Reads and checks `generator.json`; one-line errors naming the file."""
+  meta_path = as_path(directory) / META_FILE
+  if not meta_path.exists():
     raise FileNotFoundError(
         f'{directory}: not a deepfill_jax checkpoint (no {META_FILE}).')
-  with open(meta_path) as f:
-    meta = json.load(f)
-  if meta.get('format') != FORMAT:
-    raise ValueError(f'{meta_path}: unknown format {meta.get("format")!r}.')
+  try:
+    meta = files.read_json(meta_path)
+  except ValueError as e:
+    raise ValueError(f'{meta_path}: not valid JSON ({e}).') from e
+  if not isinstance(meta, dict) or meta.get('format') != FORMAT:
+    found = meta.get('format') if isinstance(meta, dict) else None
+    raise ValueError(f'{meta_path}: unknown format {found!r}; expected '
+                     f'{FORMAT!r}.')
+  version = meta.get('version')
+  if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    raise ValueError(f'{meta_path}: bad format version {version!r}.')
+  if version > VERSION:
+    raise ValueError(f'{meta_path}: format version {version} was written by '
+                     f'a newer deepfill_jax; this one reads up to {VERSION}.')
+  model = meta.get('model')
+  if not isinstance(model, dict) or 'cnum' not in model:
+    raise ValueError(f'{meta_path}: no "model" config with "cnum".')
+  for key, value in model.items():
+    kind = _MODEL_KEYS.get(key)
+    if kind is None:
+      raise ValueError(f'{meta_path}: unknown model setting {key!r} (known: '
+                       f'{", ".join(_MODEL_KEYS)}).')
+    # Exact types: True is not a width, 32.0 is not a flag.
+    if type(value) is not kind or (kind is int and value < 1):  # pylint: disable=unidiomatic-typecheck
+      raise ValueError(f'{meta_path}: bad model setting {key}={value!r}.')
+  order = meta.get('channel_order', 'RGB')
+  if order not in CHANNEL_ORDERS:
+    raise ValueError(f'{meta_path}: unknown channel_order {order!r}; '
+                     f'expected one of {CHANNEL_ORDERS}.')
   return meta
 
 
-def load_generator(path: str, *, step: int | None = None,
+def load_generator(path: str | os.PathLike, *, step: int | None = None,
                    dtype: jnp.dtype = jnp.float32
                    ) -> tuple[InpaintGenerator, dict[str, Any]]:
   """Loads a generator from an inference checkpoint or a training workdir.
 
   Args:
-    path: inference checkpoint directory or training workdir.
-    step: training step to load from a workdir (default: the latest).
+    path: inference checkpoint directory or training workdir (local or an
+      `etils.epath` path such as gs://...).
+    step: training step to load from a workdir (default: the latest). An
+      error for an inference checkpoint, which has no steps.
     dtype: compute dtype of the returned generator (params stay float32).
 
   Returns:
-    (generator, metadata dict from generator.json).
+    (generator taking RGB, metadata dict from generator.json; a BGR
+    checkpoint's metadata says "channel_order": "RGB" and
+    "stored_channel_order": "BGR").
+
+  Raises:
+    FileNotFoundError: no checkpoint at `path`, or no step in the workdir.
+    ValueError: metadata that this version cannot honour, or a bad `step`.
   """
-  path = os.path.abspath(path)
-  if not os.path.isdir(path):
+  path = as_path(path)
+  if not path.is_dir():
     raise FileNotFoundError(f'{path}: checkpoint directory does not exist.')
-  meta = _read_meta(path)
-  gen = abstract_generator(meta['model']['cnum'], dtype)
+  meta = read_meta(path)
+  gen = abstract_generator(dtype=dtype, **meta['model'])
   param_state = nnx.state(gen, nnx.Param)
   target = jax.tree.map(ocp.utils.to_shape_dtype_struct,
                         nnx.to_pure_dict(param_state))
-  if os.path.isdir(os.path.join(path, PARAMS_DIR)):
+  if (path / PARAMS_DIR).is_dir():
+    if step is not None:
+      raise ValueError(f'{path}: an inference checkpoint has no training '
+                       f'steps; do not ask for step {step}.')
     with ocp.StandardCheckpointer() as ckptr:
-      params = ckptr.restore(os.path.join(path, PARAMS_DIR), target)
-  elif os.path.isdir(os.path.join(path, CHECKPOINTS_DIR)):
-    with ocp.CheckpointManager(os.path.join(path, CHECKPOINTS_DIR)) as mngr:
-      step = mngr.latest_step() if step is None else step
-      if step is None:
+      params = ckptr.restore(path / PARAMS_DIR, target)
+  elif (path / CHECKPOINTS_DIR).is_dir():
+    with ocp.CheckpointManager(path / CHECKPOINTS_DIR) as mngr:
+      steps = sorted(mngr.all_steps())
+      if not steps:
         raise FileNotFoundError(f'{path}: the workdir has no checkpoint yet.')
+      step = steps[-1] if step is None else step
+      if step not in steps:
+        shown = ', '.join(map(str, steps[-10:]))
+        raise ValueError(f'{path}: no checkpoint of step {step}; the workdir '
+                         f'has steps {shown}.')
       restored = mngr.restore(step, args=ocp.args.Composite(
           **{GENERATOR_ITEM: ocp.args.StandardRestore(target)}))
       params = restored[GENERATOR_ITEM]
@@ -127,6 +198,10 @@ def load_generator(path: str, *, step: int | None = None,
   else:
     raise FileNotFoundError(f'{path}: has {META_FILE} but neither '
                             f'{PARAMS_DIR}/ nor {CHECKPOINTS_DIR}/.')
+  if meta.get('channel_order', 'RGB') == 'BGR':
+    from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
+    params = jax.tree.map(jnp.asarray, convert.fold_bgr(params))
+    meta = dict(meta, channel_order='RGB', stored_channel_order='BGR')
   nnx.replace_by_pure_dict(param_state, params)
   nnx.update(gen, param_state)
   return gen, meta

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Import of the original DeepFill v1 TF1 checkpoints (reference §1, §3).
+"""Import of the original DeepFill v1 TF1 checkpoints (docs/spec.md §1, §3).
 
 The name table and the array transforms work on NumPy arrays; only
 `read_tf_checkpoint` needs TensorFlow, imported there.
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import json
 import os
 import re
 from typing import Any, Callable, Mapping
@@ -61,7 +60,6 @@ CRITICS_DIR = 'critics'
 # channels are the image, in the original's BGR order.
 BGR_INPUT_LAYERS = ('conv1', 'xconv1', 'pmconv1')
 BGR_OUTPUT_LAYERS = ('conv17', 'allconv17')
-CRITIC_NAMES = ('local', 'global')
 # TF1 optimizer slot variables: `<variable>/<Optimizer>[_<n>]`.
 _SLOT = re.compile(r'/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl'
                    r'|ExponentialMovingAverage)(_\d+)?$')
@@ -187,7 +185,8 @@ def fold_bgr(params: Params) -> Params:
   """
   out = {k: dict(v) for k, v in params.items()}
   for name in BGR_INPUT_LAYERS:
-    out[name]['kernel'] = _flip_in(out[name]['kernel'])
+    if name in out:  # No pmconv1 in a generator without attention.
+      out[name]['kernel'] = _flip_in(out[name]['kernel'])
   for name in BGR_OUTPUT_LAYERS:
     out[name]['kernel'] = np.array(out[name]['kernel'])[..., ::-1].copy()
     out[name]['bias'] = np.array(out[name]['bias'])[::-1].copy()
@@ -393,23 +392,28 @@ def save_converted(output: str, converted: Converted, source: str = '') -> str:
   if converted.critics is not None:
     meta['critics'] = dict(converted.critic_config, dir=CRITICS_DIR)
   gen = generator_from_params(converted.generator, converted.cnum)
-  output = checkpointing.save_generator(output, gen, **meta)
-  if converted.critics is not None:
+  path = checkpointing.as_path(output)
+  if (path / checkpointing.META_FILE).exists():
+    raise FileExistsError(f'{path} already holds a checkpoint; choose a new '
+                          'directory.')
+  if converted.critics is not None:  # Before generator.json, written last.
     with ocp.StandardCheckpointer() as ckptr:
-      ckptr.save(os.path.join(output, CRITICS_DIR),
-                 _map(jnp.asarray, converted.critics))
+      ckptr.save(path / CRITICS_DIR, _map(jnp.asarray, converted.critics),
+                 force=True)
       ckptr.wait_until_finished()
-  return output
+  return checkpointing.save_generator(path, gen, **meta)
 
 
 def load_critics(path: str):
   """(LocalCritic, GlobalCritic) of a converted checkpoint, or None."""
-  with open(os.path.join(path, checkpointing.META_FILE)) as f:
-    config = json.load(f).get('critics')
+  meta = checkpointing.read_meta(path)
+  config = meta.get('critics')
   if config is None:
     return None
   with ocp.StandardCheckpointer() as ckptr:
-    critics = ckptr.restore(os.path.abspath(os.path.join(path, config['dir'])))
+    critics = ckptr.restore(checkpointing.as_path(path) / config['dir'])
+  if meta.get('channel_order', 'RGB') == 'BGR':  # Taken as RGB, as the G.
+    critics = fold_bgr_critics(critics)
   return critics_from_params(critics, config)
 
 

@@ -10,31 +10,42 @@ checkpoint and a set of StableHLO artifacts:
     OUTPUT/export.json         manifest: sizes, platforms, signature
     OUTPUT/deepfill_<H>x<W>.jax   one `jax.export` artifact per image size
 
+Every file is written atomically and `export.json` last, so a directory
+without it is not a (complete) export. Paths may be local or `etils.epath`
+paths (gs://... where its backend is installed).
+
 Each artifact has the parameters baked in as constants (one self-contained
 file, ~14.4 MB for the released width), a symbolic batch size `b`, and is
 lowered for CPU, CUDA and TPU. Its signature is the generator's:
 
     (x [b, H, W, 3] float32 RGB in [-1, 1], mask [b, H, W, 1] float32,
-     1 = hole) -> (x_stage1, x_stage2 [b, H, W, 3], offsets [b, H/8, W/8, 2]
+     1 = hole, 0 = known)
+      -> (x_stage1, x_stage2 [b, H, W, 3], offsets [b, H/8, W/8, 2]
      int32)
 
 `load(path)` returns a callable that picks the artifact matching the input's
-size; no model is constructed in Python and no parameters are read. The
-attention is the dense reference `contextual_attention` (pure jit).
+size; no model is constructed in Python and no parameters are read. Its
+masks follow the project's one convention (`image_io.MASK_RULE`: bool, uint8
+with holes >= 128, or float in [0, 1] with holes > 0.5; NaN and other values
+are refused) and reach the artifact as exact 0/1. The attention is the dense
+reference `contextual_attention` (pure jit).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Any, Callable, Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from etils import epath
 from flax import nnx
 
 from deepfill_jax import checkpointing
+from deepfill_jax import files
+from deepfill_jax import image_io
 from deepfill_jax.models import InpaintGenerator
 
 FORMAT = 'deepfill_jax.export'
@@ -120,20 +131,22 @@ def export(gen: InpaintGenerator, output: str, sizes: Sequence[Size], *,
   # Lower everything before writing, so a failure leaves no partial export.
   blobs = {size_name(size): export_generator(gen, size, platforms=platforms)
            .serialize() for size in sizes}
-  output = checkpointing.save_generator(output, gen, **meta)
+  output = checkpointing.as_path(output)
+  if (output / MANIFEST).exists():
+    raise FileExistsError(f'{output} already holds an export; choose a new '
+                          'directory.')
+  checkpointing.save_generator(output, gen, **meta)
   artifacts = {}
   for name, blob in blobs.items():
     artifacts[name] = f'deepfill_{name}.jax'
-    with open(os.path.join(output, artifacts[name]), 'wb') as f:
-      f.write(blob)
+    files.write_atomic(output / artifacts[name], bytes(blob))
   manifest = {
       'format': FORMAT, 'version': VERSION, 'artifacts': artifacts,
       'platforms': list(platforms), 'model': {'cnum': gen.cnum},
       'channel_order': meta.get('channel_order', 'RGB'),
       'jax_version': jax.__version__, **SIGNATURE,
   }
-  with open(os.path.join(output, MANIFEST), 'w') as f:
-    json.dump(manifest, f, indent=2)
+  files.write_json(output / MANIFEST, manifest)  # Last: marks it complete.
   return manifest
 
 
@@ -142,21 +155,21 @@ def export_checkpoint(checkpoint: str, output: str, sizes: Sequence[Size], *,
                       step: int | None = None) -> dict[str, Any]:
   """`export` of what `checkpointing.load_generator(checkpoint)` loads."""
   gen, meta = checkpointing.load_generator(checkpoint, step=step)
-  meta = dict(meta, exported_from=os.path.abspath(checkpoint))
+  meta = dict(meta, exported_from=os.fspath(checkpointing.as_path(checkpoint)))
   return export(gen, output, sizes, platforms=platforms, meta=meta)
 
 
-def _read(path: str) -> jax.export.Exported:
-  with open(path, 'rb') as f:
-    return jax.export.deserialize(bytearray(f.read()))
+def _read(path: os.PathLike) -> jax.export.Exported:
+  return jax.export.deserialize(bytearray(epath.Path(path).read_bytes()))
 
 
 class ExportedGenerator:
   """The exported generator: `(x, mask) -> (x_stage1, x_stage2, offsets)`.
 
-  Inputs may be NumPy or JAX arrays of any real dtype (cast to float32); the
-  mask may be [b, H, W] or [1, H, W, 1] (broadcast over the batch). The
-  artifact is chosen by (H, W).
+  Inputs may be NumPy or JAX arrays; x of any real dtype (cast to float32),
+  the mask by the mask convention (`image_io.MASK_RULE`), [b, H, W],
+  [b, H, W, 1] or [1, H, W(, 1)] (broadcast over the batch). The artifact is
+  chosen by (H, W).
   """
 
   def __init__(self, artifacts: dict[Size, Callable[[], jax.export.Exported]],
@@ -194,38 +207,50 @@ class ExportedGenerator:
 
 
 def _inputs(x: Any, mask: Any) -> tuple[jax.Array, jax.Array]:
-  """float32 x [b, H, W, 3] and mask broadcast to [b, H, W, 1]."""
+  """float32 x [b, H, W, 3] and a 0/1 float32 mask [b, H, W, 1]."""
   x = jnp.asarray(x, jnp.float32)
   if x.ndim != 4 or x.shape[-1] != 3:
     raise ValueError(f'x must be [b, H, W, 3], got {x.shape}.')
-  mask = jnp.asarray(mask, jnp.float32)
-  if mask.ndim == 3:
-    mask = mask[..., None]
+  holes = image_io.holes_from_values(np.asarray(mask))
+  if holes.ndim == 3:
+    holes = holes[..., None]
+  if (holes.ndim != 4 or holes.shape[-1] != 1
+      or holes.shape[1:3] != x.shape[1:3]
+      or holes.shape[0] not in (1, x.shape[0])):
+    raise ValueError(f'mask must be [b, H, W] or [b, H, W, 1] (b = '
+                     f'{x.shape[0]} or 1) for x of shape {x.shape}, got '
+                     f'{np.shape(mask)}.')
+  mask = jnp.asarray(holes, jnp.float32)
   return x, jnp.broadcast_to(mask, x.shape[:3] + (1,))
 
 
-def load(path: str) -> ExportedGenerator:
+def load(path: str | os.PathLike) -> ExportedGenerator:
   """Loads an export directory (with export.json) or a single `.jax` file."""
-  path = os.path.abspath(path)
-  if os.path.isfile(path):
+  path = checkpointing.as_path(path)
+  if path.is_file():
     exported = _read(path)
     h, w = (int(d) for d in exported.in_avals[0].shape[1:3])
-    return ExportedGenerator({(h, w): lambda: exported}, path)
-  manifest_path = os.path.join(path, MANIFEST)
-  if not os.path.isfile(manifest_path):
+    return ExportedGenerator({(h, w): lambda: exported}, os.fspath(path))
+  manifest_path = path / MANIFEST
+  if not manifest_path.is_file():
     raise FileNotFoundError(f'{path}: not a deepfill_jax export (no '
-                            f'{MANIFEST}); run tools/export.py.')
-  with open(manifest_path) as f:
-    manifest = json.load(f)
+                            f'{MANIFEST}: none or an unfinished one); run '
+                            'tools/export.py.')
+  manifest = files.read_json(manifest_path)
   if manifest.get('format') != FORMAT:
     raise ValueError(f'{manifest_path}: unknown format '
                      f'{manifest.get("format")!r}.')
+  if not isinstance(manifest.get('version'), int) or (
+      manifest['version'] > VERSION):
+    raise ValueError(f'{manifest_path}: format version '
+                     f'{manifest.get("version")!r}; this deepfill_jax reads '
+                     f'up to {VERSION}.')
   cache: dict[Size, jax.export.Exported] = {}
 
   def loader(size: Size, file: str) -> Callable[[], jax.export.Exported]:
     def get():
       if size not in cache:
-        cache[size] = _read(os.path.join(path, file))
+        cache[size] = _read(path / file)
       return cache[size]
     return get
 
@@ -233,4 +258,4 @@ def load(path: str) -> ExportedGenerator:
   for name, file in manifest['artifacts'].items():
     size = parse_sizes(name)[0]
     artifacts[size] = loader(size, file)
-  return ExportedGenerator(artifacts, path)
+  return ExportedGenerator(artifacts, os.fspath(path))

@@ -1,25 +1,32 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Robust image and mask reading with PIL, shared by training and inference.
+"""Images, masks and output files, shared by training and inference.
 
-Every reader returns RGB (grey, palette, CMYK, 16-bit and RGBA files are
-converted; alpha is dropped, as `cv2.imread` did in the original), applies the
-EXIF orientation so pixels match what viewers show, and turns any failure into
-a one-line `ValueError` that names the file.
+* Reading: every reader returns RGB (grey, palette, CMYK, 16-bit and RGBA
+  files are converted; alpha is dropped, as `cv2.imread` did in the
+  original), applies the EXIF orientation so pixels match what viewers show,
+  and turns any failure into a one-line `ValueError` that names the file.
+* Masks: one convention for every entry point (`MASK_RULE`, `hole_mask`).
+* Writing: `save_image` writes atomically (`files.write_atomic`);
+  `output_paths` / `check_outputs` name outputs and refuse runs that would
+  overwrite an input or write one file twice.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image
 from PIL import ImageOps
 
+from deepfill_jax import files
+
 # File types found by `list_images` (lower case; matched case-insensitively).
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
+_EXIF_ORIENTATION = 0x0112
 
 
 def list_images(root: str,
@@ -88,8 +95,7 @@ def open_image(source: str | bytes, name: str | None = None,
       ImageOps.exif_transpose(img, in_place=True)
       img = _to_rgb(img)
   except Exception as e:  # pylint: disable=broad-except
-    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-    raise ValueError(f'{name}: cannot read image ({msg}).') from e
+    raise ValueError(f'{name}: cannot read image ({_first_line(e)}).') from e
   if img.width == 0 or img.height == 0:
     raise ValueError(f'{name}: image is empty ({img.width}x{img.height}).')
   return img
@@ -100,9 +106,81 @@ def load_image(path: str) -> np.ndarray:
   return np.asarray(open_image(path))
 
 
-def mask_from_image(img: Image.Image) -> np.ndarray:
-  """Binarizes an RGB mask image: hole where channel 0 (red) > 127.5."""
-  return np.asarray(img)[..., 0] > 127.5
+# The one mask convention of every entry point (Python API, CLI, exported
+# functions, training folder masks); see `hole_mask`.
+MASK_RULE = ('a mask is bool (True = hole), uint8 0..255 (hole where >= 128, '
+             'as white = hole in mask images) or float in [0, 1] (hole where '
+             '> 0.5)')
+
+
+def holes_from_values(mask: Any, name: str = 'mask') -> np.ndarray:
+  """Applies the mask convention (`MASK_RULE`) to an array of any shape.
+
+  Args:
+    mask: bool, integer (0..255) or float ([0, 1]) array; True/high = hole.
+    name: how to call the mask in errors.
+
+  Returns:
+    bool array of the same shape, True = hole.
+
+  Raises:
+    ValueError: values the rule does not cover: NaN, floats outside [0, 1]
+      (e.g. a 0/255 mask handed over as float), integers outside 0..255, an
+      integer mask holding only 0 and 1 (it would have no hole: pass it as
+      bool, or scale it by 255), or a non-numeric dtype.
+  """
+  mask = np.asarray(mask)
+  kind = mask.dtype.kind
+  if kind == 'b':
+    return mask
+  if kind in 'iu':
+    if mask.size and (mask.min() < 0 or mask.max() > 255):
+      raise ValueError(f'{name}: integer mask values must be in 0..255 (got '
+                       f'{mask.min()}..{mask.max()}); {MASK_RULE}.')
+    if mask.size and mask.max() == 1:
+      raise ValueError(f'{name}: this integer mask holds only 0 and 1, so by '
+                       'the 0..255 rule it has no hole; pass mask.astype(bool) '
+                       f'or mask * 255 ({MASK_RULE}).')
+    return mask >= 128
+  if kind == 'f':
+    if np.isnan(mask).any():
+      raise ValueError(f'{name}: the mask holds NaN; {MASK_RULE}.')
+    if mask.size and (mask.min() < 0 or mask.max() > 1):
+      raise ValueError(f'{name}: float mask values must be in [0, 1] (got '
+                       f'{mask.min():g}..{mask.max():g}; a 0/255 mask must '
+                       f'be uint8 or divided by 255); {MASK_RULE}.')
+    return mask > 0.5
+  raise ValueError(f'{name}: unsupported mask dtype {mask.dtype}; '
+                   f'{MASK_RULE}.')
+
+
+def hole_mask(mask: Any, hw: tuple[int, int] | None = None,
+              name: str = 'mask') -> np.ndarray:
+  """One [H, W] (or [H, W, 1]) mask -> bool [H, W] by the mask convention.
+
+  Args:
+    mask: the mask (see `holes_from_values` for the values).
+    hw: the image's (H, W) the mask must match, if known.
+    name: how to call the mask in errors.
+
+  Raises:
+    ValueError: wrong ndim or size, or values outside the convention.
+  """
+  mask = np.asarray(mask)
+  if mask.ndim == 3 and mask.shape[-1] == 1:
+    mask = mask[..., 0]
+  if mask.ndim != 2:
+    raise ValueError(f'{name}: expected shape [H, W] or [H, W, 1], got '
+                     f'{mask.shape}.')
+  if hw is not None and mask.shape != tuple(hw):
+    raise ValueError(f'{name}: size {mask.shape[1]}x{mask.shape[0]} differs '
+                     f'from the image size {hw[1]}x{hw[0]}.')
+  return holes_from_values(mask, name)
+
+
+def mask_from_image(img: Image.Image, name: str = 'mask') -> np.ndarray:
+  """Binarizes an RGB mask image by the convention: hole where red >= 128."""
+  return hole_mask(np.asarray(img)[..., 0], name=name)
 
 
 def load_mask(path: str) -> np.ndarray:
@@ -111,17 +189,139 @@ def load_mask(path: str) -> np.ndarray:
   The original thresholded channel 0 of OpenCV's BGR image (blue); here it is
   channel 0 of the RGB image. Both agree for grey or black-and-white masks.
   """
-  return mask_from_image(open_image(path))
+  return mask_from_image(open_image(path), name=path)
+
+
+def image_size(path: str) -> tuple[int, int]:
+  """(H, W) of an image file as `open_image` returns it, from its header.
+
+  Reads no pixels (EXIF rotations by 90 degrees swap the sides); a file whose
+  header is fine but whose data is broken fails later, in `open_image`.
+  """
+  try:
+    with Image.open(path) as img:
+      width, height = img.size
+      if img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
+        width, height = height, width
+  except Exception as e:  # pylint: disable=broad-except
+    raise ValueError(f'{path}: cannot read image ({_first_line(e)}).') from e
+  if width == 0 or height == 0:
+    raise ValueError(f'{path}: image is empty ({width}x{height}).')
+  return height, width
+
+
+def encode_image(image: np.ndarray, suffix: str) -> bytes:
+  """A uint8 [H, W, 3] (or [H, W]) image encoded by file suffix (.png, ...)."""
+  fmt = Image.registered_extensions().get(suffix.lower())
+  if fmt is None:
+    raise ValueError(f'unknown image file suffix {suffix!r}.')
+  buf = io.BytesIO()
+  Image.fromarray(np.asarray(image, np.uint8)).save(buf, format=fmt)
+  return buf.getvalue()
 
 
 def save_image(path: str, image: np.ndarray) -> None:
-  """Writes a uint8 [H, W, 3] (or [H, W]) image; the format follows the suffix.
+  """Writes a uint8 image atomically; the format follows the suffix.
 
   Raises:
     ValueError: the file cannot be written (one line, naming the file).
   """
   try:
-    Image.fromarray(np.asarray(image, np.uint8)).save(path)
+    files.write_atomic(path, encode_image(image, os.path.splitext(path)[1]))
   except Exception as e:  # pylint: disable=broad-except
-    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-    raise ValueError(f'{path}: cannot write image ({msg}).') from e
+    raise ValueError(f'{path}: cannot write image ({_first_line(e)}).') from e
+
+
+def _first_line(e: BaseException) -> str:
+  return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+# ----------------------------------------------------------------------------
+# Where results go: nothing a user gives is overwritten or written twice.
+
+
+class OutputConflictError(ValueError):
+  """Outputs that would overwrite an input or each other; one line each."""
+
+  def __init__(self, problems: Sequence[str]):
+    super().__init__('\n'.join(problems))
+    self.problems = list(problems)
+
+
+def _file_id(path: str) -> tuple[Any, ...]:
+  """Identity of a path: the inode of an existing file, else its real path."""
+  try:
+    st = os.stat(path)
+    return ('inode', st.st_dev, st.st_ino)
+  except OSError:
+    return ('path', os.path.normcase(os.path.realpath(path)))
+
+
+def check_outputs(outputs: Sequence[str],
+                  inputs: Sequence[Sequence[str]]) -> None:
+  """The collision rule: no output overwrites an input or another output.
+
+  Args:
+    outputs: job i writes `outputs[i]` (a job may write several files: pass
+      each as its own entry, with the same inputs).
+    inputs: `inputs[i]` are the files job i reads (image, mask, ...).
+
+  Raises:
+    OutputConflictError: every output that is also an input of the run
+      (naming both), and every output written by more than one job (naming
+      all of them); raised before anything is written.
+  """
+  read = {}
+  for files_read in inputs:
+    for path in files_read:
+      read.setdefault(_file_id(path), path)
+  writers: dict[tuple[Any, ...], list[int]] = {}
+  problems = []
+  for i, out in enumerate(outputs):
+    key = _file_id(out)
+    if key in read:
+      problems.append(f'{out}: the output of {inputs[i][0]} would overwrite '
+                      f'the input {read[key]}.')
+    writers.setdefault(key, []).append(i)
+  for key, jobs in writers.items():
+    if len(jobs) > 1:
+      sources = ', '.join(inputs[i][0] for i in jobs)
+      problems.append(f'{outputs[jobs[0]]}: {len(jobs)} jobs would write this '
+                      f'file: {sources}.')
+  if problems:
+    raise OutputConflictError(problems)
+
+
+def output_paths(inputs: Sequence[str | Sequence[str]], output_dir: str,
+                 suffix: str = '.png', *, root: str | None = None
+                 ) -> list[str]:
+  """Output file names of a folder run, checked by `check_outputs`.
+
+  The output of `ROOT/a/b.jpg` is `OUTPUT_DIR/a/b<suffix>` (relative names
+  kept; without `root`, the base name `b<suffix>`). Inputs that map to one
+  name (`a.jpg` and `a.png`) or outputs that would overwrite an input (e.g.
+  OUTPUT_DIR == ROOT with suffix '.png') are an error listing all of them.
+
+  Args:
+    inputs: the input files; an entry may be a sequence (image, mask, ...)
+      whose first file names the output and whose other files must not be
+      overwritten either.
+    output_dir: the folder for the results.
+    suffix: the results' file suffix (format).
+    root: the folder relative input names are taken from.
+
+  Returns:
+    One output path per input entry.
+
+  Raises:
+    OutputConflictError: listing every conflict, before anything is written.
+  """
+  groups = [[item] if isinstance(item, (str, os.PathLike)) else list(item)
+            for item in inputs]
+  outputs = []
+  for group in groups:
+    first = os.fspath(group[0])
+    rel = os.path.relpath(first, root) if root else os.path.basename(first)
+    outputs.append(os.path.join(output_dir, os.path.splitext(rel)[0] + suffix))
+  check_outputs(outputs, [[os.fspath(p) for p in g] for g in groups])
+  return outputs

@@ -19,7 +19,7 @@ dense generator but only the work that can reach a hole pixel:
   field, and the coarse network on the holes' bounding box widened by its
   receptive field (its output is used only inside holes).
 * The attention branch encoder runs on the whole image (its outputs are the
-  keys), and the attention (`deepfill_jax.attention`) computes only the query
+  keys), and the attention (`models.tiled_attention`) computes only the query
   tiles whose pasted patches reach the decoders' receptive field of the
   holes.
 
@@ -38,11 +38,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from deepfill_jax import attention as attention_lib
 from deepfill_jax import checkpointing
+from deepfill_jax import image_io
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
-from deepfill_jax.models import layers
+from deepfill_jax.models import tiled_attention
 from deepfill_jax.models.contextual_attention import same_pad
 
 ATTENTION_MODES = ('auto', 'dense')
@@ -52,9 +52,11 @@ WINDOW_QUANTUM = 64
 _ALIGN = 4
 # The network's total downscale: H and W must be multiples of it.
 GRID = 8
-# Windows, in forward order: (stage run on the crop, input resolution divisor).
-_WINDOWS = (('coarse', 1), ('hallucination', 1), ('attention_decoder', 4),
-            ('merged_decoder', 4))
+# The dense attention keeps about this many [L, L] float32 tensors alive.
+_DENSE_COPIES = 4
+# The stages run on crops ("windows"), in forward order; the attention
+# decoder and the merged decoder crop 1/4-resolution features.
+_WINDOWS = ('coarse', 'hallucination', 'attention_decoder', 'merged_decoder')
 
 
 class InpaintResult(NamedTuple):
@@ -111,8 +113,8 @@ def needed_queries(out_mask: np.ndarray) -> np.ndarray:
     u = np.arange(n // 4)
     z_lo = np.searchsorted(hi, u, side='left')
     z_hi = np.searchsorted(lo, u, side='right') - 1
-    needed = attention_lib.any_in_intervals(needed, z_lo, z_hi, axis)
-  return attention_lib.queries_covering(needed, rate=2)
+    needed = tiled_attention.any_in_intervals(needed, z_lo, z_hi, axis)
+  return tiled_attention.queries_covering(needed, rate=2)
 
 
 def _window(lo: int, hi: int, n: int, quantum: int, align: int,
@@ -189,9 +191,10 @@ def make_plan(holes: np.ndarray, out_mask: np.ndarray, *,
       break
     sizes = new
   grid = (hgt // GRID, wid // GRID)
-  tile = attention_lib.default_tile(grid) if tile is None else tuple(tile)
-  geo = attention_lib.tile_geometry(grid, tile)
-  tiles, counts = attention_lib.work_for_queries(needed_queries(out_mask), geo)
+  tile = tiled_attention.default_tile(grid) if tile is None else tuple(tile)
+  geo = tiled_attention.tile_geometry(grid, tile)
+  tiles, counts = tiled_attention.work_for_queries(needed_queries(out_mask),
+                                                   geo)
   return Plan(tuple(sizes), starts, tiles, counts)
 
 
@@ -214,6 +217,50 @@ def _place(canvas: jax.Array, crops: jax.Array, starts: jax.Array) -> jax.Array:
   return jax.vmap(one)(canvas, crops, starts)
 
 
+class HoleAwareWiring(generator_lib.Wiring):
+  """Runs the generator's stages on the crops of a `Plan` (see module doc).
+
+  Coarse and merged-decoder outputs are placed back on zero canvases of the
+  image size; the other stages' outputs stay in their crop's coordinates,
+  which `merge` accounts for.
+  """
+
+  def __init__(self, plan: Plan, hw: tuple[int, int], *,
+               tile: tuple[int, int] | None, with_offsets: bool):
+    self.plan, self.hw = plan, hw
+    self.tile, self.with_offsets = tile, with_offsets
+
+  def stage(self, gen, name, x):
+    sizes, starts = self.plan.sizes, self.plan.starts
+    if name == 'attention_encoder':  # Keys come from anywhere: all of it.
+      return gen.run_stage(name, x)
+    if name == 'merged_decoder':  # `merge` cropped its input already.
+      return self._canvas(gen.run_stage(name, x), 4 * starts[:, 3])
+    k = _WINDOWS.index(name)
+    y = gen.run_stage(name, _crop(x, starts[:, k], sizes[k]))
+    # The coarse output is used only in the holes, all inside its crop.
+    return self._canvas(y, starts[:, 0]) if name == 'coarse' else y
+
+  def attention(self, f, b, mask, **kwargs):
+    return tiled_attention.tiled_contextual_attention(
+        f, b, mask, work=tiled_attention.Work(self.plan.tiles,
+                                              self.plan.counts),
+        tile=self.tile, with_offsets=self.with_offsets, **kwargs)
+
+  def merge(self, x_hallu, pm=None):
+    sizes, starts = self.plan.sizes, self.plan.starts
+    j = starts[:, 3]
+    crops = [_crop(x_hallu, j - starts[:, 1] // 4, sizes[3])]
+    if pm is not None:
+      crops.append(_crop(pm, j - starts[:, 2], sizes[3]))
+    return super().merge(*crops)
+
+  def _canvas(self, y: jax.Array, starts: jax.Array) -> jax.Array:
+    """`y` placed at `starts` on zeros of the image size."""
+    zeros = jnp.zeros((y.shape[0], *self.hw, y.shape[-1]), y.dtype)
+    return _place(zeros, y, starts)
+
+
 def hole_aware_forward(
     gen: generator_lib.InpaintGenerator, x: jax.Array, mask: jax.Array,
     plan: Plan, *, tile: tuple[int, int] | None = None,
@@ -224,7 +271,7 @@ def hole_aware_forward(
   Args:
     gen: the generator.
     x: [B, H, W, 3] in [-1, 1], H and W multiples of 8.
-    mask: [B, H, W, 1], 1 = hole.
+    mask: [B, H, W, 1], 1 = hole; its holes are the plan's.
     plan: a `Plan` (its arrays may be traced).
     tile: attention query tile (the plan's).
     with_offsets: compute the attention offsets (else zeros; faster).
@@ -235,35 +282,9 @@ def hole_aware_forward(
     hole pixel) and 0 far from them; offsets are exact for the computed
     queries and 0 elsewhere.
   """
-  sizes, starts, tiles, counts = (plan.sizes, plan.starts, plan.tiles,
-                                  plan.counts)
-  mask = mask.astype(gen.dtype)
-  xin = x.astype(gen.dtype) * (1. - mask)
-  with_mask = functools.partial(generator_lib.with_mask_channels, mask=mask)
-  # Coarse network, only around the holes (its output is used only there).
-  x1 = gen.run_stage('coarse', _crop(with_mask(xin), starts[:, 0], sizes[0]))
-  m1 = _crop(mask, starts[:, 0], sizes[0])
-  xnow = _place(xin, x1 * m1 + _crop(xin, starts[:, 0], sizes[0]) * (1. - m1),
-                starts[:, 0])
-  xnow = with_mask(xnow)
-  # Attention branch: the encoder sees everything (keys come from anywhere).
-  pm = gen.run_stage('attention_encoder', xnow)
-  mask_s = layers.resize_nearest(mask, pm.shape[1:3])
-  pm, offsets = attention_lib.contextual_attention(
-      pm, pm, mask_s, ksize=3, stride=1, rate=2,
-      work=attention_lib.Work(tiles, counts), tile=tile,
-      with_offsets=with_offsets)
-  pm = gen.run_stage('attention_decoder', _crop(pm, starts[:, 2], sizes[2]))
-  x_hallu = gen.run_stage('hallucination',
-                          _crop(xnow, starts[:, 1], sizes[1]))
-  j = starts[:, 3]
-  merged = jnp.concatenate([
-      _crop(x_hallu, j - starts[:, 1] // 4, sizes[3]),
-      _crop(pm, j - starts[:, 2], sizes[3])], -1)
-  x2 = gen.run_stage('merged_decoder', merged)
-  zeros = jnp.zeros_like(x, dtype=gen.dtype)
-  return (_place(zeros, x1, starts[:, 0]).astype(x.dtype),
-          _place(zeros, x2, 4 * j).astype(x.dtype), offsets)
+  wiring = HoleAwareWiring(plan, x.shape[1:3], tile=tile,
+                           with_offsets=with_offsets)
+  return gen(x, mask, wiring=wiring)
 
 
 def to_uint8(y: jax.Array) -> jax.Array:
@@ -312,23 +333,32 @@ def as_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
   return image[..., :3]
 
 
-def as_hole_mask(mask: np.ndarray, hw: tuple[int, int],
-                 name: str = 'mask') -> np.ndarray:
-  """bool or integer [H, W] (nonzero = hole) -> bool [H, W]."""
-  mask = np.asarray(mask)
-  if mask.ndim == 3 and mask.shape[-1] == 1:
-    mask = mask[..., 0]
-  if mask.ndim != 2:
-    raise ValueError(f'{name}: expected shape [H, W], got {mask.shape}.')
-  if mask.shape != tuple(hw):
-    raise ValueError(f'{name}: size {mask.shape[1]}x{mask.shape[0]} differs '
-                     f'from the image size {hw[1]}x{hw[0]}.')
-  return mask != 0
-
-
 def padded_size(hw: tuple[int, int]) -> tuple[int, int]:
   """(H, W) rounded up to multiples of `GRID`."""
   return tuple(-(-n // GRID) * GRID for n in hw)
+
+
+def dense_attention_bytes(hw: tuple[int, int]) -> int:
+  """Memory one image's dense attention needs: its [L, L] float32 scores
+  (L = H/8 * W/8 after padding) live in about `_DENSE_COPIES` copies."""
+  hgt, wid = padded_size(hw)
+  n = (hgt // GRID) * (wid // GRID)
+  return _DENSE_COPIES * 4 * n * n
+
+
+def available_memory() -> int | None:
+  """Bytes free for a computation on the default device, if known."""
+  stats = jax.devices()[0].memory_stats()
+  if stats and 'bytes_limit' in stats:
+    return int(stats['bytes_limit'] - stats.get('bytes_in_use', 0))
+  try:  # CPU: the host's available memory (Linux).
+    with open('/proc/meminfo') as f:
+      for line in f:
+        if line.startswith('MemAvailable:'):
+          return int(line.split()[1]) * 1024
+  except (OSError, ValueError, IndexError):
+    pass
+  return None
 
 
 def _reflect_pad(x: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
@@ -384,7 +414,8 @@ class Inpainter:
   def _holes(masks, hw):
     """Padded bool holes [B, H', W'] and the unpadded holes as output mask."""
     phw = padded_size(hw)
-    masks = [as_hole_mask(m, hw, f'mask {i}') for i, m in enumerate(masks)]
+    masks = [image_io.hole_mask(m, hw, f'mask {i}')
+             for i, m in enumerate(masks)]
     holes = np.stack([_reflect_pad(m, phw) for m in masks])
     out_mask = np.zeros_like(holes)
     out_mask[:, :hw[0], :hw[1]] = masks
@@ -395,7 +426,7 @@ class Inpainter:
     """Crop sizes that cover every mask, to compile one shape for all.
 
     Args:
-      masks: hole masks of one image size (bool/uint8 [H, W]).
+      masks: hole masks of one image size ([H, W], see `image_io.MASK_RULE`).
       min_sizes: sizes to grow from (e.g. of earlier masks).
 
     Returns:
@@ -437,7 +468,8 @@ class Inpainter:
 
     Args:
       images: B uint8 images [H, W] / [H, W, 3] / [H, W, 4] of one size.
-      masks: B masks [H, W], bool or uint8 (nonzero = hole).
+      masks: B masks [H, W]: bool (True = hole), uint8 (hole where >= 128)
+        or float in [0, 1] (hole where > 0.5); anything else is an error.
       return_flow: also return the attention flow images.
       return_coarse: also return the composited stage-1 results.
       sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
@@ -467,7 +499,8 @@ class Inpainter:
 
     Args:
       image: uint8 [H, W], [H, W, 3] (RGB) or [H, W, 4] (alpha ignored).
-      mask: [H, W] bool or uint8, nonzero = hole.
+      mask: [H, W] bool (True = hole), uint8 (hole where >= 128) or float
+        in [0, 1] (hole where > 0.5); other values raise ValueError.
       return_flow: also return the attention flow image ([H, W, 3]; each
         1/8-resolution offset shown as an 8x8 block, white = attends to
         itself).
@@ -477,7 +510,7 @@ class Inpainter:
       uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
     """
     rgb = as_rgb(image)
-    hole = as_hole_mask(mask, rgb.shape[:2])
+    hole = image_io.hole_mask(mask, rgb.shape[:2])
     if not hole.any():  # Nothing to inpaint.
       res = InpaintResult(rgb.copy(),
                           np.full_like(rgb, 255) if return_flow else None,

@@ -15,10 +15,21 @@ Batches (a progress bar, a summary, bad items reported and skipped):
       The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>; the result is
       written to OUT/a/b.png.
 
-Masks: a pixel is a hole where the first channel is > 127.5 (a non-binary mask
-is thresholded there). Images of any size are accepted; sizes are grouped so
-each one compiles once. Exit status: 0 if every image was written, 1 if any
-failed, 2 for bad arguments.
+Masks: a pixel is a hole where the first (red) channel is >= 128 (a
+non-binary mask is thresholded there; a mask holding only the values 0 and 1
+is an error, see `image_io.MASK_RULE`). Images of any size are accepted; sizes
+are grouped so each one compiles once, and each file is decoded once.
+
+Outputs: no output may overwrite an input of the run (image or mask), and no
+two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
+OUT/a.png); such runs stop before anything is written, naming every conflict
+(`image_io.check_outputs`). Files are written atomically (a temporary file,
+then a rename), so an interrupted run never leaves a truncated result.
+
+Any failure of one image (unreadable file, wrong mask, out of memory, any
+runtime error) is one line naming the file; the others are still written.
+Exit status: 0 if every image was written, 1 if any failed, 2 for bad
+arguments or conflicting outputs.
 """
 
 from __future__ import annotations
@@ -37,6 +48,8 @@ from deepfill_jax import inference
 
 # Pixels per device batch: large images run one at a time.
 _BATCH_PIXELS = 1 << 22
+# Share of the free memory that dense attention batches may fill.
+_MEMORY_FRACTION = 0.8
 
 
 @dataclasses.dataclass
@@ -45,8 +58,6 @@ class Job:
   image: str
   mask: str
   output: str
-  shape: tuple[int, int] | None = None  # Set once the inputs were checked.
-  has_hole: bool = True
 
 
 def _fail(msg: str) -> None:
@@ -90,16 +101,30 @@ def _find_mask(mask_dir: str, rel: str) -> str:
 
 def jobs_from_dirs(input_dir: str, mask_dir: str,
                    output_dir: str) -> list[Job]:
-  """Pairs every image under input_dir with its mask by relative name."""
+  """Pairs every image under input_dir with its mask by relative name.
+
+  Output names follow `image_io.output_paths` (IN/a/b.jpg -> OUT/a/b.png);
+  inputs that would share an output, or outputs that would overwrite an
+  input, raise `image_io.OutputConflictError` listing all of them.
+  """
   if not os.path.isdir(mask_dir):
     raise ValueError(f'{mask_dir}: mask folder does not exist.')
   root = os.path.abspath(input_dir)
-  jobs = []
-  for path in image_io.list_images(root):
-    rel = os.path.relpath(path, root)
-    out = os.path.join(output_dir, os.path.splitext(rel)[0] + '.png')
-    jobs.append(Job(path, _find_mask(mask_dir, rel), out))
-  return jobs
+  pairs = [(path, _find_mask(mask_dir, os.path.relpath(path, root)))
+           for path in image_io.list_images(root)]
+  outputs = image_io.output_paths(pairs, output_dir, '.png', root=root)
+  return [Job(image, mask, out) for (image, mask), out in zip(pairs, outputs)]
+
+
+def check_jobs(jobs: Sequence[Job], extra_outputs: Sequence[str] = ()) -> None:
+  """`image_io.check_outputs` for a run: raises before anything is written.
+
+  `extra_outputs` are further files of a single-job run (flow, coarse).
+  """
+  outputs = [j.output for j in jobs] + list(extra_outputs)
+  inputs = [(j.image, j.mask) for j in jobs]
+  inputs += [inputs[0]] * len(extra_outputs)
+  image_io.check_outputs(outputs, inputs)
 
 
 def check_writable_dir(path: str) -> None:
@@ -114,17 +139,32 @@ def check_writable_dir(path: str) -> None:
     raise ValueError(f'{path}: output directory is not writable.')
 
 
-def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
-  """Reads and checks a job's image and mask (one-line ValueErrors)."""
+def _check_exists(job: Job) -> None:
   for path, what in ((job.image, 'image'), (job.mask, 'mask')):
     if not os.path.exists(path):
       _fail(f'{path}: {what} file does not exist.')
+
+
+def _size_error(job: Job, mask_hw, image_hw) -> None:
+  if tuple(mask_hw) != tuple(image_hw):
+    _fail(f'{job.mask}: mask size {mask_hw[1]}x{mask_hw[0]} differs from '
+          f'image size {image_hw[1]}x{image_hw[0]} ({job.image}).')
+
+
+def check_job(job: Job) -> tuple[int, int]:
+  """Checks a job from the file headers only (no decoding); returns (H, W)."""
+  _check_exists(job)
+  hw = image_io.image_size(job.image)
+  _size_error(job, image_io.image_size(job.mask), hw)
+  return hw
+
+
+def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
+  """Decodes and checks a job's image and mask (one-line ValueErrors)."""
+  _check_exists(job)
   image = image_io.load_image(job.image)
   mask = image_io.load_mask(job.mask)
-  if mask.shape != image.shape[:2]:
-    _fail(f'{job.mask}: mask size {mask.shape[1]}x{mask.shape[0]} differs '
-          f'from image size {image.shape[1]}x{image.shape[0]} '
-          f'({job.image}).')
+  _size_error(job, mask.shape, image.shape[:2])
   return image, mask
 
 
@@ -133,76 +173,130 @@ def _batch_size(shape: tuple[int, int], limit: int) -> int:
   return max(1, min(limit, _BATCH_PIXELS // (hgt * wid)))
 
 
-def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
-             batch_size: int = 8, progress: bool = True,
-             log=print) -> int:
-  """Inpaints every job; reports bad ones via `log`. Returns #failures."""
-  failed = 0
+def _first_line(e: BaseException) -> str:
+  text = str(e).strip()
+  return f'{type(e).__name__}: {text.splitlines()[0]}' if text else (
+      type(e).__name__)
 
-  def report(err):
-    nonlocal failed
-    failed += 1
-    log(f'error: {err}')
 
-  # Pass 1: check inputs, group by size and plan one crop shape per size.
-  groups: dict[tuple[int, int], list[Job]] = {}
-  sizes: dict[tuple[int, int], tuple] = {}
-  for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
-                  leave=False):
+def fit_attention(inpainter: inference.Inpainter, shape: tuple[int, int],
+                  limit: int, log=print) -> tuple[inference.Inpainter, int]:
+  """(inpainter, batch size) for images of `shape` that fit in memory.
+
+  'dense' attention needs `inference.dense_attention_bytes` per image: the
+  batch is cut to what the free memory holds, and if not even one image
+  fits, these images use 'auto' (same results, less memory) with a note.
+  """
+  if inpainter.attention != 'dense':
+    return inpainter, limit
+  need, free = inference.dense_attention_bytes(shape), (
+      inference.available_memory())
+  if free is None:
+    return inpainter, limit
+  fits = int(free * _MEMORY_FRACTION) // need
+  if fits >= 1:
+    return inpainter, min(limit, fits)
+  log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '
+      f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
+      "using --attention=auto for them (same results, less memory).")
+  return inference.Inpainter(inpainter.generator, attention='auto',
+                             tile=inpainter.tile), limit
+
+
+class _Runner:
+  """Inpaints checked jobs chunk by chunk; every failure is one log line."""
+
+  def __init__(self, log):
+    self.log = log
+    self.failed = 0
+
+  def report(self, err: Exception | str) -> None:
+    self.failed += 1
+    self.log(f'error: {err}')
+
+  def save(self, job: Job, image: np.ndarray) -> None:
+    try:
+      check_writable_dir(os.path.dirname(job.output))
+      image_io.save_image(job.output, image)
+    except ValueError as e:
+      self.report(e)
+
+  def decode(self, job: Job):
+    """(image, holes) of a job to inpaint, or None (written or failed)."""
     try:
       image, mask = load_job(job)
     except ValueError as e:
-      report(e)
-      continue
-    job.shape, job.has_hole = image.shape[:2], bool(mask.any())
+      self.report(e)
+      return None
+    if not mask.any():  # Nothing to inpaint: the input is the result.
+      self.log(f'note: {job.mask}: the mask has no hole; writing the input.')
+      self.save(job, image)
+      return None
     if mask.all():
-      log(f'warning: {job.mask}: the mask covers the whole image; there is '
-          'no context to inpaint from.')
-    groups.setdefault(job.shape, []).append(job)
-    if job.has_hole and inpainter.attention == 'auto':
-      sizes[job.shape] = inpainter.plan_sizes([mask], sizes.get(job.shape))
-  # Pass 2: run each size group in fixed-size batches (one compile each).
+      self.log(f'warning: {job.mask}: the mask covers the whole image; there '
+               'is no context to inpaint from.')
+    return image, mask
+
+  def run(self, inpainter: inference.Inpainter, chunk: list[Job],
+          images: list[np.ndarray], masks: list[np.ndarray], limit: int,
+          sizes) -> None:
+    """Inpaints one chunk padded to `limit` items; failures one line each."""
+    pad = limit - len(chunk)
+    try:
+      outs = inpainter.inpaint_batch(images + images[-1:] * pad,
+                                     masks + masks[-1:] * pad, sizes=sizes)
+    except Exception as e:  # pylint: disable=broad-except
+      if len(chunk) == 1:
+        self.report(f'{chunk[0].image}: inpainting failed ({_first_line(e)}).')
+        return
+      self.log(f'note: a batch of {len(chunk)} failed ({_first_line(e)}); '
+               'retrying its images one at a time.')
+      for job, image, mask in zip(chunk, images, masks):
+        self.run(inpainter, [job], [image], [mask], 1, None)
+      return
+    for job, out in zip(chunk, outs):
+      self.save(job, out)
+
+
+def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
+             batch_size: int = 8, progress: bool = True,
+             log=print) -> int:
+  """Inpaints every job; reports bad ones via `log`. Returns #failures.
+
+  Pass 1 reads only file headers, to check sizes and group the jobs by size.
+  Pass 2 decodes each image and mask once, chunk by chunk, and runs each size
+  in fixed-size batches (one compile per size unless a later mask needs
+  larger crops).
+  """
+  runner = _Runner(log)
+  groups: dict[tuple[int, int], list[Job]] = {}
+  for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
+                  leave=False):
+    try:
+      groups.setdefault(check_job(job), []).append(job)
+    except ValueError as e:
+      runner.report(e)
   bar = tqdm(total=sum(len(g) for g in groups.values()), desc='inpainting',
              unit='img', disable=not progress)
   for shape, group in groups.items():
-    todo = [j for j in group if j.has_hole]
-    limit = min(_batch_size(shape, batch_size), max(len(todo), 1))
-    for job in group:
-      if not job.has_hole:  # Nothing to inpaint: the input is the result.
-        log(f'note: {job.mask}: the mask has no hole; writing the input.')
-        _save(job, lambda j=job: load_job(j)[0], report)
-        bar.update(1)
-    for start in range(0, len(todo), limit):
+    model, limit = fit_attention(
+        inpainter, shape, min(_batch_size(shape, batch_size), len(group)), log)
+    sizes = None
+    for start in range(0, len(group), limit):
       chunk, images, masks = [], [], []
-      for job in todo[start:start + limit]:
-        try:
-          image, mask = load_job(job)
-        except ValueError as e:  # Changed since pass 1.
-          report(e)
-          continue
-        chunk.append(job)
-        images.append(image)
-        masks.append(mask)
+      for job in group[start:start + limit]:
+        item = runner.decode(job)
+        if item is not None:
+          chunk.append(job)
+          images.append(item[0])
+          masks.append(item[1])
       if chunk:
-        # Repeat the last item so every batch has the same (compiled) size.
-        pad = limit - len(chunk)
-        outs = inpainter.inpaint_batch(images + images[-1:] * pad,
-                                       masks + masks[-1:] * pad,
-                                       sizes=sizes.get(shape))
-        for job, out in zip(chunk, outs):
-          _save(job, lambda o=out: o, report)
-      bar.update(len(todo[start:start + limit]))
+        if model.attention == 'auto':
+          sizes = model.plan_sizes(masks, sizes)
+        runner.run(model, chunk, images, masks, limit, sizes)
+      bar.update(len(group[start:start + limit]))
   bar.close()
-  return failed
-
-
-def _save(job: Job, image_fn, report) -> None:
-  """Writes `image_fn()` to the job's output; failures go to `report`."""
-  try:
-    check_writable_dir(os.path.dirname(job.output))
-    image_io.save_image(job.output, image_fn())
-  except ValueError as e:
-    report(e)
+  return runner.failed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -214,7 +308,7 @@ def _parser() -> argparse.ArgumentParser:
   p.add_argument('--step', type=int, default=None,
                  help='workdir step to load (default: latest)')
   p.add_argument('--image', help='input image (single-image mode)')
-  p.add_argument('--mask', help='mask image, white (> 127.5) = hole')
+  p.add_argument('--mask', help='mask image, hole where red >= 128')
   p.add_argument('--output', help='output image')
   p.add_argument('--flow', help='also write the attention flow image')
   p.add_argument('--coarse', help='also write the coarse (stage-1) result')
@@ -251,24 +345,31 @@ def _mode(args, parser) -> str:
   return modes[0]
 
 
-def _run_single(args, image, mask) -> None:
-  """Single-image mode; raises ValueError on any problem."""
+def _run_single(args, log) -> int:
+  """Single-image mode; returns the exit status."""
+  job = Job(args.image, args.mask, args.output)
+  image, mask = load_job(job)
   inpainter = inference.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention)
+  inpainter, _ = fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
-    print(f'note: {args.mask}: the mask has no hole; writing the input.',
-          file=sys.stderr)
+    log(f'note: {args.mask}: the mask has no hole; writing the input.')
   elif mask.all():
-    print(f'warning: {args.mask}: the mask covers the whole image; there is '
-          'no context to inpaint from.', file=sys.stderr)
-  res = inpainter(image, mask, return_flow=bool(args.flow),
-                  return_coarse=bool(args.coarse))
+    log(f'warning: {args.mask}: the mask covers the whole image; there is no '
+        'context to inpaint from.')
+  try:
+    res = inpainter(image, mask, return_flow=bool(args.flow),
+                    return_coarse=bool(args.coarse))
+  except Exception as e:  # pylint: disable=broad-except
+    log(f'error: {args.image}: inpainting failed ({_first_line(e)}).')
+    return 1
   if isinstance(res, inference.InpaintResult):
     for path, img in ((args.flow, res.flow), (args.coarse, res.coarse)):
       if path:
         image_io.save_image(path, img)
     res = res.image
   image_io.save_image(args.output, res)
+  return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,27 +377,35 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser = _parser()
   args = parser.parse_args(argv)
   mode = _mode(args, parser)
+  log = lambda msg: tqdm.write(msg, file=sys.stderr)
   try:
     if mode == 'single':
-      outputs = [p for p in (args.output, args.flow, args.coarse) if p]
-      for path in outputs:
-        check_writable_dir(os.path.dirname(path))
-      _run_single(args, *load_job(Job(args.image, args.mask, args.output)))
-      return 0
+      check_jobs([Job(args.image, args.mask, args.output)],
+                 [p for p in (args.flow, args.coarse) if p])
+      for path in (args.output, args.flow, args.coarse):
+        if path:
+          check_writable_dir(os.path.dirname(path))
+      return _run_single(args, log)
     if mode == 'flist':
       jobs, errors = jobs_from_flist(args.flist)
     else:
       check_writable_dir(args.output_dir)
       jobs, errors = jobs_from_dirs(args.input_dir, args.mask_dir,
                                     args.output_dir), []
+    check_jobs(jobs)
     inpainter = inference.Inpainter.from_checkpoint(
         args.checkpoint, step=args.step, attention=args.attention)
-  except (ValueError, FileNotFoundError) as e:
+  except image_io.OutputConflictError as e:
+    for problem in e.problems:
+      print(f'error: {problem}', file=sys.stderr)
+    print('error: nothing was written; choose other output names.',
+          file=sys.stderr)
+    return 2
+  except (ValueError, FileNotFoundError, FileExistsError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 1
   for err in errors:
     print(f'error: {err}', file=sys.stderr)
-  log = lambda msg: tqdm.write(msg, file=sys.stderr)
   failed = len(errors) + run_jobs(inpainter, jobs,
                                   batch_size=args.batch_size,
                                   progress=not args.no_progress, log=log)

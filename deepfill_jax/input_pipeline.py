@@ -43,6 +43,9 @@ from deepfill_jax import image_io
 from deepfill_jax import masks as masks_lib
 
 SOURCES = ('tfds', 'folder', 'flist', 'array_record')
+# Written last by tools/build_dataset.py: marks an ArrayRecord dataset folder
+# as complete and lists its files.
+DATASET_INFO_FILE = 'dataset_info.json'
 SPLITS = ('train', 'eval')
 # Defaults for source='tfds' when config.data.{image_key,train_split,
 # eval_split} are '': (image feature, train split, eval split).
@@ -102,6 +105,21 @@ class _PathSource:
     return {'name': self._paths[index], 'path': self._paths[index]}
 
 
+class _Subset:
+  """Elements [start, stop) of another source (held-out evaluation images)."""
+
+  def __init__(self, source: Sequence[dict[str, Any]], start: int, stop: int):
+    self._source, self._start, self._stop = source, start, stop
+
+  def __len__(self) -> int:
+    return self._stop - self._start
+
+  def __getitem__(self, index: int) -> dict[str, Any]:
+    if not 0 <= index < len(self):
+      raise IndexError(index)
+    return self._source[self._start + index]
+
+
 class _RecordSource:
   """Encoded images in a TFDS data source or in our own ArrayRecord files."""
 
@@ -144,13 +162,33 @@ def read_flist(path: str) -> list[str]:
 
 
 def array_record_files(path: str) -> list[str]:
-  """ArrayRecord files of a directory written by build_dataset, or a glob."""
+  """ArrayRecord files of a directory written by build_dataset, or a glob.
+
+  A directory counts only once `tools/build_dataset.py` finished it: its
+  `DATASET_INFO_FILE` (written last) lists the files, so a half-built or
+  interrupted dataset is an error, never read as complete.
+  """
   path = os.path.abspath(os.path.expanduser(path))
-  pattern = os.path.join(path, '*.array_record*') if os.path.isdir(path) else (
-      path)
-  files = sorted(glob.glob(pattern))
-  if not files:
-    raise FileNotFoundError(f'{path}: no ArrayRecord files found.')
+  if not os.path.isdir(path):
+    files = sorted(glob.glob(path))
+    if not files:
+      raise FileNotFoundError(f'{path}: no ArrayRecord files found.')
+    return files
+  info_path = os.path.join(path, DATASET_INFO_FILE)
+  if not os.path.isfile(info_path):
+    found = glob.glob(os.path.join(path, '*.array_record*'))
+    raise FileNotFoundError(
+        f'{path}: no {DATASET_INFO_FILE}, so no complete dataset'
+        + (f' ({len(found)} ArrayRecord files of an unfinished '
+           'tools/build_dataset.py run; build it again)' if found else '')
+        + '.')
+  with open(info_path) as f:
+    info = json.load(f)
+  files = [os.path.join(path, name) for name in info.get('files', [])]
+  missing = [f for f in files if not os.path.isfile(f)]
+  if missing or not files:
+    raise FileNotFoundError(f'{info_path}: lists {len(files)} files, '
+                            f'{len(missing)} missing (e.g. {missing[:1]}).')
   return files
 
 
@@ -182,21 +220,39 @@ def make_source(data: ml_collections.ConfigDict,
   if data.source not in SOURCES:
     raise ValueError(f'config.data.source={data.source!r}; expected one of '
                      f'{SOURCES}.')
+  holdout = data.get('eval_holdout', 0)
   if data.source == 'tfds':
-    source = _tfds_source(data, split)
+    return _non_empty(_tfds_source(data, split), split)
+  if split == 'eval' and not data.eval_path and holdout:
+    split_path = data.path  # The held-out tail of the training source.
   else:
-    path = data.path if split == 'train' else data.eval_path
-    if not path:
-      field = 'path' if split == 'train' else 'eval_path'
-      raise ValueError(f'config.data.{field} is empty (source '
-                       f'{data.source!r}, split {split!r}).')
-    if data.source == 'folder':
-      source = _PathSource(image_io.list_images(path))
-    elif data.source == 'flist':
-      source = _PathSource(read_flist(path))
-    else:
-      files = array_record_files(path)
-      source = _RecordSource(grain.sources.ArrayRecordDataSource(files), path)
+    split_path = data.path if split == 'train' else data.eval_path
+  if not split_path:
+    field = 'path' if split == 'train' else 'eval_path'
+    raise ValueError(f'config.data.{field} is empty (source '
+                     f'{data.source!r}, split {split!r}); set it or '
+                     'config.data.eval_holdout.')
+  if data.source == 'folder':
+    source = _PathSource(image_io.list_images(split_path))
+  elif data.source == 'flist':
+    source = _PathSource(read_flist(split_path))
+  else:
+    files = array_record_files(split_path)
+    source = _RecordSource(grain.sources.ArrayRecordDataSource(files),
+                           split_path)
+  if holdout and not data.eval_path:
+    if holdout >= len(source):
+      raise ValueError(f'config.data.eval_holdout={holdout} leaves no '
+                       f'training images of the {len(source)} in '
+                       f'{split_path}.')
+    cut = len(source) - holdout
+    source = _Subset(source, cut, len(source)) if split == 'eval' else (
+        _Subset(source, 0, cut))
+  return _non_empty(source, split)
+
+
+def _non_empty(source: Sequence[dict[str, Any]], split: str
+               ) -> Sequence[dict[str, Any]]:
   if not len(source):  # pylint: disable=g-explicit-length-test
     raise ValueError(f'config.data: the {split!r} source is empty.')
   return source
@@ -227,8 +283,10 @@ class _Preprocess(grain.transforms.RandomMap):
   """Decodes, crops/resizes, flips and draws a mask for one image."""
 
   def __init__(self, size: int, random_crop: bool, random_flip: bool,
-               mask_generator: masks_lib.MaskGenerator):
+               mask_generator: masks_lib.MaskGenerator,
+               shorter_side: int = 0):
     self._size = size
+    self._shorter_side = shorter_side
     self._random_crop = random_crop
     self._random_flip = random_flip
     self._masks = mask_generator
@@ -251,8 +309,10 @@ class _Preprocess(grain.transforms.RandomMap):
     if not self._random_crop:
       return np.asarray(img.resize((size, size), Image.Resampling.BILINEAR))
     width, height = img.size
-    if min(width, height) < size:
-      factor = size / min(width, height)
+    target = max(size, self._shorter_side)
+    if min(width, height) < size or (
+        self._shorter_side and min(width, height) != target):
+      factor = target / min(width, height)
       width = max(size, math.ceil(width * factor))
       height = max(size, math.ceil(height * factor))
       img = img.resize((width, height), Image.Resampling.BILINEAR)
@@ -263,6 +323,36 @@ class _Preprocess(grain.transforms.RandomMap):
 
 # ----------------------------------------------------------------------------
 # Skipping unreadable images, and counting them.
+
+
+class _ProcessBlocks(grain.MapDataset):
+  """This process's share of the element stream, in blocks.
+
+  Global batch k is elements [k B, (k + 1) B); process p takes its p-th block
+  of B / P elements. `jax.make_array_from_process_local_data` concatenates
+  the processes' blocks in process order, so the global batch is the same
+  for any number of processes (per-sample randomness included).
+  """
+
+  def __init__(self, parent: grain.MapDataset, index: int, count: int,
+               block: int):
+    super().__init__(parent)
+    self._index, self._count, self._block = index, count, block
+
+  def __len__(self) -> int:
+    batches = len(self._parent) // (self._block * self._count)
+    return batches * self._block
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    batch, offset = divmod(index, self._block)
+    return self._parent[(batch * self._count + self._index) * self._block
+                        + offset]
+
+  def __str__(self) -> str:
+    return (f'ProcessBlocks(index={self._index}, count={self._count}, '
+            f'block={self._block})')
 
 
 class _SkipFailedIterator(grain.DatasetIterator):
@@ -412,12 +502,14 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
   if train:
     ds = ds.shuffle() if data.shuffle else ds
     ds = ds.repeat()
-  elif len(source) // process_count < batch_size:
-    raise ValueError(f'The eval source has {len(source)} images, fewer than '
-                     f'one batch per process ({batch_size}).')
+  elif len(source) < config.batch_size:
+    # A small eval set (a few held-out photos) is cycled to fill one global
+    # batch; each pass draws other crops and masks (still fixed by the seed).
+    ds = ds.repeat(math.ceil(config.batch_size / len(source)))
   ds = ds.random_map(_Preprocess(size, data.random_crop,
-                                 train and data.random_flip, mask_generator))
-  ds = ds[process_index::process_count]
+                                 train and data.random_flip, mask_generator,
+                                 data.get('shorter_side', 0)))
+  ds = _ProcessBlocks(ds, process_index, process_count, batch_size)
   it = ds.to_iter_dataset(grain.ReadOptions(
       num_threads=data.num_threads,
       prefetch_buffer_size=data.prefetch_buffer_size))

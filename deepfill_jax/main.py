@@ -3,9 +3,11 @@
 """Main entry: `python -m deepfill_jax.main --config=CONFIG --workdir=DIR`.
 
 Deliberately short: flags, multi-host set-up and logging here; the work is in
-libraries that can be imported and tested (`deepfill_jax.demo`, ...).
+libraries that can be imported and tested (`deepfill_jax.train`,
+`deepfill_jax.demo`). Run the same command on every host of a cluster.
 """
 
+import logging as std_logging
 import sys
 
 import jax
@@ -17,31 +19,76 @@ from ml_collections import config_flags
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Directory for outputs and checkpoints.')
 config_flags.DEFINE_config_file(
-    'config', None, 'Configuration file, e.g. configs/demo.py.',
+    'config', None, 'Configuration file, e.g. configs/places2.py.',
     lock_config=True)
+flags.DEFINE_string('coordinator_address', None,
+                    'host:port of process 0, for multi-process runs outside '
+                    'an auto-detected cluster (Slurm, Open MPI, Cloud TPU).')
+flags.DEFINE_integer('num_processes', None, 'With --coordinator_address.')
+flags.DEFINE_integer('process_id', None, 'With --coordinator_address.')
 flags.mark_flags_as_required(['config', 'workdir'])
+
+# Libraries that log every checkpoint file at INFO; keep their warnings.
+_QUIET_LIBRARIES = ('/orbax/', '/grain/')
+
+
+class _QuietLibraries(std_logging.Filter):
+
+  def filter(self, record: std_logging.LogRecord) -> bool:
+    return record.levelno >= std_logging.WARNING or not any(
+        lib in record.pathname for lib in _QUIET_LIBRARIES)
+
+
+def initialize_distributed() -> None:
+  """`jax.distributed.initialize()`: a cluster, or a single process.
+
+  Only "no cluster here" (no coordinator found) means a single process; any
+  other failure on a cluster is an error naming its cause.
+  """
+  kwargs = {}
+  if FLAGS.coordinator_address:
+    kwargs = dict(coordinator_address=FLAGS.coordinator_address,
+                  num_processes=FLAGS.num_processes,
+                  process_id=FLAGS.process_id)
+  try:
+    jax.distributed.initialize(**kwargs)
+  except ValueError as e:
+    if kwargs or 'coordinator_address should be defined' not in str(e):
+      raise RuntimeError(f'jax.distributed.initialize failed: {e}') from e
+    logging.info('No cluster detected: running as a single process.')
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  try:  # Multi-host (Slurm, k8s, Cloud TPU); a single process otherwise.
-    jax.distributed.initialize()
-  except (ValueError, RuntimeError):
-    pass
+  logging.get_absl_handler().addFilter(_QuietLibraries())
+  config = FLAGS.config
+  try:
+    initialize_distributed()
+  except RuntimeError as e:
+    sys.exit(f'error: {e}')
   logging.info('JAX process %d/%d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
-  config = FLAGS.config
-  if config.mode == 'demo':
-    from deepfill_jax import demo  # pylint: disable=g-import-not-at-top
-    try:
+  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import demo
+  from deepfill_jax import train
+  # pylint: enable=g-import-not-at-top
+  try:
+    if config.mode == 'train':
+      train.train_and_evaluate(config, FLAGS.workdir)
+      if config.get('demo') and jax.process_index() == 0:
+        demo.inpaint_eval_photos(config, FLAGS.workdir)
+    elif config.mode == 'demo':
       demo.run(config, FLAGS.workdir)
-    except (ValueError, OSError) as e:  # Bad data or paths: one line.
-      sys.exit(f'error: {e}')
-  else:
-    sys.exit(f'config.mode={config.mode!r}: training is not part of this '
-             'release yet; run the inference demo with --config=configs/demo.py '
-             '(see README).')
+    else:
+      raise ValueError(f"config.mode={config.mode!r}; expected 'train' or "
+                       "'demo'.")
+  except train.TrainingStopped as e:
+    logging.flush()
+    print(str(e), file=sys.stderr)
+    sys.exit(e.exit_code)
+  except (ValueError, OSError) as e:  # Bad data, config or paths: one line.
+    sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -15,8 +15,10 @@ Mask types (`config.masks.type`):
   swapped.
 * `bbox+free_form`: the union of both (v2's training masks); the box is the
   bbox.
-* `folder`: user mask images (hole where channel 0 > 127.5), resized to the
-  image size and flipped at random horizontally and vertically.
+* `folder`: user mask images, resized to the image size (bilinear), then
+  binarized by the project's mask convention (hole where the red channel is
+  >= 128, `image_io.MASK_RULE`; a mask file holding only 0 and 1 is refused
+  with a warning) and flipped at random horizontally and vertically.
 
 All sizes in the config are for a 256 x 256 image and scale with the image.
 For masks without a box (free_form, folder) the box has the configured size
@@ -44,7 +46,7 @@ MASK_TYPES = ('bbox', 'free_form', 'bbox+free_form', 'folder')
 # Config sizes (box, deltas, margins, brush widths) are given for this size.
 REFERENCE_SIZE = 256
 
-# DeepFill v2 brush strokes (reference section 8).
+# DeepFill v2 brush strokes (docs/spec.md §5.3).
 MAX_STROKES = 3
 MIN_VERTICES, MAX_VERTICES = 4, 11
 MEAN_ANGLE = 2 * math.pi / 5
@@ -91,7 +93,7 @@ def bbox_hole(rng: np.random.Generator, image_hw: tuple[int, int],
 
 def brush_stroke_mask(rng: np.random.Generator, image_hw: tuple[int, int],
                       min_width: float, max_width: float) -> np.ndarray:
-  """DeepFill v2 free-form brush strokes (reference section 8).
+  """DeepFill v2 free-form brush strokes (docs/spec.md §5.3).
 
   Args:
     rng: random generator.
@@ -236,14 +238,15 @@ class MaskGenerator:
     error = None
     for _ in range(_MASK_READ_TRIES):
       path = self.paths[rng.integers(len(self.paths))]
+      height, width = self.image_hw
       try:
-        img = image_io.open_image(path)
+        img = image_io.open_image(path).resize((width, height),
+                                               Image.Resampling.BILINEAR)
+        mask = image_io.mask_from_image(img, name=path)
       except ValueError as e:
         logging.warning('Skipping mask: %s', e)
         error = e
         continue
-      height, width = self.image_hw
-      return random_flips(rng, image_io.mask_from_image(
-          img.resize((width, height), Image.Resampling.BILINEAR)))
+      return random_flips(rng, mask)
     raise ValueError(f'{_MASK_READ_TRIES} unreadable masks in a row; last: '
                      f'{error}')

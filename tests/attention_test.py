@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The tiled attention (`deepfill_jax.attention`) equals the dense layer.
+"""The tiled attention (`models.tiled_attention`) equals the dense layer.
 
 Every query computed: `y` within 1e-5 and identical offsets, for many grid
 shapes, tiles that do not divide the grid (wrap-around cases of the fusion at
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from deepfill_jax import attention
+from deepfill_jax.models import tiled_attention
 
 dense = importlib.import_module('deepfill_jax.models.contextual_attention')
 
@@ -50,8 +50,8 @@ def _dense(f, m, fuse=True):
 
 @functools.partial(jax.jit, static_argnames=('fuse', 'tile'))
 def _tiled(f, m, work=None, fuse=True, tile=None):
-  return attention.contextual_attention(f, f, m, fuse=fuse, work=work,
-                                        tile=tile)
+  return tiled_attention.tiled_contextual_attention(
+      f, f, m, fuse=fuse, work=work, tile=tile)
 
 
 @pytest.mark.parametrize('shape, holes, tile', [
@@ -75,7 +75,7 @@ def test_all_queries_match_dense(shape, holes, tile, fuse):
 def test_without_offsets_same_y_and_zero_offsets():
   f, m = _inputs(4, (1, 16, 24, 4), ('center',))
   y0, _ = _tiled(f, m)
-  y1, o1 = jax.jit(functools.partial(attention.contextual_attention,
+  y1, o1 = jax.jit(functools.partial(tiled_attention.tiled_contextual_attention,
                                      with_offsets=False))(f, f, m)
   np.testing.assert_allclose(y1, y0, rtol=0, atol=1e-6)
   np.testing.assert_array_equal(o1, 0)
@@ -85,7 +85,7 @@ def test_different_f_and_b_match_dense():
   f, m = _inputs(1, (1, 16, 16, 4), ('center',))
   b, _ = _inputs(2, (1, 16, 16, 4), ('none',))
   y0, o0 = jax.jit(dense.contextual_attention)(f, b, m)
-  y1, o1 = jax.jit(functools.partial(attention.contextual_attention,
+  y1, o1 = jax.jit(functools.partial(tiled_attention.tiled_contextual_attention,
                                      tile=(4, 4)))(f, b, m)
   np.testing.assert_allclose(y1, y0, rtol=0, atol=_TOL)
   np.testing.assert_array_equal(o1, o0)
@@ -94,11 +94,11 @@ def test_different_f_and_b_match_dense():
 def test_tile_subset_is_exact_where_covered_and_zero_elsewhere():
   shape, tile = (2, 32, 48, 4), (4, 4)
   f, m = _inputs(3, shape, ('center', 'corner'))
-  geo = attention.tile_geometry((16, 24), tile)
+  geo = tiled_attention.tile_geometry((16, 24), tile)
   rng = np.random.default_rng(0)
   chosen = rng.random((2, 16, 24)) < 0.3
-  tiles, counts = attention.work_for_queries(chosen, geo)
-  y1, o1 = _tiled(f, m, attention.Work(tiles, counts), tile=tile)
+  tiles, counts = tiled_attention.work_for_queries(chosen, geo)
+  y1, o1 = _tiled(f, m, tiled_attention.Work(tiles, counts), tile=tile)
   y0, o0 = _dense(f, m)
   # Queries of the selected tiles ran; outputs are exact where every query
   # pasting there ran and zero where none did.
@@ -129,7 +129,7 @@ def _touched(queries):
 def test_queries_covering_matches_brute_force():
   rng = np.random.default_rng(0)
   needed = rng.random((2, 20, 28)) < 0.05
-  got = attention.queries_covering(needed, rate=2)
+  got = tiled_attention.queries_covering(needed, rate=2)
   want = np.zeros((2, 10, 14), bool)
   for i in range(10):
     for j in range(14):
@@ -143,7 +143,7 @@ def test_any_in_intervals_matches_brute_force():
   mask = rng.random((3, 30)) < 0.1
   lo = rng.integers(-5, 32, 12)
   hi = lo + rng.integers(-2, 6, 12)
-  got = attention.any_in_intervals(mask, lo, hi, axis=1)
+  got = tiled_attention.any_in_intervals(mask, lo, hi, axis=1)
   want = np.stack([[mask[k, max(a, 0):max(b + 1, 0)].any()
                     for a, b in zip(lo, hi)] for k in range(3)])
   np.testing.assert_array_equal(got, want)
@@ -156,18 +156,18 @@ def test_fusion_tables_reproduce_fuse_scores():
   rng = np.random.default_rng(2)
   s = rng.normal(size=(n, n)).astype(np.float32)
   want = np.asarray(dense.fuse_scores(jnp.asarray(s)[None], (h, w)))[0]
-  geo = attention.tile_geometry((h, w), (2, 3))
+  geo = tiled_attention.tile_geometry((h, w), (2, 3))
   got = np.zeros((n, n), np.float32)
   for t in range(geo.num_tiles):
     # Raw score rows X taken from `s` (the Gram level is tested above).
     s_ext = np.concatenate([s, np.zeros((1, n), np.float32)])
     xs = _positions_of_x(geo, t, n)
     s_x = np.concatenate([s_ext[xs], np.zeros((1, n), np.float32)])
-    s1 = sum(np.asarray(attention._shift(jnp.asarray(s_x[geo.x_of_v[t, i]]),
-                                         d, -1))
+    s1 = sum(np.asarray(tiled_attention._shift(
+        jnp.asarray(s_x[geo.x_of_v[t, i]]), d, -1))
              for i, d in enumerate(geo.row_shifts))
     s1 = np.concatenate([s1, np.zeros((1, n), np.float32)])
-    s2 = sum(np.asarray(attention._shift_keys_col_major(
+    s2 = sum(np.asarray(tiled_attention._shift_keys_col_major(
         jnp.asarray(s1[geo.v_of_p[t, i]]), e, (h, w)))
              for i, e in enumerate(geo.col_shifts))
     q = geo.queries[t]

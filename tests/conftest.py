@@ -4,6 +4,7 @@
 
 import os
 import sys
+import tempfile
 
 # Simulated devices for sharding tests; must precede the first backend use.
 os.environ.setdefault('XLA_FLAGS', '--xla_force_host_platform_device_count=8')
@@ -14,3 +15,8 @@ jax.config.update('jax_num_cpu_devices', 8)
 
 # Tests import `configs.*` and `tools.*` from the repository root.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Tests that train compile the same steps several times (a run, its resumed
+# run, ...): a persistent compilation cache for this test session only.
+jax.config.update('jax_compilation_cache_dir',
+                  tempfile.mkdtemp(prefix='deepfill_jax_test_xla_cache_'))

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Compares `models.contextual_attention` with the slow NumPy reference.
 
-The reference (`reference_numpy.py`) is written from the spec (deepfill_v1.md
-§1.6-3, §2.1-2.6) independently of the JAX code. `y` must agree to 1e-5 in
+The reference (`reference_numpy.py`) is written from the spec (docs/spec.md
+§1.6-3, §2.1-2.5) independently of the JAX code. `y` must agree to 1e-5 in
 float32 and `offsets` exactly. Exact argmax ties cannot be resolved the same way
 by a float32 and a float64 computation, so every comparison first checks (on
 the reference's float64 scores) that the best valid background patch of each
@@ -94,7 +94,7 @@ def _assert_matches_reference(f, b, mask, **kwargs):
 
 
 # ----------------------------------------------------------------------------
-# Reference self-checks (§1.6-3, §2.2, §2.6).
+# Reference self-checks (docs/spec.md §1.6-3, §2.2, §2.5).
 # ----------------------------------------------------------------------------
 
 
@@ -116,7 +116,7 @@ def test_reference_resize_256_to_64():
 
 
 def test_reference_resize_float32_and_half_away_ties():
-  # 53/26 in float32 puts 13 * scale just below 26.5 (§2.6).
+  # 53/26 in float32 puts 13 * scale just below 26.5 (§2.5).
   assert ref.nearest_source_index(13, 54, 27) == 26
   # Exact .5 (2.25 * 2 = 4.5 in float32): away from zero, not to even.
   assert _indices(10, 5) == [0, 2, 5, 7, 9]
@@ -203,7 +203,7 @@ _SIDES = {'reference': ref.contextual_attention, 'jax': _impl}
 
 @pytest.mark.parametrize('side', sorted(_SIDES))
 def test_full_hole(side):
-  # §2.6: all weights 0 after masking -> y = 0, argmax index 0 -> (-row, -col).
+  # §2.5: all weights 0 after masking -> y = 0, argmax index 0 -> (-row, -col).
   f = _features(11, 3, 16, 12, 3)
   y, offsets = _SIDES[side](f, f, _masks(['full'] * 3, 16, 12))
   assert not np.asarray(y).any()
@@ -215,7 +215,7 @@ def test_full_hole(side):
 @pytest.mark.parametrize('side', sorted(_SIDES))
 def test_self_match_border_scaling(side):
   # One-hot self-attention pastes b back: b inside, b/2 on the edges, b/4 in
-  # the corners (§2.6).
+  # the corners (§2.5).
   b = _features(12, 1, 16, 16, 4)
   y, offsets = _SIDES[side](b, b, np.zeros((1, 16, 16, 1), np.float32),
                             fuse=False, softmax_scale=1e4)

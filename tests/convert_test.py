@@ -136,10 +136,29 @@ def test_mismatch_lists_every_offending_variable(gen_vars, critic_vars):
     convert.convert_variables({'global_step': np.int64(0)})
 
 
-def test_fold_bgr_is_an_involution(gen_vars):
+def test_fold_bgr_flips_exactly_the_image_channels_and_is_an_involution(
+    gen_vars):
   bgr = convert.convert_variables(gen_vars, rgb=False).generator
-  jax.tree.map(np.testing.assert_array_equal,
-               convert.fold_bgr(convert.fold_bgr(bgr)), bgr)
+  rgb = convert.fold_bgr(bgr)
+  changed = set()
+  for layer, params in bgr.items():
+    for name, value in params.items():
+      if not np.array_equal(rgb[layer][name], value):
+        changed.add((layer, name))
+  assert changed == {('conv1', 'kernel'), ('xconv1', 'kernel'),
+                     ('pmconv1', 'kernel'), ('conv17', 'kernel'),
+                     ('conv17', 'bias'), ('allconv17', 'kernel'),
+                     ('allconv17', 'bias')}
+  for layer in ('conv1', 'xconv1', 'pmconv1'):  # (B, G, R, ones, mask) in.
+    np.testing.assert_array_equal(rgb[layer]['kernel'][:, :, :3],
+                                  bgr[layer]['kernel'][:, :, 2::-1])
+    np.testing.assert_array_equal(rgb[layer]['kernel'][:, :, 3:],
+                                  bgr[layer]['kernel'][:, :, 3:])
+  for layer in ('conv17', 'allconv17'):  # (B, G, R) out.
+    np.testing.assert_array_equal(rgb[layer]['kernel'],
+                                  _flip(bgr[layer]['kernel']))
+    np.testing.assert_array_equal(rgb[layer]['bias'], bgr[layer]['bias'][::-1])
+  jax.tree.map(np.testing.assert_array_equal, convert.fold_bgr(rgb), bgr)
 
 
 def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
@@ -256,8 +275,33 @@ def test_release_layout_with_cli(tf, tmp_path, gen_vars):
 
 
 def test_converted_checkpoint_loads_in_inpainter(tmp_path, gen_vars):
-  inference = pytest.importorskip(
-      'deepfill_jax.inference', reason='the inference module is not there yet')
-  path = convert.save_converted(str(tmp_path / 'jax'),
-                                convert.convert_variables(gen_vars))
-  assert inference.Inpainter.from_checkpoint(path) is not None
+  from deepfill_jax import inference  # pylint: disable=g-import-not-at-top
+  converted = convert.convert_variables(gen_vars)
+  path = convert.save_converted(str(tmp_path / 'jax'), converted)
+  loaded = inference.Inpainter.from_checkpoint(path)
+  jax.tree.map(np.testing.assert_array_equal,
+               checkpointing.generator_params(loaded.generator),
+               converted.generator)
+  rng = np.random.default_rng(0)
+  image = rng.integers(0, 256, (40, 56, 3), np.uint8)
+  mask = np.zeros((40, 56), bool)
+  mask[10:30, 20:44] = True
+  got = loaded(image, mask)
+  want = inference.Inpainter(convert.generator_from_params(
+      converted.generator))(image, mask)
+  np.testing.assert_array_equal(got, want)
+  assert (got[mask] != image[mask]).any()
+  np.testing.assert_array_equal(got[~mask], image[~mask])
+
+
+def test_bgr_checkpoint_loads_as_rgb(tmp_path, gen_vars):
+  """A checkpoint kept in BGR (rgb=False) is converted on load, not swapped
+  silently: it loads as the RGB conversion of the same variables."""
+  bgr = convert.convert_variables(gen_vars, rgb=False)
+  path = convert.save_converted(str(tmp_path / 'bgr'), bgr)
+  gen, meta = checkpointing.load_generator(path)
+  assert meta['channel_order'] == 'RGB'
+  assert meta['stored_channel_order'] == 'BGR'
+  jax.tree.map(np.testing.assert_array_equal,
+               checkpointing.generator_params(gen),
+               convert.convert_variables(gen_vars, rgb=True).generator)

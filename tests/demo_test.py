@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The main job (inference demo) end to end on two bundled photos."""
+"""The main job end to end: train on the bundled photos, then inpaint."""
 
 import json
 import os
@@ -44,9 +44,12 @@ def test_demo_skips_a_corrupt_photo(tmp_path):
   assert [os.path.basename(r['image']) for r in summary['images']] == ['ok.png']
 
 
-def _main(*args: str) -> subprocess.CompletedProcess:
+def _main(*args: str, devices: int = 1) -> subprocess.CompletedProcess:
+  env = dict(os.environ,
+             XLA_FLAGS=f'--xla_force_host_platform_device_count={devices}')
   return subprocess.run([sys.executable, '-m', 'deepfill_jax.main', *args],
-                        cwd=ROOT, capture_output=True, text=True, timeout=120)
+                        cwd=ROOT, capture_output=True, text=True, timeout=600,
+                        env=env)
 
 
 def _last_line(proc: subprocess.CompletedProcess) -> str:
@@ -55,10 +58,32 @@ def _last_line(proc: subprocess.CompletedProcess) -> str:
   return proc.stderr.strip().splitlines()[-1]
 
 
-def test_main_rejects_training_mode_with_one_line(tmp_path):
-  proc = _main('--config=configs/places2.py', f'--workdir={tmp_path}')
-  assert _last_line(proc).startswith(
-      "config.mode='train': training is not part of this release yet")
+def test_main_job_trains_then_inpaints_the_held_out_photos(tmp_path):
+  """The README's first command, at a tiny scale: train, then inpaint."""
+  proc = _main('--config=configs/demo.py', f'--workdir={tmp_path}',
+               '--config.image_size=64', '--config.model.cnum=4',
+               '--config.model.critic_cnum=4', '--config.num_train_steps=2',
+               '--config.eval_every_steps=1', '--config.log_images_every=2',
+               '--config.demo.shorter_side=96')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert 'step 2/2' in proc.stderr and 'eval at step 2' in proc.stderr
+  assert os.listdir(tmp_path / 'checkpoints') == ['2']
+  with open(tmp_path / 'inpainted' / 'summary.json') as f:
+    summary = json.load(f)
+  held_out = sorted(os.listdir(os.path.join(ROOT, 'data', 'photos')))
+  held_out = [n for n in held_out if n.endswith('.jpg')][-3:]
+  assert [os.path.basename(r['image']) for r in summary['images']] == held_out
+  for row in summary['images']:
+    strip = np.asarray(Image.open(row['output']))
+    assert strip.shape == (row['height'], 3 * row['width'], 3)
+    assert min(row['height'], row['width']) == 96
+
+
+def test_main_indivisible_batch_is_one_line(tmp_path):
+  proc = _main('--config=configs/tiny.py', f'--workdir={tmp_path}',
+               '--config.batch_size=6', devices=4)
+  assert _last_line(proc) == ('error: config.batch_size=6 must be a positive '
+                              'multiple of the 4 devices of the mesh.')
 
 
 def test_main_missing_photo_folder_is_one_line(tmp_path):

@@ -102,6 +102,27 @@ def test_single_artifact_and_wrong_size(exported_dir):
     export.load(str(exported_dir / 'params'))
 
 
+def test_exported_masks_follow_the_mask_convention(exported_dir):
+  served = export.load(str(exported_dir))
+  x, mask = _inputs(2, *SIZES[0])
+  want = served(x, mask)
+  holes = mask > 0.5
+  for same in (holes, holes.astype(np.uint8) * 255, holes[..., 0],
+               np.where(holes, 0.9, 0.1)):
+    for a, b in zip(served(x, same), want):
+      np.testing.assert_array_equal(a, b)
+  nan = mask.copy()
+  nan[0, 0, 0, 0] = np.nan
+  for bad, text in [(mask * 255, r'must be in \[0, 1\]'), (nan, 'NaN'),
+                    (holes.astype(np.uint8), 'only 0 and 1'),
+                    (mask[:, :-8], 'mask must be'),
+                    (mask[..., 0, None, None], 'mask must be')]:
+    with pytest.raises(ValueError, match=text):
+      served(x, bad)
+    with pytest.raises(ValueError, match=text):
+      served.inpaint(x, bad)
+
+
 def test_export_from_training_workdir(gen, tmp_path):
   workdir = tmp_path / 'workdir'
   checkpointing.write_meta(str(workdir), checkpointing.generator_meta(gen))

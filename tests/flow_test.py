@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests `models.flow_to_image` against the NumPy reference colouring (§2.3).
+"""Tests `models.flow_to_image` against the NumPy reference colouring (docs/spec.md §2.3).
 
 Offsets are (row, col) = (u, v) displacements; each image is normalised by its
 own maximum radius. Colours are compared exactly (uint8), because the spec

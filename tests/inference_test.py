@@ -143,7 +143,8 @@ def _image(hw, channels=3, seed=0):
 def _mask(hw):
   m = np.zeros(hw, np.uint8)
   m[hw[0] // 3:hw[0] // 2, hw[1] // 4:hw[1] // 2] = 200
-  m[-3:, -5:] = 1
+  m[-3:, -5:] = 255
+  m[:2, :2] = 127  # Not a hole: below the uint8 threshold.
   return m
 
 
@@ -152,8 +153,8 @@ def test_any_size_same_size_known_pixels_bit_exact(inpainter, hw):
   image, mask = _image(hw), _mask(hw)
   out = inpainter(image, mask)
   assert out.shape == hw + (3,) and out.dtype == np.uint8
-  np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
-  assert (out[mask != 0] != image[mask != 0]).any()
+  np.testing.assert_array_equal(out[mask < 128], image[mask < 128])
+  assert (out[mask >= 128] != image[mask >= 128]).any()
 
 
 def test_grey_and_rgba_inputs(inpainter):
@@ -210,6 +211,32 @@ def test_reflect_padding_keeps_holes_holes():
   padded = inference._reflect_pad(mask, (8, 8))
   assert padded[5, 4] and not padded[6, 4] and not padded[5, 5]  # Row 5 = 3.
   assert padded[:, 6].tolist() == padded[:, 4].tolist()
+
+
+def test_mask_convention(inpainter):
+  """bool, uint8 (>= 128) and float ([0, 1], > 0.5) masks; others refused."""
+  hw = (24, 32)
+  image, holes = _image(hw), _mask(hw) >= 128
+  want = inpainter(image, holes)
+  assert (want[holes] != image[holes]).any()
+  for mask in (holes.astype(np.uint8) * 255, _mask(hw),
+               holes.astype(np.float32), holes[..., None],
+               np.where(holes, 0.75, 0.25)):
+    np.testing.assert_array_equal(inpainter(image, mask), want)
+  np.testing.assert_array_equal(inpainter.inpaint_batch([image], [holes])[0],
+                                want)
+  nan = holes.astype(np.float32)
+  nan[0, 0] = np.nan
+  for mask, text in [
+      (holes.astype(np.float32) * 255, 'must be in \\[0, 1\\]'),
+      (nan, 'NaN'), (holes.astype(np.uint8), 'only 0 and 1'),
+      (holes.astype(np.int32) * 300, '0..255'),
+      (holes[None, ..., None], 'shape'), (holes.astype(str), 'dtype')]:
+    for call in (lambda: inpainter(image, mask),
+                 lambda: inpainter.inpaint_batch([image], [mask])):
+      with pytest.raises(ValueError, match=text) as e:
+        call()
+      assert '\n' not in str(e.value)
 
 
 def test_bad_inputs_raise_one_line_errors(inpainter):

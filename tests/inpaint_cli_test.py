@@ -22,6 +22,18 @@ def ckpt(tmp_path_factory):
   return checkpointing.save_generator(path, random_generator())
 
 
+@pytest.fixture(scope='module')
+def api(ckpt):
+  """The Python API on the same checkpoint: what the CLI must write."""
+  return inference.Inpainter.from_checkpoint(ckpt)
+
+
+def _assert_written(api, image_path, mask_path, out_path):
+  """The CLI's output file equals the API's result for the same files."""
+  want = api(image_io.load_image(image_path), image_io.load_mask(mask_path))
+  np.testing.assert_array_equal(image_io.load_image(out_path), want)
+
+
 def _write(path, array):
   os.makedirs(os.path.dirname(path), exist_ok=True)
   image_io.save_image(path, array)
@@ -43,7 +55,7 @@ def _run(capsys, *argv):
   return code, capsys.readouterr().err
 
 
-def test_single_image_with_flow_and_coarse(ckpt, tmp_path, capsys):
+def test_single_image_with_flow_and_coarse(ckpt, api, tmp_path, capsys):
   hw = (45, 61)
   img = _write(str(tmp_path / 'in.png'), _image(hw))
   mask = _write(str(tmp_path / 'mask.png'), _mask(hw))
@@ -51,11 +63,15 @@ def test_single_image_with_flow_and_coarse(ckpt, tmp_path, capsys):
   code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',
                    mask, '--output', out, '--flow', flow, '--coarse', coarse)
   assert code == 0, err
-  result = image_io.load_image(out)
+  want = api(_image(hw), _mask(hw), return_flow=True, return_coarse=True)
+  for path, expected in ((out, want.image), (flow, want.flow),
+                         (coarse, want.coarse)):
+    np.testing.assert_array_equal(image_io.load_image(path), expected)
   known = _mask(hw) == 0
-  np.testing.assert_array_equal(result[known], _image(hw)[known])
-  for path in (flow, coarse):
-    assert image_io.load_image(path).shape == hw + (3,)
+  np.testing.assert_array_equal(want.image[known], _image(hw)[known])
+  assert (want.image[~known] != _image(hw)[~known]).any()
+  assert sorted(os.listdir(tmp_path)) == sorted(  # No temporary files left.
+      ['in.png', 'mask.png', 'o.png', 'f.png', 'c.png'])
 
 
 @pytest.mark.parametrize('problem, text', [
@@ -108,7 +124,7 @@ def test_no_hole_all_hole_and_threshold(ckpt, tmp_path, capsys):
       assert 'no hole' in err
 
 
-def test_flist_batch_reports_and_skips_bad_items(ckpt, tmp_path, capsys):
+def test_flist_batch_reports_and_skips_bad_items(ckpt, api, tmp_path, capsys):
   rows, expect_ok = [], []
   for i, hw in enumerate([(40, 48), (40, 48), (33, 27), (40, 48)]):
     img = _write(str(tmp_path / f'in{i}.png'), _image(hw, seed=i))
@@ -131,11 +147,12 @@ def test_flist_batch_reports_and_skips_bad_items(ckpt, tmp_path, capsys):
   assert 'missing.png: image file does not exist' in err
   assert 'small.png: mask size 10x10 differs' in err
   assert 'list.txt:7: expected "input mask output"' in err
-  assert all(os.path.exists(p) for p in expect_ok)
   assert inference._run._cache_size() == before + 2  # One per image size.
+  for row in rows[:4]:
+    _assert_written(api, *row.split())
 
 
-def test_directories_match_masks_by_name(ckpt, tmp_path, capsys):
+def test_directories_match_masks_by_name(ckpt, api, tmp_path, capsys):
   hw = (30, 38)
   for rel, ext in (('a', '.jpg'), ('sub/b', '.png')):
     _write(str(tmp_path / 'in' / (rel + '.png')), _image(hw))
@@ -148,8 +165,165 @@ def test_directories_match_masks_by_name(ckpt, tmp_path, capsys):
   assert code == 1
   assert 'lonely.png: mask file does not exist' in err
   assert 'inpainted 2 of 3 images, 1 failed.' in err
-  assert os.path.exists(tmp_path / 'out' / 'a.png')
-  assert os.path.exists(tmp_path / 'out' / 'sub' / 'b.png')
+  for rel, ext in (('a', '.jpg'), ('sub/b', '.png')):
+    _assert_written(api, tmp_path / 'in' / (rel + '.png'),
+                    tmp_path / 'masks' / (rel + ext),
+                    tmp_path / 'out' / (rel + '.png'))
+
+
+def _snapshot(folder):
+  return {p: p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+def test_outputs_never_overwrite_inputs_or_each_other(ckpt, tmp_path, capsys):
+  hw = (16, 24)
+  folder = tmp_path / 'in'
+  for name in ('a.jpg', 'a.png', 'b.png'):
+    _write(str(folder / name), _image(hw))
+  _write(str(tmp_path / 'm' / 'a.png'), _mask(hw))
+  _write(str(tmp_path / 'm' / 'b.png'), _mask(hw))
+  before = _snapshot(tmp_path)
+  code, err = _run(capsys, '--checkpoint', ckpt, '--input_dir', folder,
+                   '--mask_dir', tmp_path / 'm', '--output_dir', folder)
+  assert code == 2
+  assert f'{folder}/b.png: the output of {folder}/b.png would overwrite the ' \
+      f'input {folder}/b.png.' in err
+  assert f'{folder}/a.png: 2 jobs would write this file: {folder}/a.jpg, ' \
+      f'{folder}/a.png.' in err
+  assert 'Traceback' not in err and 'inpainted' not in err
+  assert _snapshot(tmp_path) == before  # Nothing written.
+  # A file list: an output that is another job's mask, and a duplicate.
+  img, mask = str(folder / 'b.png'), str(tmp_path / 'm' / 'b.png')
+  flist = tmp_path / 'list.txt'
+  flist.write_text(f'{img} {mask} {tmp_path}/o.png\n'
+                   f'{img} {tmp_path}/m/a.png {tmp_path}/o.png\n'
+                   f'{img} {tmp_path}/m/a.png {mask}\n')
+  before = _snapshot(tmp_path)
+  code, err = _run(capsys, '--checkpoint', ckpt, '--flist', flist)
+  assert code == 2
+  assert f'{tmp_path}/o.png: 2 jobs would write this file' in err
+  assert f'{mask}: the output of {img} would overwrite the input {mask}' in err
+  assert _snapshot(tmp_path) == before
+  # Single image: --output or --flow on an input, --coarse == --output.
+  for extra in (['--output', img], ['--output', f'{tmp_path}/x.png', '--flow',
+                                    mask],
+                ['--output', f'{tmp_path}/x.png', '--coarse',
+                 f'{tmp_path}/x.png']):
+    code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',
+                     mask, *extra)
+    assert code == 2 and 'would' in err, err
+  assert _snapshot(tmp_path) == before
+
+
+def test_output_paths_rule(tmp_path):
+  root = tmp_path / 'in'
+  outs = image_io.output_paths([str(root / 'x/a.jpg'), str(root / 'b.webp')],
+                               str(tmp_path / 'out'), '.jpg', root=str(root))
+  assert outs == [str(tmp_path / 'out/x/a.jpg'), str(tmp_path / 'out/b.jpg')]
+  assert image_io.output_paths(['/p/q/c.png'], 'o') == ['o/c.png']
+  _write(str(root / 'b.png'), _image((4, 4)))
+  with pytest.raises(image_io.OutputConflictError) as e:
+    image_io.output_paths([str(root / 'b.png'), str(root / 'b.jpg'),
+                           (str(root / 'c.jpg'), str(root / 'c.png'))],
+                          str(root), '.png', root=str(root))
+  r = str(root)
+  assert e.value.problems == [
+      f'{r}/b.png: the output of {r}/b.png would overwrite the input '
+      f'{r}/b.png.',
+      f'{r}/b.png: the output of {r}/b.jpg would overwrite the input '
+      f'{r}/b.png.',
+      f'{r}/c.png: the output of {r}/c.jpg would overwrite the input '
+      f'{r}/c.png.',  # c.png is its mask (not written yet: same path).
+      f'{r}/b.png: 2 jobs would write this file: {r}/b.png, {r}/b.jpg.']
+  assert str(e.value) == '\n'.join(e.value.problems)
+
+
+def test_one_failing_image_is_one_line(ckpt, api, tmp_path, capsys,
+                                       monkeypatch):
+  """A runtime error (e.g. XLA out of memory) on one image: one line."""
+  hw = (24, 32)
+  rows = []
+  for i in range(3):
+    image = _image(hw, seed=i)
+    image[0, 0] = (1, 2, 3) if i == 1 else (0, 0, 0)  # Marks the bad one.
+    img = _write(str(tmp_path / f'in{i}.png'), image)
+    mask = _write(str(tmp_path / f'm{i}.png'), _mask(hw))
+    rows.append(f'{img} {mask} {tmp_path}/out{i}.png')
+  (tmp_path / 'list.txt').write_text('\n'.join(rows))
+  real = inference.Inpainter.inpaint_batch
+
+  def flaky(self, images, masks, **kwargs):
+    if any(tuple(im[0, 0]) == (1, 2, 3) for im in images):
+      raise RuntimeError('RESOURCE_EXHAUSTED: Out of memory while trying to '
+                         'allocate 123 bytes.\nmore details')
+    return real(self, images, masks, **kwargs)
+
+  monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', flaky)
+  code, err = _run(capsys, '--checkpoint', ckpt, '--flist',
+                   tmp_path / 'list.txt', '--no_progress')
+  assert code == 1
+  errors = [l for l in err.splitlines() if l.startswith('error:')]
+  assert errors == [f'error: {tmp_path}/in1.png: inpainting failed '
+                    '(RuntimeError: RESOURCE_EXHAUSTED: Out of memory while '
+                    'trying to allocate 123 bytes.).']
+  assert 'inpainted 2 of 3 images, 1 failed.' in err
+  assert not (tmp_path / 'out1.png').exists()
+  monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', real)
+  for i in (0, 2):
+    _assert_written(api, *rows[i].split())
+
+
+def test_each_file_is_decoded_once(ckpt, tmp_path, capsys, monkeypatch):
+  hw = (24, 32)
+  rows = []
+  for i, m in enumerate((_mask(hw), _mask(hw), np.zeros(hw, np.uint8))):
+    img = _write(str(tmp_path / f'in{i}.png'), _image(hw, seed=i))
+    mask = _write(str(tmp_path / f'm{i}.png'), m)
+    rows.append(f'{img} {mask} {tmp_path}/out{i}.png')
+  (tmp_path / 'list.txt').write_text('\n'.join(rows))
+  decoded = []
+  real = image_io.open_image
+  monkeypatch.setattr(image_io, 'open_image',
+                      lambda path, *a, **k: decoded.append(path) or real(
+                          path, *a, **k))
+  code, err = _run(capsys, '--checkpoint', ckpt, '--flist',
+                   tmp_path / 'list.txt', '--no_progress', '--batch_size', 2)
+  assert code == 0, err
+  assert sorted(decoded) == sorted(p for r in rows for p in r.split()[:2])
+
+
+def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
+                                                   capsys, monkeypatch):
+  hw = (40, 48)
+  need = inference.dense_attention_bytes(hw)
+  dense = inference.Inpainter(api.generator, attention='dense')
+  monkeypatch.setattr(inference, 'available_memory', lambda: int(2.6 * need))
+  assert inpaint.fit_attention(dense, hw, 8) == (dense, 2)
+  monkeypatch.setattr(inference, 'available_memory', lambda: None)
+  assert inpaint.fit_attention(dense, hw, 8) == (dense, 8)
+  monkeypatch.setattr(inference, 'available_memory', lambda: need // 2)
+  img = _write(str(tmp_path / 'in.png'), _image(hw))
+  mask = _write(str(tmp_path / 'mask.png'), _mask(hw))
+  code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',
+                   mask, '--output', tmp_path / 'o.png', '--attention',
+                   'dense')
+  assert code == 0, err
+  assert 'using --attention=auto' in err
+  _assert_written(api, img, mask, tmp_path / 'o.png')
+
+
+def test_binary_01_mask_file_is_an_error(ckpt, tmp_path, capsys):
+  hw = (16, 16)
+  img = _write(str(tmp_path / 'in.png'), _image(hw))
+  mask = _write(str(tmp_path / 'mask.png'), _mask(hw, value=1))
+  code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',
+                   mask, '--output', tmp_path / 'o.png')
+  assert code == 1
+  assert err.strip() == (f'error: {mask}: this integer mask holds only 0 and '
+                         '1, so by the 0..255 rule it has no hole; pass '
+                         'mask.astype(bool) or mask * 255 (' +
+                         image_io.MASK_RULE + ').')
+  assert not (tmp_path / 'o.png').exists()
 
 
 def test_unwritable_output_dir_fails_fast(ckpt, tmp_path, capsys):

@@ -200,6 +200,16 @@ class InputPipelineTest(parameterized.TestCase):
     it.close()
     with self.assertRaises(FileExistsError):
       build_dataset.build(self.folder, output)
+    # Without its info file (written last) the folder is an unfinished
+    # build: an error, never a silently partial dataset.
+    os.remove(os.path.join(output, build_dataset.INFO_FILE))
+    with self.assertRaisesRegex(FileNotFoundError,
+                                '3 ArrayRecord files of an unfinished'):
+      input_pipeline.array_record_files(output)
+    with self.assertRaises(FileNotFoundError):
+      input_pipeline.make_source(_config(output, source='array_record').data)
+    self.assertEqual(sorted(os.listdir(output)), sorted(
+        os.path.basename(f) for f in files))  # No temporary files.
 
   def test_tfds_mock(self):
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top

@@ -163,6 +163,29 @@ class FolderMasksTest(absltest.TestCase):
       self.assertEqual(box.tolist()[2:], [32, 32])
     self.assertBetween(flipped, 5, 35)
 
+  def test_folder_masks_follow_the_mask_convention(self):
+    """Red >= 128 is a hole (after resizing); a 0/1 mask file is refused."""
+    with tempfile.TemporaryDirectory() as root:
+      grey = np.zeros((64, 64, 3), np.uint8)
+      grey[:, :16] = 127   # Not a hole.
+      grey[:, 16:32] = 128  # Hole.
+      grey[:, 32:48, 1:] = 255  # Green and blue only: not a hole.
+      Image.fromarray(grey).save(os.path.join(root, 'grey.png'))
+      generator = masks.MaskGenerator(
+          _mask_config('folder', path=root), (64, 64))
+      for mask, _ in _samples(generator, 8):
+        cols = np.flatnonzero(mask.all(0))
+        self.assertEqual(mask.sum(), 16 * 64)
+        self.assertIn(cols.tolist(), [list(range(16, 32)),
+                                      list(range(32, 48))])  # Flipped.
+      ones = np.zeros((64, 64), np.uint8)
+      ones[:, :32] = 1
+      Image.fromarray(ones).save(os.path.join(root, 'grey.png'))
+      with self.assertLogs(level='WARNING') as logs, self.assertRaisesRegex(
+          ValueError, 'unreadable masks in a row; last: .*only 0 and 1'):
+        generator(np.random.default_rng(0))
+      self.assertIn('only 0 and 1', logs.output[0])
+
   def test_missing_folder(self):
     for path in '/no/such/dir', '':
       with self.assertRaises(FileNotFoundError):

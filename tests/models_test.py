@@ -160,3 +160,22 @@ def test_resize_indices_match_the_tf_legacy_kernel():
   expected = np.asarray(x)[:, layers.align_corners_indices(64, 32)][
       :, :, layers.align_corners_indices(48, 24)]
   np.testing.assert_array_equal(np.asarray(y), expected)
+
+
+def test_baseline_without_contextual_attention():
+  """The paper's baseline: no pmconv branch, allconv11 reads 128 channels."""
+  full = InpaintGenerator(rngs=nnx.Rngs(0))
+  base = InpaintGenerator(rngs=nnx.Rngs(0), contextual_attention=False)
+  conv = lambda k, cin, cout: k * k * cin * cout + cout
+  attention_branch = (conv(5, 5, 32) + conv(3, 32, 32) + conv(3, 32, 64)
+                      + conv(3, 64, 128) + 4 * conv(3, 128, 128))
+  narrower_allconv11 = 3 * 3 * 128 * 128
+  count = lambda g: sum(x.size for x in jax.tree.leaves(
+      nnx.state(g, nnx.Param)))
+  assert count(base) == count(full) - attention_branch - narrower_allconv11
+  assert not hasattr(base, 'pmconv1')
+  x = jnp.zeros((1, 64, 64, 3))
+  mask = jnp.zeros((1, 64, 64, 1)).at[:, 16:40, 16:40].set(1.)
+  x1, x2, offsets = base(x, mask)
+  assert x1.shape == x2.shape == (1, 64, 64, 3)
+  assert offsets.shape == (1, 8, 8, 2) and not np.any(offsets)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Slow, independent NumPy reference of contextual attention and flow colouring.
 
-Written from `shared/reference/deepfill_v1.md` (§1.6-3, §2.1-2.6) only, without
+Written from the specification `docs/spec.md` (§1.6-3, §2.1-2.5) only, without
 looking at the JAX implementation, so that the two can be compared. Everything
 is explicit Python loops over images, positions and patches; only the innermost
 dot products over channels use NumPy. Keep inputs tiny (feature maps of about
@@ -56,7 +56,8 @@ def nearest_source_index(o, in_size, out_size):
   """Input index read by output index `o` (TF1 legacy, align_corners=True).
 
   TF computes the scale as a float32 division and the product `o * scale` in
-  float32, then applies `roundf` and clamps to `in_size - 1` (§1.6-3, §2.6).
+  float32, then applies `roundf` and clamps to `in_size - 1` (docs/spec.md
+  §1.6-3, §2.5).
 
   Args:
     o: output index.
@@ -204,12 +205,12 @@ def attention_scores(f, b, mask, *, ksize=3, stride=1, rate=2, fuse_k=3,
     mm: `[B, L]` float64, 1 for valid background patches.
   """
   if stride != 1:
-    raise ValueError('stride must be 1 (§2.6).')
+    raise ValueError('stride must be 1 (docs/spec.md §2.5).')
   f = np.asarray(f, np.float64)
   b = np.asarray(b, np.float64)
   mask = np.asarray(mask, np.float32)
   if f.shape != b.shape:
-    raise ValueError('f and b must have the same shape (§2.6).')
+    raise ValueError('f and b must have the same shape (docs/spec.md §2.5).')
   batch, h, w, _ = f.shape
   hs, ws = h // rate, w // rate
   num = hs * ws

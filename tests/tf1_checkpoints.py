@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Original-format DeepFill v1 checkpoints for tests, written with TensorFlow.
 
-The variable names and shapes below are typed in from the reference's layer
-tables (reference/deepfill_v1.md §1.2, §1.4, §3), independently of
+The variable names and shapes below are typed in from the specification's layer
+tables (docs/spec.md §1.2, §1.4, §3), independently of
 `deepfill_jax.convert`, so the tests check the converter against the spec.
 """
 
@@ -39,7 +39,7 @@ GENERATOR_LAYERS = (
     ('allconv15_upsample/allconv15_upsample_conv', 3, 64, 32),
     ('allconv16', 3, 32, 16), ('allconv17', 3, 16, 3),
 )
-GENERATOR_PARAMS = 3_601_542  # reference §1.5
+GENERATOR_PARAMS = 3_601_542  # docs/spec.md §1.5
 
 # (TF scope under discriminator/, kernel shape) of both critics, §3.
 CRITIC_VARIABLES = (

@@ -1,11 +1,11 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The converted JAX model against a TensorFlow `inpaint_net` (reference §1-2).
+"""The converted JAX model against a TensorFlow `inpaint_net` (spec §1-2).
 
 The original TF1 code cannot run on TF2 (tf.contrib is gone), so this file
-holds an independent TensorFlow implementation written from the reference
-spec with the very kernels the original used: `conv2d`/dilated convolution
-with 'SAME', the legacy `resize_nearest_neighbor(align_corners=True)`,
+holds an independent TensorFlow implementation written from the
+specification (docs/spec.md) with the very kernels the original used:
+`conv2d`/dilated convolution with 'SAME', the legacy `resize_nearest_neighbor(align_corners=True)`,
 `extract_patches`, the fusion by an eye(3) `conv2d` on the reshaped score map
 with its transposes, masking by multiplication around the softmax, argmax
 offsets, `conv2d_transpose` with an output shape, clipping, BGR input and one
@@ -29,7 +29,7 @@ from deepfill_jax import models  # pylint: disable=g-import-not-at-top
 import tf1_checkpoints as spec  # pylint: disable=g-import-not-at-top
 
 # -------------------------------------------------------------------------
-# TensorFlow reference, from reference/deepfill_v1.md §1 and §2.
+# TensorFlow reference, from docs/spec.md §1 and §2.
 
 
 def tf_resize_nearest(x, hw):
@@ -39,7 +39,7 @@ def tf_resize_nearest(x, hw):
 
 def tf_contextual_attention(f, b, mask, ksize=3, stride=1, rate=2, fuse_k=3,
                             softmax_scale=10., fuse=True):
-  """§2.1 step by step; `mask` is [1, H, W, 1], shared by the batch."""
+  """Spec §2.1 step by step; `mask` is [1, H, W, 1], shared by the batch."""
   bsz, hgt, wid, c = f.shape
   k = 2 * rate
   # 1. Raw 2r x 2r patches of full-resolution b at stride r -> [B, k, k, C, L].
@@ -71,7 +71,7 @@ def tf_contextual_attention(f, b, mask, ksize=3, stride=1, rate=2, fuse_k=3,
     wi = wi / tf.maximum(tf.sqrt(tf.reduce_sum(tf.square(wi), axis=[0, 1, 2])),
                          1e-4)
     yi = tf.nn.conv2d(f[i:i + 1], wi, strides=[1, 1, 1, 1], padding='SAME')
-    if fuse:  # §2.2: left-right, then top-down on the transposed grids.
+    if fuse:  # spec §2.2: left-right, then top-down on the transposed grids.
       yi = tf.nn.conv2d(tf.reshape(yi, [1, h * w, h * w, 1]), eye,
                         [1, 1, 1, 1], 'SAME')
       yi = tf.transpose(tf.reshape(yi, [1, h, w, h, w]), [0, 2, 1, 4, 3])

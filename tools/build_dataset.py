@@ -14,14 +14,15 @@ Each record keeps the image file's bytes unchanged (no re-encoding) next to
 JSON metadata (name relative to the input, format, and height and width as
 stored, before any EXIF rotation); see
 `deepfill_jax.input_pipeline.encode_record`. Files that cannot be decoded are
-left out with a warning. OUT/dataset_info.json records the counts.
+left out with a warning. OUT/dataset_info.json records the files and counts;
+it is written last (atomically), and readers refuse a folder without it, so
+an interrupted build is never read as a complete dataset.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import io
-import json
 import os
 from typing import Iterator, Sequence
 
@@ -31,11 +32,12 @@ from absl import logging
 from array_record.python import array_record_module
 from PIL import Image
 
+from deepfill_jax import files as files_lib
 from deepfill_jax import image_io
 from deepfill_jax import input_pipeline
 
 FORMAT = 'deepfill_jax.images'
-INFO_FILE = 'dataset_info.json'
+INFO_FILE = input_pipeline.DATASET_INFO_FILE
 # Records per group = 1: every record is individually seekable.
 WRITER_OPTIONS = 'group_size:1'
 
@@ -120,8 +122,7 @@ def build(input_path: str, output: str, num_shards: int = 0,
   info = dict(format=FORMAT, version=1, source=os.path.abspath(input_path),
               num_records=sum(counts), num_skipped=len(paths) - sum(counts),
               files=[os.path.basename(f) for f in files], records=counts)
-  with open(os.path.join(output, INFO_FILE), 'w') as f:
-    json.dump(info, f, indent=2)
+  files_lib.write_json(os.path.join(output, INFO_FILE), info)  # Last.
   logging.info('Wrote %d images to %d files in %s (%d left out).',
                info['num_records'], num_shards, output, info['num_skipped'])
   return info

@@ -20,7 +20,6 @@ See docs/checkpoints.md.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -47,7 +46,10 @@ def main(argv: list[str]) -> None:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   if not flags.FLAGS['verbosity'].present:  # Quiet orbax unless asked.
     logging.set_verbosity(logging.WARNING)
-  from deepfill_jax import export  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import checkpointing
+  from deepfill_jax import export
+  # pylint: enable=g-import-not-at-top
   start = time.perf_counter()
   try:
     sizes = export.parse_sizes(_SIZES.value)
@@ -56,9 +58,9 @@ def main(argv: list[str]) -> None:
         step=_STEP.value)
   except (ValueError, FileNotFoundError, FileExistsError) as e:
     sys.exit(f'error: {e}')
-  output = os.path.abspath(_OUTPUT.value)
+  output = checkpointing.as_path(_OUTPUT.value)
   for size, name in manifest['artifacts'].items():
-    mb = os.path.getsize(os.path.join(output, name)) / 1e6
+    mb = (output / name).stat().length / 1e6
     print(f'{size}: {name} ({mb:.1f} MB)')
   print(f'Exported for {", ".join(manifest["platforms"])} to {output} in '
         f'{time.perf_counter() - start:.1f} s.')

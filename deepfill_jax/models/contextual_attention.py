@@ -9,7 +9,7 @@ an align_corners-nearest downscale by `rate` (grid `h x w`, P = L = h*w
 positions); pasting uses raw `2*rate` patches of full-resolution b taken at
 stride `rate`.
 
-Steps (reference/deepfill_v1.md §2):
+Steps (docs/spec.md §2):
   1. raw patches of b: `2r x 2r`, stride r, TF 'SAME' padding -> [B, L, 2r, 2r, C]
   2. downscale f, b and the mask by 1/r (align_corners nearest)
   3. matching patches of b: 3x3, stride 1, 'SAME' -> [B, L, 9C]
@@ -25,7 +25,7 @@ Steps (reference/deepfill_v1.md §2):
   9. y = transposed conv of a with the raw patches (stride r, 'SAME') / 4
 
 The dense score tensor has (HW / r^2)^2 entries per image; see
-`deepfill_jax/attention.py` for the memory-efficient exact path.
+`models/tiled_attention.py` for the memory-efficient exact path.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def contextual_attention(
     rate: downscale factor for matching; pasting uses 2*rate patches.
     fuse_k: size of the fusion (identity) kernel.
     softmax_scale: the softmax temperature lambda (10 in the paper).
-    fuse: whether to propagate scores (§2.2).
+    fuse: whether to propagate scores (docs/spec.md §2.2).
 
   Returns:
     y: [B, H, W, C] pasted background features.

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The local and global WGAN critics of DeepFill v1 (reference §3).
+"""The local and global WGAN critics of DeepFill v1 (docs/spec.md §3).
 
 Each is four 5x5 stride-2 'SAME' convolutions with leaky ReLU (alpha 0.2),
 flattened in (h, w, c) order into one dense output. The dense layer fixes the
@@ -26,7 +26,13 @@ class _Critic(nnx.Module):
   fc_name: str  # Attribute (TF scope) of the dense head.
 
   def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
-               dtype: jnp.dtype = jnp.float32):
+               dtype: jnp.dtype = jnp.float32, size: int | None = None):
+    # `size` other than the original's (e.g. small test configs) changes only
+    # the dense head's fan-in.
+    self.size = size or type(self).size
+    if self.size % 2 ** len(self.widths):
+      raise ValueError(f'{type(self).__name__}: size {self.size} must be a '
+                       f'multiple of {2 ** len(self.widths)}.')
     fan_in = in_features
     for i, mult in enumerate(self.widths, start=1):
       setattr(self, f'conv{i}', layers.conv(fan_in, mult * cnum, 5, stride=2,

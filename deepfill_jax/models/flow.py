@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Colour-wheel rendering of the attention offsets (reference §2.3).
+"""Colour-wheel rendering of the attention offsets (docs/spec.md §2.3).
 
 The Middlebury optical-flow colour wheel with 55 colours, evaluated in float64
 with the original's arithmetic so pixels match it exactly. Differences from the

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The DeepFill v1 generator `inpaint_net` (reference/deepfill_v1.md §1).
+"""The DeepFill v1 generator `inpaint_net` (docs/spec.md §1).
 
 Two stages: a coarse encoder-decoder with dilated convolutions, then a
 refinement network with two parallel encoders (dilated "hallucination" branch
@@ -12,7 +12,7 @@ decoder `allconv*`. Attribute names are the original TF variable scopes
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -20,9 +20,6 @@ from flax import nnx
 
 from deepfill_jax.models import layers
 from deepfill_jax.models.contextual_attention import contextual_attention
-
-AttentionFn = Callable[..., tuple[jax.Array, jax.Array]]
-
 
 class Layer(NamedTuple):
   """One row of the original's layer tables."""
@@ -35,7 +32,7 @@ class Layer(NamedTuple):
 
 
 def _coarse(c: int) -> tuple[Layer, ...]:
-  """Stage 1, §1.2."""
+  """Stage 1, docs/spec.md §1.2."""
   return (
       Layer('conv1', 5, c), Layer('conv2_downsample', 3, 2 * c, stride=2),
       Layer('conv3', 3, 2 * c), Layer('conv4_downsample', 3, 4 * c, stride=2),
@@ -60,7 +57,7 @@ def _decoder(prefix: str, c: int, start: int) -> tuple[Layer, ...]:
 
 
 def _hallucination(c: int) -> tuple[Layer, ...]:
-  """Stage 2 dilated branch `xconv*`, §1.4a."""
+  """Stage 2 dilated branch `xconv*`, docs/spec.md §1.4a."""
   return (
       Layer('xconv1', 5, c), Layer('xconv2_downsample', 3, c, stride=2),
       Layer('xconv3', 3, 2 * c), Layer('xconv4_downsample', 3, 2 * c, stride=2),
@@ -72,7 +69,7 @@ def _hallucination(c: int) -> tuple[Layer, ...]:
 
 
 def _attention_encoder(c: int) -> tuple[Layer, ...]:
-  """Stage 2 attention branch before the attention layer, §1.4b."""
+  """Stage 2 attention branch up to the attention, docs/spec.md §1.4b."""
   return (
       Layer('pmconv1', 5, c), Layer('pmconv2_downsample', 3, c, stride=2),
       Layer('pmconv3', 3, 2 * c), Layer('pmconv4_downsample', 3, 4 * c, stride=2),
@@ -85,7 +82,7 @@ def _attention_decoder(c: int) -> tuple[Layer, ...]:
 
 
 def _merged_decoder(c: int) -> tuple[Layer, ...]:
-  """Shared decoder on concat([x_hallu, pm]), §1.4c."""
+  """Shared decoder on concat([x_hallu, pm]), docs/spec.md §1.4c."""
   return (Layer('allconv11', 3, 4 * c), Layer('allconv12', 3, 4 * c),
           *_decoder('allconv', c, start=13))
 
@@ -106,9 +103,31 @@ def stage_layers(stage: str, cnum: int = 32) -> tuple[Layer, ...]:
 
 
 def with_mask_channels(image: jax.Array, mask: jax.Array) -> jax.Array:
-  """The 5-channel network input: [image, ones, ones * mask] (§1.1)."""
+  """The 5-channel input [image, ones, ones * mask] (docs/spec.md §1.1)."""
   ones = jnp.ones_like(mask)
   return jnp.concatenate([image, ones, ones * mask], -1)
+
+
+class Wiring:
+  """How `InpaintGenerator.__call__` runs its parts; this one runs them all.
+
+  The call fixes the order and the glue of the stages once. A subclass may
+  run a stage on a crop, swap the attention or crop the branches before the
+  merge (the hole-aware inference does), without restating that order.
+  """
+
+  def stage(self, gen: InpaintGenerator, name: str, x: jax.Array) -> jax.Array:
+    """Runs stage `name` of `gen` on `x`."""
+    return gen.run_stage(name, x)
+
+  def attention(self, f: jax.Array, b: jax.Array, mask: jax.Array,
+                **kwargs) -> tuple[jax.Array, jax.Array]:
+    """The contextual attention layer: (y, offsets)."""
+    return contextual_attention(f, b, mask, **kwargs)
+
+  def merge(self, *branches: jax.Array) -> jax.Array:
+    """The merged decoder's input: the refinement branches, concatenated."""
+    return jnp.concatenate(branches, -1)
 
 
 class InpaintGenerator(nnx.Module):
@@ -125,13 +144,16 @@ class InpaintGenerator(nnx.Module):
   """
 
   def __init__(self, cnum: int = 32, *, rngs: nnx.Rngs,
-               dtype: jnp.dtype = jnp.float32):
+               dtype: jnp.dtype = jnp.float32,
+               contextual_attention: bool = True):
     self.cnum = cnum
     self.dtype = jnp.dtype(dtype)
+    self.contextual_attention = contextual_attention
     c = cnum
     inputs = {'coarse': 5, 'hallucination': 5, 'attention_encoder': 5,
-              'attention_decoder': 4 * c, 'merged_decoder': 8 * c}
-    for stage in _PLAN:
+              'attention_decoder': 4 * c,
+              'merged_decoder': (8 if contextual_attention else 4) * c}
+    for stage in self.stages:
       fan_in = inputs[stage]
       for layer in stage_layers(stage, c):
         if layer.act == 'up':
@@ -142,6 +164,14 @@ class InpaintGenerator(nnx.Module):
                                dtype=dtype)
         setattr(self, layer.name, module)
         fan_in = layer.out
+
+  @property
+  def stages(self) -> tuple[str, ...]:
+    """The stages this generator has: without contextual attention (the
+    paper's baseline) the refinement network is the dilated branch alone."""
+    if self.contextual_attention:
+      return tuple(_PLAN)
+    return ('coarse', 'hallucination', 'merged_decoder')
 
   def run_stage(self, stage: str, x: jax.Array) -> jax.Array:
     """Runs one stage (a key of `_PLAN`) on its input."""
@@ -157,15 +187,15 @@ class InpaintGenerator(nnx.Module):
 
   def __call__(
       self, x: jax.Array, mask: jax.Array, *,
-      attention_fn: AttentionFn | None = None,
+      wiring: Wiring | None = None,
   ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Inpaints `x` inside `mask`.
 
     Args:
       x: [B, H, W, 3] images in [-1, 1]; hole pixels are zeroed here too.
       mask: [B, H, W, 1], 1 marks the hole.
-      attention_fn: replacement for `contextual_attention` with the same
-        signature and results (e.g. the memory-efficient exact path).
+      wiring: how stages and attention run (default: `Wiring()`, all of
+        them on the whole image with the dense attention).
 
     Returns:
       (x_stage1, x_stage2, offsets).
@@ -177,18 +207,21 @@ class InpaintGenerator(nnx.Module):
     if mask.shape != (bsz, h, w, 1):
       raise ValueError(f'InpaintGenerator: mask must be {(bsz, h, w, 1)}, '
                        f'got {mask.shape}.')
-    attention_fn = attention_fn or contextual_attention
+    run = wiring or Wiring()
     mask = mask.astype(self.dtype)
     xin = x.astype(self.dtype) * (1. - mask)
 
-    x1 = self.run_stage('coarse', with_mask_channels(xin, mask))
+    x1 = run.stage(self, 'coarse', with_mask_channels(xin, mask))
     # Paste the coarse result into the hole; no stop_gradient (as the
     # original), so stage-2 losses also train stage 1.
     xnow = with_mask_channels(x1 * mask + xin * (1. - mask), mask)
-    x_hallu = self.run_stage('hallucination', xnow)
-    pm = self.run_stage('attention_encoder', xnow)
-    mask_s = layers.resize_nearest(mask, pm.shape[1:3])
-    pm, offsets = attention_fn(pm, pm, mask_s, ksize=3, stride=1, rate=2)
-    pm = self.run_stage('attention_decoder', pm)
-    x2 = self.run_stage('merged_decoder', jnp.concatenate([x_hallu, pm], -1))
+    branches = [run.stage(self, 'hallucination', xnow)]
+    if self.contextual_attention:
+      pm = run.stage(self, 'attention_encoder', xnow)
+      mask_s = layers.resize_nearest(mask, pm.shape[1:3])
+      pm, offsets = run.attention(pm, pm, mask_s, ksize=3, stride=1, rate=2)
+      branches.append(run.stage(self, 'attention_decoder', pm))
+    else:  # Baseline: no attention, so every position "attends to itself".
+      offsets = jnp.zeros((bsz, h // 8, w // 8, 2), jnp.int32)
+    x2 = run.stage(self, 'merged_decoder', run.merge(*branches))
     return x1.astype(x.dtype), x2.astype(x.dtype), offsets

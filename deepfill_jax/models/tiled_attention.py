@@ -11,7 +11,7 @@ no online softmax is needed).
 
 Per tile (all index tables are NumPy constants computed at trace time):
 
-* Fusion (reference §2.2) gives the fused score of query p and key q as
+* Fusion (docs/spec.md §2.2) gives the fused score of query p and key q as
   `s2(p, q) = sum_{e, d} s(x_ed(p), x_ed(q))` with `x_ed` = row-major shift by
   d of the column-major shift by e (zero out of range, wrapping across row and
   column ends). For the tile's queries T this needs `s'` (row-major fused)
@@ -307,7 +307,7 @@ def all_tiles(batch: int, geometry: TileGeometry) -> Work:
   return Work(tiles, jnp.full((batch,), n, jnp.int32))
 
 
-def contextual_attention(
+def tiled_contextual_attention(
     f: jax.Array, b: jax.Array, mask: jax.Array, *, ksize: int = 3,
     stride: int = 1, rate: int = 2, fuse_k: int = 3,
     softmax_scale: float = 10.0, fuse: bool = True, work: Work | None = None,

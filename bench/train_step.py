@@ -1,0 +1,172 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Training-step benchmark: critic update, generator update, whole iteration.
+
+For each model (`tiny`, and the full 256x256 model at batch 4), compute dtype
+(float32, bfloat16) and device count (1, and 8 simulated CPU devices sharing
+this machine's cores), times after a compiling call:
+
+* one critic update (generator forward + critic loss with its gradient
+  penalty, gradient w.r.t. both critics, Adam);
+* one generator update (gradient of g_loss w.r.t. the generator, Adam);
+* one generator iteration: `critic_steps` (5) critic updates + 1 generator
+  update, as training runs it;
+* images/s of the iteration (it reads 6 batches);
+* the iteration as a multiple of one batch-4 generator forward of the same
+  model and dtype, measured in the same run: a machine-independent number.
+
+Each row runs in a fresh subprocess (its own device count). Medians of
+`--repeats` calls. JSON in bench/results/train_step.json.
+
+  python bench/train_step.py
+  python bench/train_step.py --models tiny --devices 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, 'bench', 'results', 'train_step.json')
+sys.path.insert(0, ROOT)
+
+
+def _config(model: str, dtype: str):
+  # pylint: disable=g-import-not-at-top
+  from configs import default
+  from configs import tiny
+  if model == 'tiny':
+    config = tiny.get_config()
+  else:  # The paper's model at 256x256, batch 4.
+    config = default.get_config()
+    config.batch_size = 4
+    config.eval.batch_size = 4
+  config.critic_steps = 5
+  config.model.dtype = dtype
+  return config
+
+
+def _median_time(fn, repeats: int) -> float:
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
+  """Measures one row in this process."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from flax import nnx
+  from deepfill_jax import train
+  sys.path.insert(0, os.path.join(ROOT, 'tests'))
+  import train_batches
+
+  config = _config(model, dtype)
+  setup = train.make_setup(config, train.create_mesh(jax.devices()[:devices]))
+  steps = train.compile_steps(setup)
+  state = train.init_state(setup)
+  batches = [train.global_batch(setup, b)
+             for b in train_batches.make(config, 2)]
+  holder = {'state': state}
+
+  def critic():
+    holder['state'], m = steps.critic(holder['state'], batches[0])
+    jax.block_until_ready(m)
+
+  def generator():
+    holder['state'], m = steps.generator(holder['state'], batches[1])
+    jax.block_until_ready(m)
+
+  def iteration():
+    for _ in range(config.critic_steps):
+      holder['state'], _ = steps.critic(holder['state'], batches[0])
+    holder['state'], m = steps.generator(holder['state'], batches[1])
+    jax.block_until_ready(m)
+
+  gen = nnx.merge(setup.networks.generator, state['generator'])
+  graphdef, params = nnx.split(gen)
+  forward_batch = train_batches.make(_config(model, dtype), 1)[0]
+  forward_batch = {k: v[:1].repeat(4, axis=0) for k, v in
+                   forward_batch.items()}
+  forward_jit = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
+
+  def forward():
+    jax.block_until_ready(forward_jit(params, forward_batch['image'],
+                                      forward_batch['mask']))
+
+  start = time.perf_counter()
+  critic(), generator(), forward()
+  compile_seconds = time.perf_counter() - start
+  row = dict(model=model, dtype=dtype, devices=devices,
+             batch=config.batch_size, image=config.image_size,
+             critic_steps=config.critic_steps,
+             compile_s=compile_seconds,
+             critic_s=_median_time(critic, repeats),
+             generator_s=_median_time(generator, repeats),
+             iteration_s=_median_time(iteration, max(1, repeats // 2)),
+             forward_b4_s=_median_time(forward, repeats))
+  row['images_per_s'] = (config.batch_size * (config.critic_steps + 1)
+                         / row['iteration_s'])
+  row['iteration_over_forward'] = row['iteration_s'] / row['forward_b4_s']
+  return row
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--models', nargs='+', default=['tiny', 'full'])
+  parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
+  parser.add_argument('--devices', nargs='+', type=int, default=[1, 8])
+  parser.add_argument('--repeats', type=int, default=3)
+  parser.add_argument('--output', default=RESULTS)
+  parser.add_argument('--child', nargs=3, help=argparse.SUPPRESS)
+  args = parser.parse_args()
+  if args.child:
+    model, dtype, devices = args.child
+    print(json.dumps(child(model, dtype, int(devices), args.repeats)))
+    return
+
+  # pylint: disable=g-import-not-at-top
+  sys.path.insert(0, os.path.join(ROOT, 'bench'))
+  from inference import machine
+  rows = []
+  header = ('model', 'dtype', 'dev', 'critic (s)', 'generator (s)',
+            'iteration (s)', 'img/s', 'iter / fwd b4', 'compile (s)')
+  print(' | '.join(header))
+  for model in args.models:
+    for dtype in args.dtypes:
+      for devices in args.devices:
+        env = dict(os.environ, XLA_FLAGS=(
+            f'--xla_force_host_platform_device_count={devices}'))
+        proc = subprocess.run(
+            [sys.executable, __file__, '--repeats', str(args.repeats),
+             '--child', model, dtype, str(devices)],
+            env=env, capture_output=True, text=True, check=False)
+        if proc.returncode:
+          print(f'{model} {dtype} {devices}: failed\n{proc.stderr[-2000:]}')
+          continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(' | '.join([
+            model, dtype, str(devices), f'{row["critic_s"]:.3f}',
+            f'{row["generator_s"]:.3f}', f'{row["iteration_s"]:.2f}',
+            f'{row["images_per_s"]:.1f}',
+            f'{row["iteration_over_forward"]:.1f}',
+            f'{row["compile_s"]:.0f}']), flush=True)
+  os.makedirs(os.path.dirname(args.output), exist_ok=True)
+  with open(args.output, 'w') as f:
+    json.dump(dict(machine=machine(), rows=rows), f, indent=2)
+  print(f'wrote {args.output}')
+
+
+if __name__ == '__main__':
+  main()

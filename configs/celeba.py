@@ -1,0 +1,22 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""CelebA (celeb_a via TFDS) at 256x256: faces upscaled to 256 on the shorter side and randomly cropped, as the original's setting for CelebA.
+
+  python -m deepfill_jax.main --config=configs/celeba.py --workdir=DIR
+
+Everything else is the paper's setting (configs/default.py): batch 16,
+1M generator iterations of 5 critic updates and 1 generator update.
+"""
+
+import ml_collections
+
+from configs import default as default_lib
+
+
+def get_config() -> ml_collections.ConfigDict:
+  """Returns the celeba configuration."""
+  config = default_lib.get_config()
+  config.data.source = 'tfds'
+  config.data.tfds_name = 'celeb_a'
+  config.data.random_crop = True
+  return config

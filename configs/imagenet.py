@@ -1,0 +1,22 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""ImageNet (imagenet2012 via TFDS, prepared by hand: docs/data.md) at 256x256, random crops.
+
+  python -m deepfill_jax.main --config=configs/imagenet.py --workdir=DIR
+
+Everything else is the paper's setting (configs/default.py): batch 16,
+1M generator iterations of 5 critic updates and 1 generator update.
+"""
+
+import ml_collections
+
+from configs import default as default_lib
+
+
+def get_config() -> ml_collections.ConfigDict:
+  """Returns the imagenet configuration."""
+  config = default_lib.get_config()
+  config.data.source = 'tfds'
+  config.data.tfds_name = 'imagenet2012'
+  config.data.random_crop = True
+  return config

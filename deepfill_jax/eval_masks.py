@@ -1,0 +1,157 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Deterministic evaluation masks (1 = hole), one per (image, mask type).
+
+Types (`GENERATED`, docs/evaluation.md):
+
+* `center`: the DeepFill paper's test hole, a centred rectangle of half the
+  height and half the width (rows H//4 .. H//4 + H//2), 128x128 at 256 px.
+* `bbox`: the training holes of `deepfill_jax.masks` (`config.masks` with
+  type bbox).
+* `free_form`: the DeepFill v2 brush strokes of `deepfill_jax.masks`.
+* `thin`, `medium`, `thick`: irregular masks after the LaMa paper's three
+  evaluation sets (`LAMA_STYLES`): a random walk of straight strokes with
+  round ends, plus boxes for medium/thick; masks covering more than half of
+  the image are redrawn. These follow the published parameters, not LaMa's
+  code, so they are comparable in kind, not identical.
+
+Every mask comes from its own `np.random.Generator` seeded by (seed, type,
+image name), so an image gets the same mask whatever else is in the folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+
+from deepfill_jax import masks as masks_lib
+
+GENERATED = ('center', 'bbox', 'free_form', 'thin', 'medium', 'thick')
+# LaMa's mask sizes are given for 512 px images and scale with the image.
+LAMA_REFERENCE_SIZE = 512
+# Redraw LaMa-style masks covering more than this fraction of the image.
+MAX_HOLE_FRACTION = 0.5
+_MAX_TRIES = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class LamaStyle:
+  """Parameters of a LaMa-style mask set, in pixels at 512 px."""
+  strokes: tuple[int, int]       # Inclusive range of the number of strokes.
+  max_width: int                 # Stroke widths are U[min_width, max_width].
+  max_length: int                # Stroke lengths are U[1, max_length].
+  box_probability: float = 0.    # Chance that the mask also has boxes.
+  box_sides: tuple[int, int] = (0, 0)  # Box sides are U[lo, hi].
+  boxes: tuple[int, int] = (1, 3)      # Inclusive range of the box count.
+  min_width: int = 5
+
+
+LAMA_STYLES = {
+    'thin': LamaStyle(strokes=(4, 70), max_width=20, max_length=100),
+    'medium': LamaStyle(strokes=(4, 10), max_width=100, max_length=200,
+                        box_probability=0.3, box_sides=(30, 150)),
+    'thick': LamaStyle(strokes=(1, 5), max_width=250, max_length=450,
+                       box_probability=0.3, box_sides=(30, 300)),
+}
+
+
+def center_mask(image_hw: tuple[int, int]) -> np.ndarray:
+  """The paper's centred hole of half the height and width (bool [H, W])."""
+  height, width = image_hw
+  mask = np.zeros(image_hw, bool)
+  mask[height // 4:height // 4 + height // 2,
+       width // 4:width // 4 + width // 2] = True
+  return mask
+
+
+def _scaled(value: float, scale: float) -> int:
+  return max(1, int(round(value * scale)))
+
+
+def lama_style_mask(rng: np.random.Generator, image_hw: tuple[int, int],
+                    style: LamaStyle) -> np.ndarray:
+  """One irregular mask of `style`, at most `MAX_HOLE_FRACTION` of the image.
+
+  Strokes form a random walk: each starts where the previous one ended (the
+  first at a random pixel), goes in a uniform random direction for a random
+  length (clipped to the image) and has a random width with round ends.
+
+  Returns:
+    bool [H, W], True in the hole.
+  """
+  height, width = image_hw
+  scale = math.sqrt(height * width) / LAMA_REFERENCE_SIZE
+  for _ in range(_MAX_TRIES):
+    canvas = Image.new('L', (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+    for _ in range(int(rng.integers(style.strokes[0], style.strokes[1] + 1))):
+      angle = rng.uniform(0, 2 * math.pi)
+      length = rng.uniform(1, _scaled(style.max_length, scale))
+      brush = int(rng.integers(_scaled(style.min_width, scale),
+                               _scaled(style.max_width, scale) + 1))
+      x2 = int(np.clip(x + length * math.cos(angle), 0, width - 1))
+      y2 = int(np.clip(y + length * math.sin(angle), 0, height - 1))
+      draw.line([(x, y), (x2, y2)], fill=255, width=brush)
+      r = brush // 2
+      for cx, cy in ((x, y), (x2, y2)):
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+      x, y = x2, y2
+    if rng.random() < style.box_probability:
+      for _ in range(int(rng.integers(style.boxes[0], style.boxes[1] + 1))):
+        bh, bw = (min(side, int(rng.integers(_scaled(style.box_sides[0], scale),
+                                             _scaled(style.box_sides[1], scale)
+                                             + 1)))
+                  for side in (height, width))
+        top = int(rng.integers(0, height - bh + 1))
+        left = int(rng.integers(0, width - bw + 1))
+        draw.rectangle((left, top, left + bw - 1, top + bh - 1), fill=255)
+    mask = np.asarray(canvas) > 0
+    if mask.mean() <= MAX_HOLE_FRACTION:
+      return mask
+  raise ValueError(f'No {image_hw} mask under {MAX_HOLE_FRACTION:.0%} of the '
+                   f'image in {_MAX_TRIES} tries.')
+
+
+def mask_rng(seed: int, kind: str, name: str) -> np.random.Generator:
+  """The random generator of the `kind` mask of the image called `name`."""
+  return np.random.default_rng(
+      [seed, GENERATED.index(kind), zlib.crc32(name.encode('utf-8'))])
+
+
+class EvalMasks:
+  """Draws the evaluation mask of one type for any image, deterministically."""
+
+  def __init__(self, kind: str, masks_config: Any, seed: int = 0):
+    """Checks the type.
+
+    Args:
+      kind: one of `GENERATED`.
+      masks_config: `config.masks` of configs/default.py (sizes of `bbox` and
+        `free_form`; its `type` is ignored).
+      seed: base seed of every mask.
+    """
+    if kind not in GENERATED:
+      raise ValueError(f'Unknown mask type {kind!r}; expected one of '
+                       f'{", ".join(GENERATED)} or a mask folder.')
+    self.kind = kind
+    self.seed = seed
+    self._config = None
+    if kind in ('bbox', 'free_form'):
+      self._config = masks_config.copy_and_resolve_references()
+      self._config.type = kind
+
+  def __call__(self, name: str, image_hw: tuple[int, int]) -> np.ndarray:
+    """The mask (bool [H, W], True = hole) of the image called `name`."""
+    if self.kind == 'center':
+      return center_mask(image_hw)
+    rng = mask_rng(self.seed, self.kind, name)
+    if self._config is not None:
+      return masks_lib.MaskGenerator(self._config, image_hw)(rng)[0]
+    return lama_style_mask(rng, image_hw, LAMA_STYLES[self.kind])

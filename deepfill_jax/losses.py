@@ -1,0 +1,155 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The DeepFill v1 training objective (docs/training.md).
+
+`compute_losses` is a pure function of the three networks, one batch of the
+input pipeline and the gradient-penalty interpolation factors. It returns the
+original's loss terms under the original's names: the generator is trained on
+`g_loss`, the critics on `d_loss`.
+
+    l1_loss = coarse_l1_alpha * mean(|P(real) - P(x1)| W) + mean(|P(real) - P(x2)| W)
+    ae_loss = [coarse_l1_alpha * mean(|real - x1| (1-m)) + mean(|real - x2| (1-m))]
+              / mean(1 - m)
+    g_loss  = gan_loss_alpha * (global_wgan_loss_alpha * g_global + g_local)
+              + l1_loss_alpha * l1_loss + ae_loss_alpha * ae_loss
+    d_loss  = d_local + d_global + wgan_gp_lambda * (gp_local + gp_global)
+
+P is the per-image box crop (`batch['box']`), W its spatial-discount weights
+(`batch['discount']`), m the hole mask, x1/x2 the raw coarse and refined
+outputs. The critics see the real images and the composite
+x2 m + real (1 - m). With `config.pretrain_coarse_network` only the x1 terms
+remain and there is no adversarial term (the critics may be None).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from deepfill_jax.models import GlobalCritic
+from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.models import LocalCritic
+
+Batch = dict[str, jax.Array]
+
+# Loss terms that depend on the generator only through its outputs and that
+# the generator step reports (the rest are the critics').
+GENERATOR_METRICS = ('g_loss', 'l1_loss', 'ae_loss', 'local_g_loss',
+                     'global_g_loss')
+
+
+def local_patch(x: jax.Array, box: jax.Array, size: tuple[int, int]
+                ) -> jax.Array:
+  """Crops each image's box: x [B, H, W, C], box [B, 4] (top, left, h, w).
+
+  The crop size is static (`size`); the box's own h, w must equal it.
+  """
+  def crop(xi, bi):
+    return jax.lax.dynamic_slice(xi, (bi[0], bi[1], 0),
+                                 (size[0], size[1], xi.shape[-1]))
+  return jax.vmap(crop)(x, box)
+
+
+def safe_sqrt(x: jax.Array) -> jax.Array:
+  """sqrt with gradient 0 (not inf, hence NaN) at 0; the same values."""
+  positive = x > 0
+  return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.)), 0.)
+
+
+def gradient_penalty(critic: Any, real: jax.Array, fake: jax.Array,
+                     mask: jax.Array, alpha: jax.Array) -> jax.Array:
+  """The hole-masked WGAN-GP penalty (the paper's modified WGAN-GP).
+
+  x_hat = real + alpha (fake - real) with one alpha per sample; the gradient
+  norm of the critic at x_hat counts hole pixels only:
+  mean_b (sqrt(sum_{h,w,c} (dD/dx_hat)^2 mask) - 1)^2.
+  """
+  x_hat = real + alpha[:, None, None, None] * (fake - real)
+  grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_hat)
+  slope = safe_sqrt(jnp.sum(jnp.square(grads) * mask, axis=(1, 2, 3)))
+  return jnp.mean(jnp.square(slope - 1.))
+
+
+def wgan_losses(critic: Any, real: jax.Array, fake: jax.Array
+                ) -> dict[str, jax.Array]:
+  """WGAN losses of one critic on real and fake, run as one 2B batch."""
+  values = critic(jnp.concatenate([real, fake], 0))
+  pos, neg = jnp.split(values, 2)
+  return {'g_loss': -jnp.mean(neg), 'd_loss': jnp.mean(neg) - jnp.mean(pos),
+          'pos_value_avg': jnp.mean(pos), 'neg_value_avg': jnp.mean(neg)}
+
+
+def compute_losses(generator: InpaintGenerator,
+                   local_critic: LocalCritic | None,
+                   global_critic: GlobalCritic | None,
+                   batch: Batch, *, gp_alpha: jax.Array,
+                   config: ml_collections.ConfigDict
+                   ) -> dict[str, jax.Array]:
+  """All loss terms of one batch, named as the original's.
+
+  Args:
+    generator: the inpainting network.
+    local_critic: critic of the box crop (unused when pretraining).
+    global_critic: critic of the whole image (unused when pretraining).
+    batch: the input pipeline's dict: `image` [B, H, W, 3] in [-1, 1], `mask`
+      [B, H, W, 1] (1 = hole), `box` int32 [B, 4], `discount` [B, h, w, 1].
+    gp_alpha: interpolation factors in [0, 1) of the gradient penalty, [B]
+      (shared by both critics) or [2, B] (local, global; the original draws
+      them separately).
+    config: the full config; reads `config.loss` and
+      `config.pretrain_coarse_network`.
+
+  Returns:
+    Scalars: `l1_loss`, `ae_loss`, `g_loss` (generator total), `d_loss`
+    (critic total with the penalty), `gp_loss` (lambda times both penalties),
+    and the parts: `{local,global}_{g,d}_loss`,
+    `{local,global}_{pos,neg}_value_avg`, `gp_penalty_{local,global}`.
+  """
+  loss_cfg = config.loss
+  pretrain = config.pretrain_coarse_network
+  real, mask, box = batch['image'], batch['mask'], batch['box']
+  discount = batch['discount']
+  size = discount.shape[1:3]
+  x1, x2, _ = generator(real, mask)
+  x1 = x1.astype(jnp.float32)
+  x2 = x2.astype(jnp.float32)
+  coarse_alpha = loss_cfg.coarse_l1_alpha
+
+  real_patch = local_patch(real, box, size)
+  l1_loss = coarse_alpha * jnp.mean(
+      jnp.abs(real_patch - local_patch(x1, box, size)) * discount)
+  ae_loss = coarse_alpha * jnp.mean(jnp.abs(real - x1) * (1. - mask))
+  if not pretrain:
+    l1_loss += jnp.mean(
+        jnp.abs(real_patch - local_patch(x2, box, size)) * discount)
+    ae_loss += jnp.mean(jnp.abs(real - x2) * (1. - mask))
+  ae_loss /= jnp.mean(1. - mask)
+  losses = {'l1_loss': l1_loss, 'ae_loss': ae_loss}
+  g_loss = loss_cfg.l1_loss_alpha * l1_loss + loss_cfg.ae_loss_alpha * ae_loss
+  if pretrain:
+    return dict(losses, g_loss=g_loss)
+
+  complete = x2 * mask + real * (1. - mask)
+  complete_patch = local_patch(complete, box, size)
+  gp_alpha = jnp.broadcast_to(gp_alpha, (2, real.shape[0]))
+  lam = loss_cfg.wgan_gp_lambda
+  d_loss = gp_loss = 0.
+  for name, critic, pos, neg, hole, alpha in (
+      ('local', local_critic, real_patch, complete_patch,
+       local_patch(mask, box, size), gp_alpha[0]),
+      ('global', global_critic, real, complete, mask, gp_alpha[1])):
+    wgan = wgan_losses(critic, pos, neg)
+    penalty = gradient_penalty(critic, pos, neg, hole, alpha)
+    losses.update({f'{name}_{k}': v for k, v in wgan.items()})
+    losses[f'gp_penalty_{name}'] = penalty
+    d_loss += wgan['d_loss']
+    gp_loss += lam * penalty
+  gan = (loss_cfg.global_wgan_loss_alpha * losses['global_g_loss']
+         + losses['local_g_loss'])
+  losses['g_loss'] = loss_cfg.gan_loss_alpha * gan + g_loss
+  losses['gp_loss'] = gp_loss
+  losses['d_loss'] = d_loss + gp_loss
+  return losses

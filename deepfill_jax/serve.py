@@ -1,0 +1,438 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Paint-a-mask web demo (Gradio): `python -m deepfill_jax.serve --checkpoint=PATH`.
+
+The user opens an image (or picks a bundled photo), paints over what to remove,
+presses Inpaint and sees the result (or the attention flow) beside the input;
+see docs/serve.md.
+
+Safe by default:
+
+* binds to 127.0.0.1 unless `--host` says otherwise;
+* uploads are checked here, before decoding: bytes (`--max_upload_mb`), pixel
+  count from the header (`--max_pixels`), and that the file is an image; every
+  problem becomes a one-line message on the page, never a traceback;
+* the client never names a file on the server: bundled photos are picked by
+  index from the list the server made at start;
+* nothing is shared between sessions but the model: each session's results
+  live in its own `gr.State`.
+
+The model loads once. Requests are queued; runs for one padded image size
+hold that size's lock (`ShapeLocks`), so a shape is never compiled twice at
+once, even with `--concurrency` above 1.
+
+The request handling (`read_upload`, `read_editor`, `Service`) is plain
+Python with no Gradio import, testable without a server or a browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from deepfill_jax import image_io
+from deepfill_jax import inference
+
+# The bundled photos offered as examples (relative to the repository root).
+PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'data', 'photos')
+VIEWS = ('Result', 'Attention flow')
+# The brush paints in this colour; any painted pixel (alpha > 0) is a hole.
+BRUSH_COLOR = '#ff00ff'
+_MB = 1 << 20
+
+
+class RequestError(ValueError):
+  """A request the demo refuses; the message is shown on the page."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+  """What one request may send.
+
+  Attributes:
+    max_bytes: largest image file a user may open.
+    max_pixels: largest H * W of an image (opened or sent by the editor).
+  """
+  max_bytes: int = 10 * _MB
+  max_pixels: int = 4_000_000
+
+  def transport_bytes(self) -> int:
+    """Gradio's upload cap: the editor re-sends the image as an RGBA PNG,
+    which may be larger than the file the user opened."""
+    return max(self.max_bytes, 4 * self.max_pixels + _MB)
+
+  def describe(self) -> str:
+    """The limits in words, for the page."""
+    return (f'files up to {self.max_bytes / _MB:g} MB and '
+            f'{self.max_pixels / 1e6:g} megapixels')
+
+
+# ----------------------------------------------------------------------------
+# Request handling (plain functions).
+
+
+def check_pixels(hw: Sequence[int], limits: Limits, name: str) -> None:
+  """Raises `RequestError` if an image of size `hw` has too many pixels."""
+  height, width = int(hw[0]), int(hw[1])
+  if height * width > limits.max_pixels:
+    raise RequestError(
+        f'{name} is {width}x{height} = {height * width / 1e6:.1f} megapixels; '
+        f'this server accepts at most {limits.max_pixels / 1e6:g} megapixels. '
+        'Please resize it first.')
+
+
+def read_upload(path: str | None, limits: Limits) -> np.ndarray:
+  """Validates and decodes a file the user opened.
+
+  Checks the byte size and the header's pixel count before decoding, so an
+  oversized file or a decompression bomb costs no memory.
+
+  Args:
+    path: the server-side temporary copy Gradio made of the upload.
+    limits: the server's limits.
+
+  Returns:
+    uint8 RGB [H, W, 3].
+
+  Raises:
+    RequestError: no file, too many bytes, not an image, too many pixels.
+  """
+  if not path:
+    raise RequestError('No file was received; please choose an image file.')
+  name = os.path.basename(path)
+  try:
+    size = os.path.getsize(path)
+  except OSError as e:
+    raise RequestError(f'{name}: the upload could not be read.') from e
+  if size > limits.max_bytes:
+    raise RequestError(
+        f'{name} is {size / _MB:.1f} MB; this server accepts image files of '
+        f'at most {limits.max_bytes / _MB:g} MB.')
+  try:
+    hw = image_io.image_size(path)
+    check_pixels(hw, limits, name)
+    return image_io.load_image(path)
+  except ValueError as e:
+    if isinstance(e, RequestError):
+      raise
+    if isinstance(e.__cause__, Image.DecompressionBombError):
+      raise RequestError(
+          f'{name} has far too many pixels; this server accepts at most '
+          f'{limits.max_pixels / 1e6:g} megapixels.') from e
+    raise RequestError(f'{name} is not an image this server can read '
+                       '(PNG, JPEG, WebP, BMP, ...).') from e
+
+
+def editor_value(image: np.ndarray | None) -> dict[str, Any] | None:
+  """The ImageEditor value showing `image` with no strokes."""
+  if image is None:
+    return None
+  return {'background': image, 'layers': [], 'composite': image}
+
+
+def _as_uint8_image(x: Any, what: str) -> np.ndarray:
+  x = np.asarray(x)
+  if x.dtype != np.uint8 or x.ndim not in (2, 3) or (
+      x.ndim == 3 and x.shape[-1] not in (1, 3, 4)):
+    raise RequestError(f'The editor sent an unexpected {what} '
+                       f'({x.dtype}, shape {x.shape}); please reload the page.')
+  return x
+
+
+def read_editor(value: dict[str, Any] | None,
+                limits: Limits) -> tuple[np.ndarray, np.ndarray]:
+  """The image and the painted holes of an ImageEditor value.
+
+  Args:
+    value: {'background': [H, W, C], 'layers': [[H, W, 4], ...], ...} as
+      numpy arrays (the editor's `type='numpy'`, RGBA mode).
+    limits: the server's limits.
+
+  Returns:
+    (uint8 RGB [H, W, 3], bool holes [H, W]): a pixel is a hole if any
+    stroke covers it (alpha > 0: anything the brush touched is replaced).
+
+  Raises:
+    RequestError: no image, too many pixels, no stroke, layers whose size
+      differs from the image's.
+  """
+  background = None if not value else value.get('background')
+  if background is None:
+    raise RequestError('Open an image or pick one of the photos first.')
+  background = _as_uint8_image(background, 'image')
+  check_pixels(background.shape[:2], limits, 'The image')
+  image = inference.as_rgb(background)
+  holes = np.zeros(image.shape[:2], bool)
+  for layer in value.get('layers') or []:
+    layer = _as_uint8_image(layer, 'layer')
+    if layer.shape[:2] != image.shape[:2]:
+      raise RequestError(
+          f'A paint layer is {layer.shape[1]}x{layer.shape[0]} but the image '
+          f'is {image.shape[1]}x{image.shape[0]}; please clear the strokes '
+          'and paint again.')
+    if layer.ndim == 3 and layer.shape[-1] == 4:
+      holes |= layer[..., 3] > 0
+    else:  # No alpha: whatever is not black was painted.
+      holes |= (layer.reshape(*layer.shape[:2], -1) > 0).any(-1)
+  if not holes.any():
+    raise RequestError('Nothing to inpaint: paint over the region to remove '
+                       'with the brush, then press Inpaint.')
+  return image, holes
+
+
+class ShapeLocks:
+  """One lock per key (a padded image size), created on first use.
+
+  Holding the lock of a size while running it means that concurrent requests
+  of the same size wait for the first to compile and run, instead of
+  compiling the same program twice; other sizes run meanwhile.
+  """
+
+  def __init__(self):
+    self._guard = threading.Lock()
+    self._locks: dict[Any, threading.Lock] = {}
+
+  def __call__(self, key: Any) -> threading.Lock:
+    with self._guard:
+      return self._locks.setdefault(key, threading.Lock())
+
+
+class Service:
+  """The model (loaded once) and the photos: what every session shares.
+
+  It holds no per-user state: sessions pass their inputs in and keep the
+  outputs.
+  """
+
+  def __init__(self, inpainter: inference.Inpainter, *,
+               limits: Limits = Limits(),
+               photos: Sequence[str] = ()):
+    self.inpainter = inpainter
+    self.limits = limits
+    self.photos = list(photos)
+    self.locks = ShapeLocks()
+
+  def photo(self, index: Any) -> np.ndarray:
+    """Bundled photo number `index` (the client never sends a path)."""
+    if (isinstance(index, bool) or not isinstance(index, (int, np.integer))
+        or not 0 <= index < len(self.photos)):
+      raise RequestError(f'There is no bundled photo number {index!r}.')
+    try:
+      image = image_io.load_image(self.photos[index])
+    except ValueError as e:
+      raise RequestError(f'The bundled photo {index} cannot be read.') from e
+    check_pixels(image.shape[:2], self.limits, 'The photo')
+    return image
+
+  def inpaint(self, value: dict[str, Any] | None,
+              progress: Callable[[float, str], None] | None = None
+              ) -> inference.InpaintResult:
+    """Inpaints the editor's image where it was painted.
+
+    Args:
+      value: the ImageEditor value (see `read_editor`).
+      progress: called with (fraction, description) for the page.
+
+    Returns:
+      The result with `.image` and `.flow` (uint8 [H, W, 3]).
+
+    Raises:
+      RequestError: see `read_editor`.
+    """
+    image, holes = read_editor(value, self.limits)
+    key = inference.padded_size(image.shape[:2])
+    lock = self.locks(key)
+    if progress and lock.locked():
+      progress(0.05, f'Waiting for another {key[1]}x{key[0]} request...')
+    with lock:
+      if progress:
+        progress(0.1, 'Inpainting (the first image of a size compiles the '
+                 'model for it: that one takes longer)...')
+      return self.inpainter(image, holes, return_flow=True)
+
+
+def bundled_photos(folder: str = PHOTOS_DIR) -> list[str]:
+  """The photos offered as examples ([] if the folder has none)."""
+  try:
+    return image_io.list_images(folder)
+  except (OSError, ValueError):
+    return []
+
+
+# ----------------------------------------------------------------------------
+# The page.
+
+_INTRO = """\
+# DeepFill v1 inpainting
+Open an image or pick one of the photos, paint over what should disappear
+(brush size in the brush menu; undo in the toolbar), then press **Inpaint**.
+The result appears on the right; switch to the attention flow to see where the
+contextual attention copied from (white: the pixel attends to itself). This
+server accepts {limits}.
+"""
+
+
+def _error(message: str) -> str:
+  return f'**Error:** {message}'
+
+
+def build_app(service: Service, *, concurrency: int = 1):
+  """The Gradio Blocks app of the demo (not launched)."""
+  os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
+  import gradio as gr  # pylint: disable=g-import-not-at-top
+
+  limits = service.limits
+
+  def opened(image):
+    return (editor_value(image), None, None, 'Result',
+            f'Image: {image.shape[1]}x{image.shape[0]}. Now paint over the '
+            'region to remove and press Inpaint.')
+
+  def unchanged(message):
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), _error(message)
+
+  def on_upload(path):
+    try:
+      return opened(read_upload(path, limits))
+    except RequestError as e:
+      return unchanged(str(e))
+
+  def on_pick(index):
+    try:
+      return opened(service.photo(index))
+    except RequestError as e:
+      return unchanged(str(e))
+
+  def on_clear(value):
+    background = None if not value else value.get('background')
+    return editor_value(background)
+
+  def on_inpaint(value, view, progress=gr.Progress()):
+    try:
+      res = service.inpaint(value, lambda f, d: progress(f, desc=d))
+    except RequestError as e:
+      return gr.skip(), gr.skip(), _error(str(e))
+    shown = res.flow if view == VIEWS[1] else res.image
+    return shown, (res.image, res.flow), (
+        'Done. Download the PNG with the button on the result.')
+
+  def on_view(view, results):
+    if results is None:
+      return None
+    return results[1] if view == VIEWS[1] else results[0]
+
+  with gr.Blocks(title='DeepFill JAX inpainting', analytics_enabled=False,
+                 delete_cache=(600, 3600)) as app:
+    results = gr.State(None, time_to_live=3600)
+    gr.Markdown(_INTRO.format(limits=limits.describe()))
+    with gr.Row():
+      with gr.Column():
+        editor = gr.ImageEditor(
+            label='Input: paint the region to remove', type='numpy',
+            image_mode='RGBA', sources=(), transforms=(), layers=False,
+            brush=gr.Brush(default_size=24, colors=[BRUSH_COLOR],
+                           color_mode='fixed'),
+            eraser=gr.Eraser(default_size=24), format='png',
+            elem_id='editor')
+        with gr.Row():
+          upload = gr.UploadButton('Open image...', type='filepath',
+                                   file_types=['image'], elem_id='open')
+          clear = gr.Button('Clear strokes', elem_id='clear')
+          run = gr.Button('Inpaint', variant='primary', elem_id='inpaint')
+      with gr.Column():
+        output = gr.Image(label='Result', type='numpy', format='png',
+                          interactive=False, buttons=['download', 'fullscreen'],
+                          elem_id='result')
+        view = gr.Radio(list(VIEWS), value=VIEWS[0], label='Show',
+                        elem_id='view')
+    status = gr.Markdown(elem_id='status')
+    photos = service.photos
+    examples = gr.Dataset(
+        label='Or pick a photo', components=[gr.Image(render=False)],
+        samples=[[p] for p in photos], type='index', layout='gallery',
+        samples_per_page=max(1, len(photos)), elem_id='photos',
+        visible=bool(photos))
+
+    opened_outputs = [editor, output, results, view, status]
+    upload.upload(on_upload, upload, opened_outputs, api_name='open',
+                  concurrency_limit=4)
+    examples.click(on_pick, examples, opened_outputs, api_name='pick',
+                   concurrency_limit=4)
+    clear.click(on_clear, editor, editor, api_name='clear', queue=False)
+    run.click(on_inpaint, [editor, view], [output, results, status],
+              api_name='inpaint', concurrency_limit=concurrency,
+              concurrency_id='inpaint')
+    view.change(on_view, [view, results], output, api_name='view',
+                queue=False)
+  app.queue(max_size=64)
+  return app
+
+
+def launch(app, *, host: str = '127.0.0.1', port: int = 7860,
+           limits: Limits = Limits(), block: bool = True):
+  """Starts the server; offline: no telemetry, no share link, system fonts."""
+  import gradio as gr  # pylint: disable=g-import-not-at-top
+  theme = gr.themes.Default(font=['system-ui', 'sans-serif'],
+                            font_mono=['ui-monospace', 'monospace'])
+  return app.launch(
+      server_name=host, server_port=port, share=False, inbrowser=False,
+      prevent_thread_lock=not block, max_file_size=limits.transport_bytes(),
+      ssr_mode=False, mcp_server=False, pwa=False, theme=theme,
+      footer_links=[], show_error=False, quiet=False)
+
+
+# ----------------------------------------------------------------------------
+# Command line.
+
+
+def main(argv: Sequence[str]) -> None:
+  """Loads the model once, then serves until interrupted."""
+  from absl import app as absl_app  # pylint: disable=g-import-not-at-top
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags_ = flags.FLAGS
+  if len(argv) > 1:
+    raise absl_app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  limits = Limits(max_bytes=int(flags_.max_upload_mb * _MB),
+                  max_pixels=int(flags_.max_pixels))
+  try:
+    inpainter = inference.Inpainter.from_checkpoint(
+        flags_.checkpoint, attention=flags_.attention)
+  except (OSError, ValueError) as e:
+    raise SystemExit(f'error: cannot load --checkpoint={flags_.checkpoint}: '
+                     f'{str(e).splitlines()[0] if str(e) else e!r}') from None
+  # Editor uploads are decoded by Gradio: let PIL refuse bombs there too.
+  Image.MAX_IMAGE_PIXELS = limits.max_pixels
+  photos = [] if flags_.no_photos else bundled_photos()
+  service = Service(inpainter, limits=limits, photos=photos)
+  launch(build_app(service, concurrency=flags_.concurrency),
+         host=flags_.host, port=flags_.port, limits=limits)
+
+
+def _define_flags() -> None:
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  flags.DEFINE_string('checkpoint', None, 'Inference checkpoint or training '
+                      'workdir (its latest step).', required=True)
+  flags.DEFINE_string('host', '127.0.0.1', 'Address to bind; 0.0.0.0 makes '
+                      'the demo reachable from other machines.')
+  flags.DEFINE_integer('port', 7860, 'TCP port.')
+  flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
+                    "Inpainter attention ('auto': memory-efficient, exact).")
+  flags.DEFINE_float('max_upload_mb', Limits.max_bytes / _MB,
+                     'Largest image file a user may open, in MB.')
+  flags.DEFINE_integer('max_pixels', Limits.max_pixels,
+                       'Largest image, in pixels (H * W).')
+  flags.DEFINE_integer('concurrency', 1, 'Inpaint requests run at once (one '
+                       'per image size at most; more wait in the queue).')
+  flags.DEFINE_bool('no_photos', False, 'Do not offer the bundled photos.')
+
+
+if __name__ == '__main__':
+  from absl import app as _absl_app  # pylint: disable=g-import-not-at-top
+  _define_flags()
+  _absl_app.run(main)

@@ -1,0 +1,247 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Training: sharding, multi-process, resume, non-finite guard, outputs."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from configs import tiny
+from deepfill_jax import checkpointing
+from deepfill_jax import inference
+from deepfill_jax import input_pipeline
+from deepfill_jax import train
+import train_batches
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHOTOS = os.path.join(ROOT, 'data', 'photos')
+
+
+def _config(**overrides):
+  config = tiny.get_config()
+  config.data.path = PHOTOS
+  for key, value in overrides.items():
+    target = config
+    *parents, leaf = key.split('.')
+    for p in parents:
+      target = target[p]
+    target[leaf] = value
+  return config
+
+
+def _run_iterations(config, devices, batches):
+  setup = train.make_setup(config, train.create_mesh(devices))
+  steps = train.compile_steps(setup)
+  state = train.init_state(setup)
+  initial = jax.device_get(state['generator'])
+  it = iter(batches)
+  metrics = []
+  while True:
+    try:
+      state, critic_m, gen_m = train.train_iteration(steps, setup, state, it)
+    except StopIteration:
+      break
+    metrics.append((critic_m, gen_m))
+  return initial, jax.device_get(state), metrics
+
+
+def _assert_trees_close(a, b, **tol):
+  for (path, x), y in zip(jax.tree.leaves_with_path(a), jax.tree.leaves(b)):
+    np.testing.assert_allclose(x, y, err_msg=jax.tree_util.keystr(path),
+                               **tol)
+
+
+def _assert_trees_equal(a, b):
+  for (path, x), y in zip(jax.tree.leaves_with_path(a), jax.tree.leaves(b)):
+    np.testing.assert_array_equal(x, y, err_msg=jax.tree_util.keystr(path))
+
+
+def test_eight_devices_equal_one_device():
+  config = _config(batch_size=8, critic_steps=2)
+  batches = train_batches.make(config, 3)
+  initial, one, _ = _run_iterations(config, jax.devices()[:1], batches)
+  _, eight, _ = _run_iterations(config, jax.devices()[:8], batches)
+  for name in ('generator', 'critics', 'opt_g', 'opt_d'):
+    _assert_trees_close(eight[name], one[name], rtol=2e-4, atol=2e-6)
+  # The iteration did change the generator (the comparison is not vacuous).
+  moved = [np.abs(a - b).max() for a, b in zip(
+      jax.tree.leaves(one['generator']), jax.tree.leaves(initial))]
+  assert min(moved) > 0
+  assert int(one['counters']['step']) == 1
+  assert int(one['counters']['updates']) == 3
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+def test_two_processes_equal_one_process(tmp_path):
+  """jax.distributed on localhost (gloo CPU collectives), 1 device each."""
+  port = _free_port()
+  script = os.path.join(ROOT, 'tests', 'multiprocess_train.py')
+  env = dict(os.environ, XLA_FLAGS='')
+  procs = [subprocess.Popen(
+      [sys.executable, script, str(port), '2', str(i),
+       str(tmp_path / 'two.npz')], env=env, stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT, text=True) for i in range(2)]
+  single = subprocess.Popen(
+      [sys.executable, script, '0', '1', '0', str(tmp_path / 'one.npz')],
+      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  for p in procs + [single]:
+    out, _ = p.communicate(timeout=540)
+    assert p.returncode == 0, out[-3000:]
+  two, one = np.load(tmp_path / 'two.npz'), np.load(tmp_path / 'one.npz')
+  assert sorted(two) == sorted(one) and len(one) > 50
+  for key in one:
+    np.testing.assert_allclose(two[key], one[key], rtol=2e-4, atol=2e-6,
+                               err_msg=key)
+
+
+def test_global_batch_is_the_same_for_any_process_count():
+  config = _config(batch_size=4)
+  one = next(input_pipeline.create_dataset(config, process_index=0,
+                                           process_count=1))
+  parts = [next(input_pipeline.create_dataset(config, process_index=i,
+                                              process_count=2))
+           for i in range(2)]
+  for key in one:
+    np.testing.assert_array_equal(
+        np.concatenate([p[key] for p in parts]), one[key], err_msg=key)
+
+
+def test_bfloat16_computes_with_float32_parameters_and_states():
+  config = _config(**{'model.dtype': 'bfloat16', 'critic_steps': 1})
+  _, state, metrics = _run_iterations(config, jax.devices()[:1],
+                                      train_batches.make(config, 2))
+  for path, leaf in jax.tree.leaves_with_path(
+      {k: state[k] for k in ('generator', 'critics', 'opt_g', 'opt_d')}):
+    if np.issubdtype(leaf.dtype, np.floating):
+      assert leaf.dtype == np.float32, jax.tree_util.keystr(path)
+  (_, gen_m), = metrics
+  assert np.isfinite(float(gen_m['g_loss'])) and not float(gen_m['skipped'])
+
+
+def test_non_finite_update_is_skipped_and_counted():
+  config = _config(critic_steps=1)
+  batches = train_batches.make(config, 4)
+  batches[0]['image'][0, 0, 0, 0] = np.nan  # Poisons the critic update.
+  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
+  steps = train.compile_steps(setup)
+  state = train.init_state(setup)
+  before = jax.device_get(state['critics'])
+  state, metrics = steps.critic(state, train.global_batch(setup, batches[0]))
+  assert float(metrics['skipped']) == 1.
+  _assert_trees_equal(jax.device_get(state['critics']), before)
+  counters = jax.device_get(state['counters'])
+  assert (counters['bad_streak'], counters['bad_total'],
+          counters['updates']) == (1, 1, 1)
+  state, metrics = steps.critic(state, train.global_batch(setup, batches[1]))
+  assert float(metrics['skipped']) == 0.
+  counters = jax.device_get(state['counters'])
+  assert (counters['bad_streak'], counters['bad_total']) == (0, 1)
+  changed = jax.device_get(state['critics'])
+  assert any(np.any(a != b) for a, b in zip(jax.tree.leaves(changed),
+                                            jax.tree.leaves(before)))
+
+
+def test_indivisible_batch_is_a_clear_error():
+  with pytest.raises(ValueError, match=r'config.batch_size=6 must be a '
+                     r'positive multiple of the 8 devices'):
+    train.make_setup(_config(batch_size=6))
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """A tiny run of 3 steps, uninterrupted: (workdir, final state)."""
+  workdir = str(tmp_path_factory.mktemp('uninterrupted'))
+  state = train.train_and_evaluate(_config(num_train_steps=3), workdir)
+  return workdir, jax.device_get(state)
+
+
+def test_run_writes_checkpoints_logs_and_strips(trained):
+  workdir, state = trained
+  names = set(os.listdir(workdir))
+  assert {'checkpoints', 'generator.json', 'config.json', 'strips'} <= names
+  assert any(n.startswith('events.out.tfevents') for n in names)
+  assert sorted(os.listdir(os.path.join(workdir, 'strips'))) == [
+      'step_0000000.png', 'step_0000002.png', 'step_0000003.png']
+  # keep_checkpoints=3 of the steps 1, 2, 3 saved every step.
+  steps = sorted(int(n) for n in os.listdir(os.path.join(workdir,
+                                                         'checkpoints'))
+                 if n.isdigit())
+  assert steps == [1, 2, 3]
+  # The workdir is a checkpoint for inference, at its latest step.
+  gen, meta = checkpointing.load_generator(workdir)
+  assert meta['step'] == 3
+  _assert_trees_equal(train.pure_params(gen), state['generator'])
+  inpainter = inference.Inpainter.from_checkpoint(workdir)
+  image = np.full((40, 48, 3), 100, np.uint8)
+  hole = np.zeros((40, 48), bool)
+  hole[10:20, 12:30] = True
+  out = inpainter(image, hole)
+  assert out.shape == image.shape
+  np.testing.assert_array_equal(out[~hole], image[~hole])
+
+
+def test_interrupted_and_resumed_run_is_bit_identical(trained, tmp_path,
+                                                      monkeypatch):
+  _, uninterrupted = trained
+  workdir = str(tmp_path)
+  config = _config(num_train_steps=3)
+  real_iteration = train.train_iteration
+  calls = []
+
+  def iteration_then_sigterm(*args, **kwargs):
+    result = real_iteration(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == 1:
+      os.kill(os.getpid(), signal.SIGTERM)  # As a preempting scheduler.
+    return result
+
+  monkeypatch.setattr(train, 'train_iteration', iteration_then_sigterm)
+  with pytest.raises(train.TrainingStopped, match='SIGTERM at step 1') as e:
+    train.train_and_evaluate(config, workdir)
+  assert e.value.exit_code == 128 + signal.SIGTERM
+  assert checkpointing.load_generator(workdir)[1]['step'] == 1
+  monkeypatch.setattr(train, 'train_iteration', real_iteration)
+  resumed = jax.device_get(train.train_and_evaluate(config, workdir))
+  for name in ('generator', 'critics', 'opt_g', 'opt_d', 'counters'):
+    _assert_trees_equal(resumed[name], uninterrupted[name])
+
+
+def test_unfinished_checkpoint_is_never_picked_up(trained, tmp_path):
+  workdir, _ = trained
+  # A save killed mid-write leaves orbax's temporary directory behind.
+  os.makedirs(os.path.join(workdir, 'checkpoints',
+                           '9.orbax-checkpoint-tmp-1234', 'generator'))
+  assert checkpointing.load_generator(workdir)[1]['step'] == 3
+
+
+def test_too_many_non_finite_updates_stop_the_run(tmp_path):
+  config = _config(num_train_steps=6, critic_steps=1, max_bad_steps=2,
+                   learning_rate=float('nan'))
+  with pytest.raises(train.TrainingStopped,
+                     match=r'^stopped at step 1: 2 updates in a row had a '
+                     r'non-finite loss or gradient.*last good checkpoint '
+                     r'\(step 1\) is kept'):
+    train.train_and_evaluate(config, str(tmp_path))
+
+
+def test_init_from_a_workdir_takes_generator_and_critics(trained, tmp_path):
+  source, state = trained
+  config = _config(num_train_steps=0, init_from=source)
+  started = jax.device_get(train.train_and_evaluate(config, str(tmp_path)))
+  _assert_trees_equal(started['generator'], state['generator'])
+  _assert_trees_equal(started['critics'], state['critics'])
+  assert int(started['counters']['step']) == 0
+  wider = _config(num_train_steps=0, init_from=source, **{'model.cnum': 8})
+  with pytest.raises(ValueError, match='its generator is'):
+    train.train_and_evaluate(wider, str(tmp_path / 'wider'))
