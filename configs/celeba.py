@@ -1,6 +1,9 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""CelebA (celeb_a via TFDS) at 256x256: faces upscaled to 256 on the shorter side and randomly cropped, as the original's setting for CelebA.
+"""CelebA (`celeb_a` via TFDS) at 256x256.
+
+Faces upscaled to 256 on the shorter side and randomly cropped, as the
+original's setting for CelebA.
 
   python -m deepfill_jax.main --config=configs/celeba.py --workdir=DIR
 
@@ -15,8 +18,4 @@ from configs import default as default_lib
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the celeba configuration."""
-  config = default_lib.get_config()
-  config.data.source = 'tfds'
-  config.data.tfds_name = 'celeb_a'
-  config.data.random_crop = True
-  return config
+  return default_lib.tfds_config('celeb_a', random_crop=True)

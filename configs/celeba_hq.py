@@ -1,6 +1,9 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""CelebA-HQ (celeb_a_hq via TFDS; the last 2000 images are the evaluation split) resized to 256x256, as the released CelebA-HQ model.
+"""CelebA-HQ (`celeb_a_hq` via TFDS) resized to 256x256.
+
+The last 2000 images are the evaluation split, as the released CelebA-HQ
+model's setting (resize, no crop).
 
   python -m deepfill_jax.main --config=configs/celeba_hq.py --workdir=DIR
 
@@ -15,8 +18,4 @@ from configs import default as default_lib
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the celeba_hq configuration."""
-  config = default_lib.get_config()
-  config.data.source = 'tfds'
-  config.data.tfds_name = 'celeb_a_hq'
-  config.data.random_crop = False
-  return config
+  return default_lib.tfds_config('celeb_a_hq', random_crop=False)

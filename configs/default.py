@@ -14,7 +14,7 @@ def get_config() -> ml_collections.ConfigDict:
   """Returns the default (original v1) configuration."""
   config = ml_collections.ConfigDict()
 
-  config.mode = 'train'  # 'train' (deepfill_jax/train.py) or 'demo' (inference).
+  config.mode = 'train'  # 'train' (deepfill_jax/train.py) or 'demo'.
   config.seed = 0  # Seed of parameters, data order, masks and penalties.
   config.image_size = 256  # Training crop size (original IMG_SHAPES).
   config.batch_size = 16  # Global batch size (original BATCH_SIZE).
@@ -57,6 +57,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.attention = 'auto'  # Inference only: 'dense' or 'auto'.
   config.model.contextual_attention = True  # False: the paper's baseline.
   config.model.critic_cnum = 64  # Base width of both critics (original: 64).
+  # How strided convs are differentiated: 'xla', 'subpixel' (stride-1 input
+  # gradients; ~5x faster critic updates on CPU, docs/performance.md) or
+  # 'auto' ('subpixel' on CPU, 'xla' on accelerators). Same values.
+  config.model.conv_backward = 'auto'
 
   # ---- Data (deepfill_jax/input_pipeline.py, docs/data.md) -------------------
   config.data = ml_collections.ConfigDict()
@@ -92,4 +96,13 @@ def get_config() -> ml_collections.ConfigDict:
   config.masks.gamma = 0.9  # Spatial discount (code: 0.9; paper: 0.99).
   config.masks.path = ''  # Folder of user masks for type='folder'.
 
+  return config
+
+
+def tfds_config(name: str, random_crop: bool) -> ml_collections.ConfigDict:
+  """The default config reading the TFDS dataset `name` (docs/data.md)."""
+  config = get_config()
+  config.data.source = 'tfds'
+  config.data.tfds_name = name
+  config.data.random_crop = random_crop
   return config

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Describable Textures (dtd via TFDS) at 256x256, random crops.
+"""Describable Textures (`dtd` via TFDS) at 256x256, random crops.
 
   python -m deepfill_jax.main --config=configs/dtd.py --workdir=DIR
 
@@ -15,8 +15,4 @@ from configs import default as default_lib
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the dtd configuration."""
-  config = default_lib.get_config()
-  config.data.source = 'tfds'
-  config.data.tfds_name = 'dtd'
-  config.data.random_crop = True
-  return config
+  return default_lib.tfds_config('dtd', random_crop=True)

@@ -1,6 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""ImageNet (imagenet2012 via TFDS, prepared by hand: docs/data.md) at 256x256, random crops.
+"""ImageNet (`imagenet2012` via TFDS, prepared by hand: docs/data.md).
+
+Random 256x256 crops.
 
   python -m deepfill_jax.main --config=configs/imagenet.py --workdir=DIR
 
@@ -15,8 +17,4 @@ from configs import default as default_lib
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the imagenet configuration."""
-  config = default_lib.get_config()
-  config.data.source = 'tfds'
-  config.data.tfds_name = 'imagenet2012'
-  config.data.random_crop = True
-  return config
+  return default_lib.tfds_config('imagenet2012', random_crop=True)

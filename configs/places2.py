@@ -16,8 +16,4 @@ from configs import default as default_lib
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the Places2 configuration."""
-  config = default_lib.get_config()
-  config.data.source = 'tfds'
-  config.data.tfds_name = 'places365_small'
-  config.data.random_crop = True
-  return config
+  return default_lib.tfds_config('places365_small', random_crop=True)

@@ -146,6 +146,18 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
   return meta
 
 
+def local_target(tree: Any) -> Any:
+  """Restore placeholders (shape, dtype) on this process's first device.
+
+  Without a sharding orbax would recreate the one saved, which needs the
+  device count of the run that wrote it (8 TPU cores, say); with it, a
+  checkpoint written on any mesh restores on any machine.
+  """
+  device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+  return jax.tree.map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), tree)
+
+
 def load_generator(path: str | os.PathLike, *, step: int | None = None,
                    dtype: jnp.dtype = jnp.float32
                    ) -> tuple[InpaintGenerator, dict[str, Any]]:
@@ -173,8 +185,7 @@ def load_generator(path: str | os.PathLike, *, step: int | None = None,
   meta = read_meta(path)
   gen = abstract_generator(dtype=dtype, **meta['model'])
   param_state = nnx.state(gen, nnx.Param)
-  target = jax.tree.map(ocp.utils.to_shape_dtype_struct,
-                        nnx.to_pure_dict(param_state))
+  target = local_target(nnx.to_pure_dict(param_state))
   if (path / PARAMS_DIR).is_dir():
     if step is not None:
       raise ValueError(f'{path}: an inference checkpoint has no training '

@@ -5,7 +5,7 @@
     source (config.data.source)
       -> grain.MapDataset .seed(config.seed) [.shuffle() .repeat() for train]
       -> decode, crop/resize, flip, draw mask + box    (per-element rng)
-      -> [process_index::process_count]                 (this host's share)
+      -> block process_index of each global batch      (this host's share)
       -> to_iter_dataset (decoding threads)
       -> drop unreadable images (warning + count)
       -> batch(batch_size // process_count)

@@ -7,16 +7,15 @@ input pipeline and the gradient-penalty interpolation factors. It returns the
 original's loss terms under the original's names: the generator is trained on
 `g_loss`, the critics on `d_loss`.
 
-    l1_loss = coarse_l1_alpha * mean(|P(real) - P(x1)| W) + mean(|P(real) - P(x2)| W)
-    ae_loss = [coarse_l1_alpha * mean(|real - x1| (1-m)) + mean(|real - x2| (1-m))]
-              / mean(1 - m)
+    l1_loss = a mean(|P(real) - P(x1)| W) + mean(|P(real) - P(x2)| W)
+    ae_loss = [a mean(|real - x1| (1-m)) + mean(|real - x2| (1-m))] / mean(1-m)
     g_loss  = gan_loss_alpha * (global_wgan_loss_alpha * g_global + g_local)
               + l1_loss_alpha * l1_loss + ae_loss_alpha * ae_loss
     d_loss  = d_local + d_global + wgan_gp_lambda * (gp_local + gp_global)
 
-P is the per-image box crop (`batch['box']`), W its spatial-discount weights
-(`batch['discount']`), m the hole mask, x1/x2 the raw coarse and refined
-outputs. The critics see the real images and the composite
+a is `coarse_l1_alpha`, P the per-image box crop (`batch['box']`), W its
+spatial-discount weights (`batch['discount']`), m the hole mask, x1/x2 the
+raw coarse and refined outputs. The critics see the real images and the composite
 x2 m + real (1 - m). With `config.pretrain_coarse_network` only the x1 terms
 remain and there is no adversarial term (the critics may be None).
 """

@@ -1,6 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Image-quality metrics of the paper, per image (shared by training and evaluation).
+"""Image-quality metrics of the paper, per image.
+
+Shared by the training loop's periodic evaluation and tools/evaluate.py.
 
 All functions take images in [0, 1] (float, `[B, H, W, C]`) and return one
 value per image (`[B]`), so callers can average, bin by hole area or report

@@ -1,6 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Paint-a-mask web demo (Gradio): `python -m deepfill_jax.serve --checkpoint=PATH`.
+"""Paint-a-mask web demo (Gradio).
+
+  python -m deepfill_jax.serve --checkpoint=PATH [--host 127.0.0.1 --port 7860]
 
 The user opens an image (or picks a bundled photo), paints over what to remove,
 presses Inpaint and sees the result (or the attention flow) beside the input;
@@ -28,6 +30,7 @@ Python with no Gradio import, testable without a server or a browser.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 from typing import Any, Callable, Sequence
@@ -162,7 +165,7 @@ def read_editor(value: dict[str, Any] | None,
     RequestError: no image, too many pixels, no stroke, layers whose size
       differs from the image's.
   """
-  background = None if not value else value.get('background')
+  background = value.get('background') if isinstance(value, dict) else None
   if background is None:
     raise RequestError('Open an image or pick one of the photos first.')
   background = _as_uint8_image(background, 'image')
@@ -310,14 +313,18 @@ def build_app(service: Service, *, concurrency: int = 1):
       return unchanged(str(e))
 
   def on_clear(value):
-    background = None if not value else value.get('background')
-    return editor_value(background)
+    return editor_value(value.get('background')
+                        if isinstance(value, dict) else None)
 
   def on_inpaint(value, view, progress=gr.Progress()):
     try:
       res = service.inpaint(value, lambda f, d: progress(f, desc=d))
     except RequestError as e:
       return gr.skip(), gr.skip(), _error(str(e))
+    except Exception:  # pylint: disable=broad-except
+      logging.exception('Inpainting failed.')
+      return gr.skip(), gr.skip(), _error(
+          'Inpainting failed on the server (its log has the details).')
     shown = res.flow if view == VIEWS[1] else res.image
     return shown, (res.image, res.flow), (
         'Done. Download the PNG with the button on the result.')
@@ -395,9 +402,14 @@ def main(argv: Sequence[str]) -> None:
   """Loads the model once, then serves until interrupted."""
   from absl import app as absl_app  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from absl import logging as absl_logging
+  # pylint: enable=g-import-not-at-top
   flags_ = flags.FLAGS
   if len(argv) > 1:
     raise absl_app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  if not flags_['verbosity'].present:  # Quiet orbax unless asked.
+    absl_logging.set_verbosity(absl_logging.WARNING)
   limits = Limits(max_bytes=int(flags_.max_upload_mb * _MB),
                   max_pixels=int(flags_.max_pixels))
   try:

@@ -96,13 +96,15 @@ def build_networks(config: ml_collections.ConfigDict, rngs: nnx.Rngs
   """The generator and both critics as `config.model` describes them."""
   dtype = jnp.dtype(config.model.dtype)
   local_size, global_size = critic_sizes(config)
+  backward = config.model.get('conv_backward', 'auto')
   gen = InpaintGenerator(
       config.model.cnum, rngs=rngs, dtype=dtype,
-      contextual_attention=config.model.contextual_attention)
+      contextual_attention=config.model.contextual_attention,
+      conv_backward=backward)
   local = LocalCritic(config.model.critic_cnum, rngs=rngs, dtype=dtype,
-                      size=local_size)
+                      size=local_size, conv_backward=backward)
   glob = GlobalCritic(config.model.critic_cnum, rngs=rngs, dtype=dtype,
-                      size=global_size)
+                      size=global_size, conv_backward=backward)
   return gen, local, glob
 
 
@@ -392,19 +394,25 @@ def _replicate(setup: Setup, tree: Any, like: Any) -> Any:
   return jax.tree.map(put, tree, like)
 
 
-def _initial_critics(path: str) -> dict[str, Any] | None:
-  """Critic parameters stored with a generator at `path`, if any."""
+def _initial_critics(path: str, like: dict[str, Any]
+                     ) -> dict[str, Any] | None:
+  """Critic parameters stored with a generator at `path`, if any, restored
+  into the shapes and shardings of `like` (this run's critics)."""
   root = epath.Path(path)
   if (root / checkpointing.CHECKPOINTS_DIR).is_dir():  # A training workdir.
     with ocp.CheckpointManager(root / checkpointing.CHECKPOINTS_DIR) as mngr:
       step = mngr.latest_step()
-      if step is None:
+      if step is None or not all(k in mngr.item_metadata(step)
+                                 for k in CRITICS):
         return None
-      items = mngr.item_metadata(step)
-      if not all(k in items for k in CRITICS):
-        return None
-      restored = mngr.restore(step, args=ocp.args.Composite(
-          **{k: ocp.args.StandardRestore() for k in CRITICS}))
+      target = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+      try:
+        restored = mngr.restore(step, args=ocp.args.Composite(
+            **{k: ocp.args.StandardRestore(target[k]) for k in CRITICS}))
+      except ValueError as e:
+        raise ValueError(f'config.init_from={path}: its critics do not match '
+                         'config.model.critic_cnum / the image size '
+                         f'({str(e).splitlines()[0]})') from e
       return {k: restored[k] for k in CRITICS}
   from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
   critics = convert.load_critics(str(root))
@@ -429,7 +437,7 @@ def init_from(setup: Setup, state: State, path: str) -> State:
                      f'config asks for {want}.')
   state = dict(state, generator=_replicate(setup, pure_params(gen),
                                            state['generator']))
-  critics = _initial_critics(path)
+  critics = _initial_critics(path, state['critics'])
   if critics is None:
     logging.info('init_from %s: generator (%s); fresh critics.', path,
                  meta.get('step', 'inference checkpoint'))

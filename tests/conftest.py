@@ -16,6 +16,18 @@ jax.config.update('jax_num_cpu_devices', 8)
 # Tests import `configs.*` and `tools.*` from the repository root.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+@pytest.fixture(scope='module')
+def ckpt(tmp_path_factory) -> str:
+  """An inference checkpoint of a small random generator (cnum 4)."""
+  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import checkpointing
+  from inference_test import random_generator
+  path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
+  return checkpointing.save_generator(path, random_generator())
+
 # Tests that train compile the same steps several times (a run, its resumed
 # run, ...): a persistent compilation cache for this test session only.
 jax.config.update('jax_compilation_cache_dir',

@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 from configs import default as default_config
-from deepfill_jax import checkpointing
 from deepfill_jax import eval_masks
 from deepfill_jax import evaluation
 from deepfill_jax import export
@@ -199,12 +198,6 @@ def _photo(hw, seed):
   small = rng.integers(0, 256, (4, 4, 3), np.uint8)
   return np.asarray(Image.fromarray(small).resize(hw[::-1],
                                                   Image.Resampling.BICUBIC))
-
-
-@pytest.fixture(scope='module')
-def ckpt(tmp_path_factory):
-  path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
-  return checkpointing.save_generator(path, random_generator())
 
 
 @pytest.fixture(scope='module')

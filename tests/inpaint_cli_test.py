@@ -9,17 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from deepfill_jax import checkpointing
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import inpaint
-from inference_test import random_generator
-
-
-@pytest.fixture(scope='module')
-def ckpt(tmp_path_factory):
-  path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
-  return checkpointing.save_generator(path, random_generator())
 
 
 @pytest.fixture(scope='module')

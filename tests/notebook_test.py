@@ -106,5 +106,3 @@ def test_notebook_runs_on_cpu(tmp_path, monkeypatch):
   assert strips[0] == 'step_0000000.png' and strips[-1] == 'step_0000002.png'
   assert os.path.isfile(tmp_path / 'export' / 'export.json')
   assert os.path.isfile(tmp_path / 'export' / 'deepfill_64x64.jax')
-  # Nothing was written next to the notebook or in the repository.
-  assert not os.path.exists(os.path.join(REPO, 'notebooks', 'deepfill_demo'))

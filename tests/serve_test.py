@@ -6,7 +6,8 @@ Three layers:
 
 * the request handling, as plain functions (no Gradio needed);
 * the HTTP API of a real server (`python -m deepfill_jax.serve` on 127.0.0.1,
-  a free port, a tiny checkpoint), one test per error case;
+  a free port, the tiny random checkpoint `ckpt` of conftest.py), one test
+  per error case;
 * the page in headless Chromium (Playwright driving Debian's
   /usr/bin/chromium): pick a photo, paint a stroke, inpaint, and check that
   the returned PNG differs from the photo only inside the stroke.
@@ -146,8 +147,8 @@ def test_read_editor_uses_every_layer_and_drops_alpha_of_background():
   assert holes.sum() == 8 and holes[0, 0] and holes[9, 9]
 
 
-@pytest.mark.parametrize('value', [None, {}, {'background': None}],
-                         ids=['none', 'empty', 'no_background'])
+@pytest.mark.parametrize('value', [None, {}, {'background': None}, ['x']],
+                         ids=['none', 'empty', 'no_background', 'not_a_dict'])
 def test_read_editor_refuses_no_image(value):
   with pytest.raises(serve.RequestError, match='Open an image'):
     serve.read_editor(value, LIMITS)
@@ -261,8 +262,8 @@ def test_shape_locks_serialise_one_size_only():
   assert locks((8, 8)) is locks((8, 8)) and locks((8, 8)) is not locks((8, 16))
 
 
-def test_service_with_a_real_model_changes_only_the_holes(tiny_checkpoint):
-  inpainter = serve.inference.Inpainter.from_checkpoint(tiny_checkpoint)
+def test_service_with_a_real_model_changes_only_the_holes(ckpt):
+  inpainter = serve.inference.Inpainter.from_checkpoint(ckpt)
   service = serve.Service(inpainter)
   image = _photo(0)[:64, :96]
   res = service.inpaint(_stroke_value(image, slice(20, 40), slice(30, 70)))
@@ -275,18 +276,6 @@ def test_service_with_a_real_model_changes_only_the_holes(tiny_checkpoint):
 # A real server.
 
 
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory):
-  """A randomly initialised width-4 generator (the fill is noise)."""
-  from flax import nnx  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import checkpointing  # pylint: disable=g-import-not-at-top
-  from deepfill_jax.models import InpaintGenerator  # pylint: disable=g-import-not-at-top
-  path = tmp_path_factory.mktemp('serve') / 'tiny'
-  checkpointing.save_generator(path, InpaintGenerator(cnum=4,
-                                                      rngs=nnx.Rngs(0)))
-  return str(path)
-
-
 def _free_port() -> int:
   with contextlib.closing(socket.socket()) as s:
     s.bind(('127.0.0.1', 0))
@@ -294,7 +283,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope='module')
-def server(tiny_checkpoint, tmp_path_factory):
+def server(ckpt, tmp_path_factory):
   """`python -m deepfill_jax.serve` on 127.0.0.1 and a free port; its URL."""
   if not HAS_GRADIO:
     pytest.skip('gradio is not installed: pip install -r '
@@ -307,7 +296,7 @@ def server(tiny_checkpoint, tmp_path_factory):
   with open(log_path, 'wb') as log:
     proc = subprocess.Popen(
         [sys.executable, '-m', 'deepfill_jax.serve',
-         f'--checkpoint={tiny_checkpoint}', '--host=127.0.0.1',
+         f'--checkpoint={ckpt}', '--host=127.0.0.1',
          f'--port={port}', f'--max_upload_mb={MAX_UPLOAD_MB}',
          f'--max_pixels={MAX_PIXELS}'], cwd=REPO, env=env, stdout=log,
         stderr=subprocess.STDOUT)
@@ -349,10 +338,14 @@ def _call(client, *args, api_name):
   return job.result(timeout=REQUEST_SECONDS)
 
 
-def _editor(path, layer_path=None):
+def _file(path):
   from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
-  return {'background': handle_file(path),
-          'layers': [handle_file(layer_path)] if layer_path else [],
+  return handle_file(str(path))
+
+
+def _editor(path, layer_path=None):
+  return {'background': _file(path),
+          'layers': [_file(layer_path)] if layer_path else [],
           'composite': None}
 
 
@@ -361,8 +354,7 @@ def test_api_open_refuses_too_many_bytes(client, tmp_path):
   noise = np.random.default_rng(0).integers(0, 256, (450, 450, 3), np.uint8)
   path = _write(tmp_path / 'noise.png', _png(noise))
   assert os.path.getsize(path) > MAX_UPLOAD_MB * 2**20
-  from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
-  status = _call(client, handle_file(path), api_name='/open')[-1]
+  status = _call(client, _file(path), api_name='/open')[-1]
   assert status == ('**Error:** noise.png is 0.6 MB; this server accepts '
                     'image files of at most 0.5 MB.')
 
@@ -371,8 +363,7 @@ def test_api_open_refuses_too_many_bytes(client, tmp_path):
 def test_api_open_refuses_too_many_pixels(client, tmp_path):
   path = tmp_path / 'wide.png'
   Image.new('RGB', (1000, 600)).save(path)
-  from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
-  status = _call(client, handle_file(str(path)), api_name='/open')[-1]
+  status = _call(client, _file(path), api_name='/open')[-1]
   assert 'wide.png is 1000x600 = 0.6 megapixels; this server accepts at ' \
       'most 0.5 megapixels' in status
 
@@ -380,16 +371,14 @@ def test_api_open_refuses_too_many_pixels(client, tmp_path):
 @NEEDS_GRADIO
 def test_api_open_refuses_non_images(client, tmp_path):
   path = _write(tmp_path / 'table.png', b'a,b\n1,2\n')
-  from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
-  status = _call(client, handle_file(path), api_name='/open')[-1]
+  status = _call(client, _file(path), api_name='/open')[-1]
   assert 'table.png is not an image this server can read' in status
 
 
 @NEEDS_GRADIO
 def test_api_open_accepts_an_image(client, tmp_path):
   path = _write(tmp_path / 'ok.png', _png(np.zeros((30, 50, 3), np.uint8)))
-  from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
-  status = _call(client, handle_file(path), api_name='/open')[-1]
+  status = _call(client, _file(path), api_name='/open')[-1]
   assert status.startswith('Image: 50x30.')
 
 
@@ -399,9 +388,8 @@ def test_api_upload_over_transport_limit_is_refused(server, client, tmp_path):
   # refuses the file before any handler runs.
   cap = serve.Limits(int(MAX_UPLOAD_MB * 2**20), MAX_PIXELS).transport_bytes()
   path = _write(tmp_path / 'huge.png', b'\0' * (cap + 1024))
-  from gradio_client import handle_file  # pylint: disable=g-import-not-at-top
   with pytest.raises(Exception, match='(?i)too large|413|exceeds'):
-    _call(client, handle_file(path), api_name='/open')
+    _call(client, _file(path), api_name='/open')
 
 
 @NEEDS_GRADIO
@@ -482,7 +470,8 @@ def _pngs_in(body: bytes) -> list[np.ndarray]:
 @pytest.mark.skipif(_browser_skip_reason() is not None,
                     reason=_browser_skip_reason() or '')
 def test_browser_paint_and_inpaint(server):
-  from playwright.sync_api import sync_playwright  # pylint: disable=g-import-not-at-top
+  # pylint: disable-next=g-import-not-at-top
+  from playwright.sync_api import sync_playwright
   photo = _photo(0)
   external, uploads = [], []
 

@@ -21,7 +21,6 @@ tf = pytest.importorskip(
     'tensorflow', reason='TensorFlow is needed for the TF reference '
     '(pip install tensorflow-cpu)')
 
-import jax  # pylint: disable=g-import-not-at-top
 from flax import nnx  # pylint: disable=g-import-not-at-top
 
 from deepfill_jax import convert  # pylint: disable=g-import-not-at-top

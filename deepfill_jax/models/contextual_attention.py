@@ -34,13 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from deepfill_jax.models import layers
-
-
-def same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
-  """TF 'SAME' padding (before, after) for one spatial axis."""
-  out = -(-size // stride)
-  total = max((out - 1) * stride + kernel - size, 0)
-  return total // 2, total - total // 2
+from deepfill_jax.models.layers import same_pad
 
 
 def extract_patches(x: jax.Array, kernel: int, stride: int) -> jax.Array:

@@ -26,17 +26,19 @@ class _Critic(nnx.Module):
   fc_name: str  # Attribute (TF scope) of the dense head.
 
   def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 3,
-               dtype: jnp.dtype = jnp.float32, size: int | None = None):
+               dtype: jnp.dtype = jnp.float32, size: int | None = None,
+               conv_backward: str = 'auto'):
     # `size` other than the original's (e.g. small test configs) changes only
-    # the dense head's fan-in.
+    # the dense head's fan-in. `conv_backward`: see `layers.conv`.
     self.size = size or type(self).size
     if self.size % 2 ** len(self.widths):
       raise ValueError(f'{type(self).__name__}: size {self.size} must be a '
                        f'multiple of {2 ** len(self.widths)}.')
     fan_in = in_features
     for i, mult in enumerate(self.widths, start=1):
-      setattr(self, f'conv{i}', layers.conv(fan_in, mult * cnum, 5, stride=2,
-                                            rngs=rngs, dtype=dtype))
+      setattr(self, f'conv{i}', layers.conv(
+          fan_in, mult * cnum, 5, stride=2, rngs=rngs, dtype=dtype,
+          conv_backward=conv_backward))
       fan_in = mult * cnum
     feat = self.size // 2 ** len(self.widths)
     setattr(self, self.fc_name, nnx.Linear(

@@ -145,7 +145,10 @@ class InpaintGenerator(nnx.Module):
 
   def __init__(self, cnum: int = 32, *, rngs: nnx.Rngs,
                dtype: jnp.dtype = jnp.float32,
-               contextual_attention: bool = True):
+               contextual_attention: bool = True,
+               conv_backward: str = 'auto'):
+    # `conv_backward` only changes how strided convs are differentiated
+    # (`layers.conv`); outputs and parameters are the same.
     self.cnum = cnum
     self.dtype = jnp.dtype(dtype)
     self.contextual_attention = contextual_attention
@@ -161,7 +164,7 @@ class InpaintGenerator(nnx.Module):
         else:
           module = layers.conv(fan_in, layer.out, layer.kernel, rngs=rngs,
                                stride=layer.stride, dilation=layer.dilation,
-                               dtype=dtype)
+                               dtype=dtype, conv_backward=conv_backward)
         setattr(self, layer.name, module)
         fan_in = layer.out
 
