@@ -243,6 +243,18 @@ def stub_torchvision(folder: str) -> None:
       f.write('"""Stub: the port imports it but the benchmark uses none."""\n')
 
 
+def port_worker(tmp: str, port_dir: str, python: str
+                ) -> tuple[list[str], dict[str, str]]:
+  """Command and environment of a port worker; files go into `tmp`."""
+  stub_torchvision(tmp)
+  script = os.path.join(tmp, 'port_worker.py')
+  with open(script, 'w') as f:
+    f.write(PORT_WORKER)
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+      [tmp, os.path.abspath(port_dir)]))
+  return [python, script, os.path.abspath(port_dir)], env
+
+
 def measure(name: str, port_cmd: list[str], port_env: dict[str, str],
             repeats: int) -> dict:
   """Sets both workers up for `name`, then alternates timed calls."""
@@ -313,13 +325,7 @@ def main() -> None:
   print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
   rows = []
   with tempfile.TemporaryDirectory() as tmp:
-    stub_torchvision(tmp)
-    script = os.path.join(tmp, 'port_worker.py')
-    with open(script, 'w') as f:
-      f.write(PORT_WORKER)
-    port_env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [tmp, os.path.abspath(args.port_dir)]))
-    port_cmd = [args.python, script, os.path.abspath(args.port_dir)]
+    port_cmd, port_env = port_worker(tmp, args.port_dir, args.python)
     for name in args.tasks:
       repeats = args.repeats if TASKS[name]['task'] == 'forward' else max(
           2, args.repeats // 2)

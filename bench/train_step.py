@@ -13,7 +13,9 @@ this machine's cores), times after a compiling call:
   update, as training runs it;
 * images/s of the iteration (it reads 6 batches);
 * the iteration as a multiple of one batch-4 generator forward of the same
-  model and dtype, measured in the same run: a machine-independent number.
+  model and dtype, measured in the same run: a machine-independent number;
+* with `--port_dir` and `--python`, the PyTorch port's iteration (256x256,
+  batch 4) timed alternately with ours, and the ratio (bench/peer_pytorch.py).
 
 Each row runs in a fresh subprocess (its own device count). Medians of
 `--repeats` calls. JSON in bench/results/train_step.json.
@@ -128,6 +130,9 @@ def main() -> None:
   parser.add_argument('--devices', nargs='+', type=int, default=[1, 8])
   parser.add_argument('--repeats', type=int, default=3)
   parser.add_argument('--output', default=RESULTS)
+  parser.add_argument('--port_dir', help='PyTorch port checkout: also time '
+                      'its iteration beside ours (bench/peer_pytorch.py)')
+  parser.add_argument('--python', help='a Python with torch, for --port_dir')
   parser.add_argument('--child', nargs=3, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.child:
@@ -162,9 +167,22 @@ def main() -> None:
             f'{row["images_per_s"]:.1f}',
             f'{row["iteration_over_forward"]:.1f}',
             f'{row["compile_s"]:.0f}']), flush=True)
+  peer = None
+  if args.port_dir and args.python:  # Interleaved with ours, same process.
+    # pylint: disable=g-import-not-at-top
+    import tempfile
+    import peer_pytorch
+    with tempfile.TemporaryDirectory() as tmp:
+      cmd, env = peer_pytorch.port_worker(tmp, args.port_dir, args.python)
+      peer = peer_pytorch.measure('train_256_b4', cmd, env,
+                                  max(2, args.repeats))
+    print(f"generator iteration 256 batch 4: port {peer['port_s']:.1f} s, "
+          f"ours {peer['ours_iteration_s']:.1f} s, "
+          f"{peer['ratio_iteration']:.2f}x faster")
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=machine(), rows=rows), f, indent=2)
+    json.dump(dict(machine=machine(), rows=rows, peer_pytorch=peer), f,
+              indent=2)
   print(f'wrote {args.output}')
 
 

@@ -43,6 +43,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
 
@@ -377,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser = _parser()
   args = parser.parse_args(argv)
   mode = _mode(args, parser)
+  compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
   try:
     if mode == 'single':

@@ -16,6 +16,8 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from deepfill_jax import compilation_cache
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Directory for outputs and checkpoints.')
 config_flags.DEFINE_config_file(
@@ -63,6 +65,7 @@ def main(argv):
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   logging.get_absl_handler().addFilter(_QuietLibraries())
   config = FLAGS.config
+  compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   try:
     initialize_distributed()
   except RuntimeError as e:

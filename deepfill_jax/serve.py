@@ -38,6 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
 
@@ -412,6 +413,7 @@ def main(argv: Sequence[str]) -> None:
     absl_logging.set_verbosity(absl_logging.WARNING)
   limits = Limits(max_bytes=int(flags_.max_upload_mb * _MB),
                   max_pixels=int(flags_.max_pixels))
+  compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   try:
     inpainter = inference.Inpainter.from_checkpoint(
         flags_.checkpoint, attention=flags_.attention)

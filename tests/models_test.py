@@ -179,3 +179,35 @@ def test_baseline_without_contextual_attention():
   x1, x2, offsets = base(x, mask)
   assert x1.shape == x2.shape == (1, 64, 64, 3)
   assert offsets.shape == (1, 8, 8, 2) and not np.any(offsets)
+
+
+@pytest.mark.parametrize('shape,kernel,stride', [
+    ((2, 16, 16, 3), 5, 2), ((1, 15, 17, 5), 3, 2), ((1, 9, 8, 2), 5, 3)])
+def test_subpixel_conv_gradients_match_xla(shape, kernel, stride):
+  """The 'subpixel' VJP gives XLA's first and second derivatives (the
+  critics' gradient penalty differentiates the input gradient again)."""
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.standard_normal(shape), jnp.float32)
+  w = jnp.asarray(rng.standard_normal((kernel, kernel, shape[-1], 4)),
+                  jnp.float32)
+
+  def derivatives(conv):
+    def critic(x, w):
+      y = conv(x, w, (stride, stride), 'SAME',
+               dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+      return jnp.sum(jnp.tanh(y) ** 2)
+    penalty = lambda w, x: jnp.sum(jax.grad(critic)(x, w) ** 2)
+    return jax.grad(critic, (0, 1))(x, w), jax.grad(penalty, (0, 1))(w, x)
+
+  want = derivatives(jax.lax.conv_general_dilated)
+  got = derivatives(layers.strided_conv)
+  for a, b in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4 * np.abs(a).max())
+
+
+def test_conv_backward_choice():
+  assert layers.conv_backward_impl('auto') == (
+      'subpixel' if jax.default_backend() == 'cpu' else 'xla')
+  assert layers.conv_backward_impl('xla') == 'xla'
+  with pytest.raises(ValueError, match='conv_backward'):
+    layers.conv_backward_impl('fast')

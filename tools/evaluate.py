@@ -31,6 +31,7 @@ from absl import logging
 from tqdm import tqdm
 
 from configs import default as default_config
+from deepfill_jax import compilation_cache
 from deepfill_jax import evaluation
 from deepfill_jax import inference
 # pylint: enable=g-import-not-at-top,wrong-import-position
@@ -99,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser = _parser()
   args = parser.parse_args(argv)
   settings = settings_from_args(args, parser)
+  compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   logging.set_verbosity(logging.WARNING)  # Quiet orbax.
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
   try:
