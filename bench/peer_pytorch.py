@@ -16,7 +16,8 @@ Rows (random weights and inputs: speed does not depend on them):
   out);
 * one training iteration at 256x256, batch 4: 5 critic updates + 1 generator
   update. The port's trainer does this as 4 critic-only iterations and one
-  that also updates the generator (its `n_critic` loop); ours as
+  that also updates the generator (its `n_critic` loop; both backward passes
+  run before the critic's optimizer step, as current torch requires); ours as
   `train.train_iteration` does it.
 
 Each side runs in its own long-lived worker process that sets up (and, ours,
@@ -104,6 +105,7 @@ def train_task(msg):
   cfg['batch_size'] = msg['batch']
   cfg['n_critic'] = msg['critic_steps']
   trainer = Trainer(cfg)
+  d_params = [p for p in trainer.optimizer_d.param_groups[0]['params']]
   size = msg['size']
 
   def iteration():  # The port's train.py loop body, n_critic times.
@@ -116,13 +118,20 @@ def train_task(msg):
       trainer.optimizer_d.zero_grad()
       d = losses['wgan_d'] + losses['wgan_gp'] * cfg['wgan_gp_lambda']
       d.backward()
-      trainer.optimizer_d.step()
       if compute_g:
+        # Current torch refuses the port's order (the critic step changes
+        # weights g's backward still needs), so both backward passes run
+        # first; the critics keep their d gradients. Same work.
+        d_grads = [p.grad.clone() for p in d_params]
         trainer.optimizer_g.zero_grad()
         g = (losses['l1'] * cfg['l1_loss_alpha']
              + losses['ae'] * cfg['ae_loss_alpha']
              + losses['wgan_g'] * cfg['gan_loss_alpha'])
         g.backward()
+        for p, grad in zip(d_params, d_grads):
+          p.grad = grad
+      trainer.optimizer_d.step()
+      if compute_g:
         trainer.optimizer_g.step()
   return iteration
 
@@ -329,8 +338,12 @@ def main() -> None:
     for name in args.tasks:
       repeats = args.repeats if TASKS[name]['task'] == 'forward' else max(
           2, args.repeats // 2)
-      rows.append(measure(name, port_cmd, port_env, repeats))
-      print(table(rows[-1:]).splitlines()[-1], flush=True)
+      try:
+        rows.append(measure(name, port_cmd, port_env, repeats))
+      except RuntimeError as e:  # One failed task does not lose the others.
+        print(f'{name}: failed: {e}', flush=True)
+        continue
+      print('\n'.join(table(rows[-1:]).splitlines()[2:]), flush=True)
   print()
   print(table(rows))
   os.makedirs(os.path.dirname(args.output), exist_ok=True)

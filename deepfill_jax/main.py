@@ -7,6 +7,8 @@ libraries that can be imported and tested (`deepfill_jax.train`,
 `deepfill_jax.demo`). Run the same command on every host of a cluster.
 """
 
+from __future__ import annotations
+
 import logging as std_logging
 import sys
 
@@ -41,23 +43,31 @@ class _QuietLibraries(std_logging.Filter):
         lib in record.pathname for lib in _QUIET_LIBRARIES)
 
 
-def initialize_distributed() -> None:
+def initialize_distributed(coordinator_address: str | None = None,
+                           num_processes: int | None = None,
+                           process_id: int | None = None) -> None:
   """`jax.distributed.initialize()`: a cluster, or a single process.
 
-  Only "no cluster here" (no coordinator found) means a single process; any
-  other failure on a cluster is an error naming its cause.
+  Only "no cluster here" (no coordinator given or detected) means a single
+  process; any other failure is an error naming its cause, never a silent
+  single-process run on a cluster.
+
+  Raises:
+    RuntimeError: the initialisation failed.
   """
   kwargs = {}
-  if FLAGS.coordinator_address:
-    kwargs = dict(coordinator_address=FLAGS.coordinator_address,
-                  num_processes=FLAGS.num_processes,
-                  process_id=FLAGS.process_id)
+  if coordinator_address:
+    kwargs = dict(coordinator_address=coordinator_address,
+                  num_processes=num_processes, process_id=process_id)
   try:
     jax.distributed.initialize(**kwargs)
   except ValueError as e:
     if kwargs or 'coordinator_address should be defined' not in str(e):
       raise RuntimeError(f'jax.distributed.initialize failed: {e}') from e
     logging.info('No cluster detected: running as a single process.')
+  except Exception as e:  # pylint: disable=broad-except
+    raise RuntimeError(f'jax.distributed.initialize failed: '
+                       f'{type(e).__name__}: {str(e).splitlines()[0]}') from e
 
 
 def main(argv):
@@ -67,7 +77,8 @@ def main(argv):
   config = FLAGS.config
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   try:
-    initialize_distributed()
+    initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes,
+                           FLAGS.process_id)
   except RuntimeError as e:
     sys.exit(f'error: {e}')
   logging.info('JAX process %d/%d, local devices: %s', jax.process_index(),

@@ -29,6 +29,8 @@ def ckpt(tmp_path_factory) -> str:
   return checkpointing.save_generator(path, random_generator())
 
 # Tests that train compile the same steps several times (a run, its resumed
-# run, ...): a persistent compilation cache for this test session only.
-jax.config.update('jax_compilation_cache_dir',
-                  tempfile.mkdtemp(prefix='deepfill_jax_test_xla_cache_'))
+# run, ...): a persistent compilation cache for this test session only, also
+# for the entry points the tests start as subprocesses (never the user's).
+_CACHE = tempfile.mkdtemp(prefix='deepfill_jax_test_xla_cache_')
+jax.config.update('jax_compilation_cache_dir', _CACHE)
+os.environ['DEEPFILL_JAX_CACHE'] = _CACHE

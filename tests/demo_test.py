@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from configs import demo as demo_config
@@ -91,3 +92,27 @@ def test_main_missing_photo_folder_is_one_line(tmp_path):
                f'--config.data.path={tmp_path}/nowhere')
   assert _last_line(proc) == (
       f'error: {tmp_path}/nowhere: image folder does not exist.')
+
+
+def test_distributed_init_single_process_only_without_a_cluster(monkeypatch):
+  from deepfill_jax import main  # pylint: disable=g-import-not-at-top
+  calls = []
+
+  def no_cluster(**kwargs):
+    calls.append(kwargs)
+    raise ValueError('coordinator_address should be defined.')
+
+  monkeypatch.setattr(main.jax.distributed, 'initialize', no_cluster)
+  main.initialize_distributed()  # Not a cluster: a single process.
+  with pytest.raises(RuntimeError, match='jax.distributed.initialize failed: '
+                     'coordinator_address should be defined'):
+    main.initialize_distributed('10.0.0.1:1234', 2, 0)  # Asked for one.
+
+  def unreachable(**kwargs):
+    raise RuntimeError('DEADLINE_EXCEEDED: barrier timed out\nmore')
+
+  monkeypatch.setattr(main.jax.distributed, 'initialize', unreachable)
+  with pytest.raises(RuntimeError, match=r'^jax.distributed.initialize '
+                     r'failed: RuntimeError: DEADLINE_EXCEEDED: barrier '
+                     r'timed out$'):
+    main.initialize_distributed()
