@@ -55,10 +55,9 @@ from deepfill_jax.models import flow_to_image
 State = dict[str, Any]
 Metrics = dict[str, jax.Array]
 CRITICS = ('local_critic', 'global_critic')
-# Orbax items of a training checkpoint besides the grain iterator ('data').
-# `generator` is the item `checkpointing.load_generator` reads.
-STATE_ITEMS = ('generator', 'local_critic', 'global_critic', 'opt_g', 'opt_d',
-               'counters')
+# Orbax items of a training checkpoint: `generator` (the item
+# `checkpointing.load_generator` reads), the CRITICS, `opt_g`, `opt_d`,
+# `counters` (see `_state_items`) and the grain iterator:
 DATA_ITEM = 'data'
 
 
@@ -352,7 +351,7 @@ def checkpoint_manager(workdir: epath.Path, config: ml_collections.ConfigDict
 
 
 def _state_items(state: State) -> dict[str, Any]:
-  return {'generator': state['generator'],
+  return {checkpointing.GENERATOR_ITEM: state['generator'],
           'local_critic': state['critics']['local_critic'],
           'global_critic': state['critics']['global_critic'],
           'opt_g': state['opt_g'], 'opt_d': state['opt_d'],
@@ -377,7 +376,7 @@ def restore_checkpoint(mngr: ocp.CheckpointManager, state: State,
   args = {k: ocp.args.StandardRestore(v) for k, v in abstract.items()}
   args[DATA_ITEM] = input_pipeline.checkpoint_restore_args(data)
   restored = mngr.restore(step, args=ocp.args.Composite(**args))
-  return {'generator': restored['generator'],
+  return {'generator': restored[checkpointing.GENERATOR_ITEM],
           'critics': {k: restored[k] for k in CRITICS},
           'opt_g': restored['opt_g'], 'opt_d': restored['opt_d'],
           'counters': restored['counters']}
