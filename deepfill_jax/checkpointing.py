@@ -60,9 +60,10 @@ def as_path(path: str | os.PathLike) -> epath.Path:
   return epath.Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 
 
-def generator_params(gen: InpaintGenerator) -> dict[str, Any]:
-  """The generator's parameters as a pure (class-free) nested dict."""
-  return nnx.to_pure_dict(nnx.state(gen, nnx.Param))
+def pure_params(module: nnx.Module) -> dict[str, Any]:
+  """A module's parameters as a pure (class-free) nested dict, the form
+  checkpoints store (e.g. {'conv1': {'kernel': ...}})."""
+  return nnx.to_pure_dict(nnx.state(module, nnx.Param))
 
 
 def generator_meta(gen: InpaintGenerator, **extra: Any) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def save_generator(path: str | os.PathLike, gen: InpaintGenerator,
                           'directory.')
   path.mkdir(parents=True, exist_ok=True)
   with ocp.StandardCheckpointer() as ckptr:
-    ckptr.save(path / PARAMS_DIR, generator_params(gen))
+    ckptr.save(path / PARAMS_DIR, pure_params(gen))
     ckptr.wait_until_finished()
   write_meta(path, generator_meta(gen, **meta))  # Last: marks it complete.
   return os.fspath(path)

@@ -121,7 +121,7 @@ def _abstract_params(build: Callable[[], Any]
                      ) -> dict[ParamPath, tuple[int, ...]]:
   """{param path: shape} of the module `build()` makes, without compute."""
   module = nnx.eval_shape(build)
-  pure = nnx.to_pure_dict(nnx.state(module, nnx.Param))
+  pure = checkpointing.pure_params(module)
   return {k: tuple(v.shape) for k, v in _flat_shapes(pure).items()}
 
 

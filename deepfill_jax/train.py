@@ -107,10 +107,6 @@ def build_networks(config: ml_collections.ConfigDict, rngs: nnx.Rngs
   return gen, local, glob
 
 
-def pure_params(module: nnx.Module) -> dict[str, Any]:
-  return nnx.to_pure_dict(nnx.state(module, nnx.Param))
-
-
 def make_optimizer(config: ml_collections.ConfigDict
                    ) -> optax.GradientTransformation:
   """Adam(lr, beta1, beta2) as the original (epsilon 1e-8, TF's default)."""
@@ -168,9 +164,9 @@ def init_state(setup: Setup) -> State:
   def init() -> State:
     gen, local, glob = build_networks(setup.config,
                                       nnx.Rngs(setup.config.seed))
-    generator = pure_params(gen)
-    critics = {'local_critic': pure_params(local),
-               'global_critic': pure_params(glob)}
+    generator = checkpointing.pure_params(gen)
+    critics = {'local_critic': checkpointing.pure_params(local),
+               'global_critic': checkpointing.pure_params(glob)}
     zero = jnp.zeros((), jnp.int32)
     return {'generator': generator, 'critics': critics,
             'opt_g': setup.tx.init(generator), 'opt_d': setup.tx.init(critics),
@@ -393,31 +389,37 @@ def _replicate(setup: Setup, tree: Any, like: Any) -> Any:
   return jax.tree.map(put, tree, like)
 
 
-def _initial_critics(path: str, like: dict[str, Any]
+def _initial_critics(setup: Setup, path: str, like: dict[str, Any]
                      ) -> dict[str, Any] | None:
-  """Critic parameters stored with a generator at `path`, if any, restored
-  into the shapes and shardings of `like` (this run's critics)."""
+  """Critic parameters stored with a generator at `path`, if any, as
+  replicated arrays shaped like `like` (this run's critics).
+
+  Raises:
+    ValueError: the stored critics do not have this run's shapes.
+  """
   root = epath.Path(path)
-  if (root / checkpointing.CHECKPOINTS_DIR).is_dir():  # A training workdir.
-    with ocp.CheckpointManager(root / checkpointing.CHECKPOINTS_DIR) as mngr:
-      step = mngr.latest_step()
-      if step is None or not all(k in mngr.item_metadata(step)
-                                 for k in CRITICS):
-        return None
-      target = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
-      try:
+  try:
+    if (root / checkpointing.CHECKPOINTS_DIR).is_dir():  # A training workdir.
+      with ocp.CheckpointManager(root / checkpointing.CHECKPOINTS_DIR) as mngr:
+        step = mngr.latest_step()
+        if step is None or not all(k in mngr.item_metadata(step)
+                                   for k in CRITICS):
+          return None
+        # Restored straight into this run's replicated shardings.
+        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
         restored = mngr.restore(step, args=ocp.args.Composite(
             **{k: ocp.args.StandardRestore(target[k]) for k in CRITICS}))
-      except ValueError as e:
-        raise ValueError(f'config.init_from={path}: its critics do not match '
-                         'config.model.critic_cnum / the image size '
-                         f'({str(e).splitlines()[0]})') from e
-      return {k: restored[k] for k in CRITICS}
-  from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
-  critics = convert.load_critics(str(root))
-  if critics is None:
-    return None
-  return dict(zip(CRITICS, (pure_params(c) for c in critics)))
+        return {k: restored[k] for k in CRITICS}
+    from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
+    critics = convert.load_critics(str(root))
+    if critics is None:
+      return None
+    return _replicate(setup, dict(zip(CRITICS, map(checkpointing.pure_params,
+                                                   critics))), like)
+  except ValueError as e:
+    raise ValueError(f'config.init_from={path}: its critics do not match '
+                     'config.model.critic_cnum / the image size '
+                     f'({str(e).splitlines()[0]})') from e
 
 
 def init_from(setup: Setup, state: State, path: str) -> State:
@@ -434,18 +436,13 @@ def init_from(setup: Setup, state: State, path: str) -> State:
   if want != have:
     raise ValueError(f'config.init_from={path}: its generator is {have}, the '
                      f'config asks for {want}.')
-  state = dict(state, generator=_replicate(setup, pure_params(gen),
-                                           state['generator']))
-  critics = _initial_critics(path, state['critics'])
+  state = dict(state, generator=_replicate(
+      setup, checkpointing.pure_params(gen), state['generator']))
+  critics = _initial_critics(setup, path, state['critics'])
   if critics is None:
     logging.info('init_from %s: generator (%s); fresh critics.', path,
                  meta.get('step', 'inference checkpoint'))
     return state
-  try:
-    critics = _replicate(setup, critics, state['critics'])
-  except ValueError as e:
-    raise ValueError(f'config.init_from={path}: its critics do not match '
-                     f'config.model.critic_cnum / the image size ({e})') from e
   logging.info('init_from %s: generator and critics.', path)
   return dict(state, critics=critics)
 

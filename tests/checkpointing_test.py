@@ -29,8 +29,8 @@ def saved(gen, tmp_path_factory):
 
 def _params_equal(a, b):
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(a),
-               checkpointing.generator_params(b))
+               checkpointing.pure_params(a),
+               checkpointing.pure_params(b))
 
 
 def _with_meta(tmp_path, saved, **changes):
@@ -86,7 +86,7 @@ def test_steps(gen, saved, tmp_path):
   with ocp.CheckpointManager(workdir / 'checkpoints') as mngr:
     for step in (5, 9):
       mngr.save(step, args=ocp.args.Composite(generator=ocp.args.StandardSave(
-          checkpointing.generator_params(gen))))
+          checkpointing.pure_params(gen))))
     mngr.wait_until_finished()
   loaded, meta = checkpointing.load_generator(str(workdir))
   assert meta['step'] == 9

@@ -232,7 +232,7 @@ def test_training_checkpoint_round_trip(tf, tmp_path, gen_vars, critic_vars):
   assert meta['converted_from']['checkpoint'].endswith('snap-500')
   expected = convert.convert_variables(variables)
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(gen), expected.generator)
+               checkpointing.pure_params(gen), expected.generator)
   local, global_ = convert.load_critics(str(tmp_path / 'jax'))
   for module, name in ((local, 'local'), (global_, 'global')):
     jax.tree.map(np.testing.assert_array_equal,
@@ -257,7 +257,7 @@ def test_release_layout_with_cli(tf, tmp_path, gen_vars):
   assert not (tmp_path / 'jax' / convert.CRITICS_DIR).exists()
   gen, _ = checkpointing.load_generator(str(tmp_path / 'jax'))
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(gen),
+               checkpointing.pure_params(gen),
                convert.convert_variables(gen_vars).generator)
   # A broken checkpoint: one missing and one unknown generator variable.
   broken = dict(gen_vars)
@@ -280,7 +280,7 @@ def test_converted_checkpoint_loads_in_inpainter(tmp_path, gen_vars):
   path = convert.save_converted(str(tmp_path / 'jax'), converted)
   loaded = inference.Inpainter.from_checkpoint(path)
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(loaded.generator),
+               checkpointing.pure_params(loaded.generator),
                converted.generator)
   rng = np.random.default_rng(0)
   image = rng.integers(0, 256, (40, 56, 3), np.uint8)
@@ -303,5 +303,5 @@ def test_bgr_checkpoint_loads_as_rgb(tmp_path, gen_vars):
   assert meta['channel_order'] == 'RGB'
   assert meta['stored_channel_order'] == 'BGR'
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(gen),
+               checkpointing.pure_params(gen),
                convert.convert_variables(gen_vars, rgb=True).generator)

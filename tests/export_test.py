@@ -80,8 +80,8 @@ def test_export_directory_contents(gen, exported_dir):
   loaded, meta = checkpointing.load_generator(str(exported_dir))
   assert meta['note'] == 'test' and meta['exported_from'].endswith('ckpt')
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.generator_params(loaded),
-               checkpointing.generator_params(gen))
+               checkpointing.pure_params(loaded),
+               checkpointing.pure_params(gen))
   assert sorted(os.listdir(exported_dir)) == sorted(
       ['generator.json', 'params', 'export.json', 'deepfill_64x64.jax',
        'deepfill_48x80.jax'])
@@ -128,7 +128,7 @@ def test_export_from_training_workdir(gen, tmp_path):
   checkpointing.write_meta(str(workdir), checkpointing.generator_meta(gen))
   with ocp.CheckpointManager(str(workdir / 'checkpoints')) as mngr:
     mngr.save(7, args=ocp.args.Composite(generator=ocp.args.StandardSave(
-        checkpointing.generator_params(gen))))
+        checkpointing.pure_params(gen))))
     mngr.wait_until_finished()
   manifest = export.export_checkpoint(str(workdir), str(tmp_path / 'out'),
                                       [(32, 32)], platforms=['cpu'])

@@ -181,7 +181,7 @@ def test_run_writes_checkpoints_logs_and_strips(trained):
   # The workdir is a checkpoint for inference, at its latest step.
   gen, meta = checkpointing.load_generator(workdir)
   assert meta['step'] == 3
-  _assert_trees_equal(train.pure_params(gen), state['generator'])
+  _assert_trees_equal(checkpointing.pure_params(gen), state['generator'])
   inpainter = inference.Inpainter.from_checkpoint(workdir)
   image = np.full((40, 48, 3), 100, np.uint8)
   hole = np.zeros((40, 48), bool)
@@ -198,7 +198,7 @@ def test_workdir_trained_on_8_devices_loads_on_1(trained):
           'from deepfill_jax import checkpointing, train; '
           'gen, meta = checkpointing.load_generator(sys.argv[1]); '
           'assert jax.device_count() == 1; '
-          'leaves = jax.tree.leaves(train.pure_params(gen)); '
+          'leaves = jax.tree.leaves(checkpointing.pure_params(gen)); '
           'print(meta["step"], sum(float(np.abs(x).sum()) for x in leaves))')
   proc = subprocess.run([sys.executable, '-c', code, workdir], cwd=ROOT,
                         capture_output=True, text=True, timeout=300,
