@@ -18,7 +18,9 @@ Rows (random weights and inputs: speed does not depend on them):
   update. The port's trainer does this as 4 critic-only iterations and one
   that also updates the generator (its `n_critic` loop; both backward passes
   run before the critic's optimizer step, as current torch requires); ours as
-  `train.train_iteration` does it.
+  `train.train_iteration` does it. The row also gives our iteration's work
+  floor (`train_step.work_floor`: its FLOPs over the fastest float32 rate XLA
+  reaches on this machine, both from this run) beside half the port's time.
 
 Each side runs in its own long-lived worker process that sets up (and, ours,
 compiles) once; the driver then alternates timed calls, port, ours, port,
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -157,7 +160,7 @@ def _hole(size: int, frac: float) -> np.ndarray:
   return hole(size, frac)
 
 
-def _ours_forward(msg: dict) -> dict:
+def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
   """Our generator forward (jitted, whole image) and the Inpainter's."""
   # pylint: disable=g-import-not-at-top
   import jax
@@ -176,15 +179,17 @@ def _ours_forward(msg: dict) -> dict:
   return {
       'generator': lambda: jax.block_until_ready(forward(params, x, m)),
       'inpainter_auto': lambda: inpainter(image, mask),
-  }
+  }, dict
 
 
-def _ours_train(msg: dict) -> dict:
-  """One generator iteration of our training: 5 critic + 1 generator step."""
+def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
+  """One generator iteration of our training: 5 critic + 1 generator step,
+  and its work floor (`train_step.work_floor`, measured when called)."""
   # pylint: disable=g-import-not-at-top
   import jax
   from deepfill_jax import train
   from train_step import _config
+  from train_step import work_floor
   sys.path.insert(0, os.path.join(ROOT, 'tests'))
   import train_batches
   config = _config('full', 'float32')
@@ -199,7 +204,20 @@ def _ours_train(msg: dict) -> dict:
     holder['state'], _, metrics = train.train_iteration(
         steps, setup, holder['state'], iter(batches))
     jax.block_until_ready(metrics)
-  return {'iteration': iteration}
+  def floor():
+    return work_floor(steps, holder['state'],
+                      train.global_batch(setup, batches[0]),
+                      config.critic_steps)
+  return {'iteration': iteration}, floor
+
+
+def floor_line(row: dict) -> str:
+  """What the training row's work floor says about a 2x target."""
+  return (f"our iteration is {row['iteration_gflop']:.0f} GFLOP; at this "
+          f"machine's peak {row['peak_gflops']:.0f} GFLOP/s (same run) it "
+          f"takes at least {row['floor_s']:.2f} s; 2x the port needs "
+          f"{row['port_s'] / 2:.2f} s, i.e. "
+          f"{2 * row['iteration_gflop'] / row['port_s']:.0f} GFLOP/s")
 
 
 def ours_worker() -> None:
@@ -209,10 +227,11 @@ def ours_worker() -> None:
     msg = json.loads(line)
     start = time.perf_counter()
     if msg['op'] == 'setup':
-      calls = (_ours_forward if msg['task'] == 'forward' else _ours_train)(msg)
+      calls, describe = (_ours_forward if msg['task'] == 'forward'
+                         else _ours_train)(msg)
       for call in calls.values():
         call()  # Compiles.
-      out = {'s': time.perf_counter() - start}
+      out = {'s': time.perf_counter() - start, 'info': describe()}
     else:
       out = {}
       for name, call in calls.items():
@@ -284,7 +303,7 @@ def measure(name: str, port_cmd: list[str], port_env: dict[str, str],
   row = dict(TASKS[name], name=name, port_s=float(np.median(port_times)),
              port_times_s=port_times, port_setup_s=port_setup['s'],
              torch=port_setup['torch'], torch_threads=port_setup['threads'],
-             ours_compile_s=ours_setup['s'])
+             ours_compile_s=ours_setup['s'], **ours_setup['info'])
   for key, values in ours_times.items():
     row[f'ours_{key}_s'] = float(np.median(values))
     row[f'ours_{key}_times_s'] = values
@@ -309,6 +328,7 @@ def table(rows: list[dict]) -> str:
       lines.append(f"| {labels[row['name']]}{how} | {row['port_s']:.2f} | "
                    f"{row[f'ours_{key}_s']:.2f} | "
                    f"{row[f'ratio_{key}']:.2f}x |")
+  lines += [f'\n{floor_line(row)}.' for row in rows if 'floor_s' in row]
   return '\n'.join(lines)
 
 

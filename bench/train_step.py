@@ -15,6 +15,10 @@ call:
 * images/s of the iteration (it reads 6 batches);
 * the iteration as a multiple of one batch-4 generator forward of the same
   model and dtype, measured in the same run: a machine-independent number;
+* on one device, the work floor: the iteration's FLOPs (XLA's cost analysis
+  of the compiled steps) over the fastest rate XLA reaches on this machine in
+  the same run and dtype (`peak_gflops`): the iteration's time if every op
+  ran as fast as the fastest single op does;
 * with `--port_dir` and `--python`, the PyTorch port's iteration (256x256,
   batch 4) timed alternately with ours, and the ratio (bench/peer_pytorch.py).
 
@@ -66,6 +70,59 @@ def _median_time(fn, repeats: int) -> float:
   return float(np.median(times))
 
 
+def gflop(jitted, *args) -> float:
+  """XLA's FLOP count of a jitted function on `args` (cost analysis), GFLOP."""
+  cost = jitted.lower(*args).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, list) else cost
+  return float(cost['flops']) / 1e9
+
+
+def peak_gflops(dtype: str = 'float32', repeats: int = 5) -> float:
+  """The fastest rate XLA reaches on this machine in `dtype`, GFLOP/s.
+
+  The best of a 4096x4096 matmul and the generator's commonest layer (3x3
+  conv, 128 -> 128 channels, 64x64, batch 4), each the best of `repeats`.
+  """
+  # pylint: disable=g-import-not-at-top
+  import jax
+  import jax.numpy as jnp
+  rng = np.random.default_rng(0)
+  a = jnp.asarray(rng.standard_normal((4096, 4096)), dtype)
+  x = jnp.asarray(rng.standard_normal((4, 64, 64, 128)), dtype)
+  w = jnp.asarray(rng.standard_normal((3, 3, 128, 128)), dtype)
+  conv = lambda x, w: jax.lax.conv_general_dilated(
+      x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+      preferred_element_type=jnp.float32)
+  best = 0.
+  # Both accumulate in float32, XLA's fast form for bfloat16 operands.
+  matmul = lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32)
+  for fn, args, gflop in ((matmul, (a, a), 2 * 4096 ** 3 / 1e9),
+                          (conv, (x, w), 2 * 9 * 128 * 128 * 4 * 64 * 64 / 1e9)):
+    fn = jax.jit(fn)
+    jax.block_until_ready(fn(*args))
+    for _ in range(repeats):
+      start = time.perf_counter()
+      jax.block_until_ready(fn(*args))
+      best = max(best, gflop / (time.perf_counter() - start))
+  return best
+
+
+def work_floor(steps, state, batch, critic_steps: int,
+               dtype: str = 'float32') -> dict:
+  """The iteration's GFLOP, the machine's peak in the compute `dtype` and the
+  time floor they give.
+
+  Lowering recompiles the steps; `state` is only read (its shapes).
+  """
+  critic = gflop(steps.critic, state, batch)
+  generator = gflop(steps.generator, state, batch)
+  iteration = critic_steps * critic + generator
+  peak = peak_gflops(dtype)
+  return dict(critic_gflop=critic, generator_gflop=generator,
+              iteration_gflop=iteration, peak_gflops=peak,
+              floor_s=iteration / peak)
+
+
 def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   """Measures one row in this process."""
   # pylint: disable=g-import-not-at-top
@@ -114,6 +171,9 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   start = time.perf_counter()
   critic(), generator(), forward()
   compile_seconds = time.perf_counter() - start
+  # Measured before the timings: it lowers with the live state's shapes.
+  floor = (work_floor(steps, holder['state'], batches[0], config.critic_steps,
+                      dtype) if devices == 1 else {})
   row = dict(model=model, dtype=dtype, devices=devices,
              batch=config.batch_size, image=config.image_size,
              critic_steps=config.critic_steps,
@@ -125,6 +185,12 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   row['images_per_s'] = (config.batch_size * (config.critic_steps + 1)
                          / row['iteration_s'])
   row['iteration_over_forward'] = row['iteration_s'] / row['forward_b4_s']
+  row.update(floor)
+  if floor:
+    row['iteration_gflops'] = floor['iteration_gflop'] / row['iteration_s']
+    row['forward_b4_gflop'] = gflop(forward_jit, params,
+                                    forward_batch['image'],
+                                    forward_batch['mask'])
   return row
 
 
@@ -134,6 +200,9 @@ def main() -> None:
   parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
   parser.add_argument('--devices', nargs='+', type=int, default=[1, 8])
   parser.add_argument('--repeats', type=int, default=3)
+  parser.add_argument('--xla_flags', default='',
+                      help='extra XLA_FLAGS for every row, e.g. to compare '
+                      'XLA:CPU convolution paths')
   parser.add_argument('--output', default=RESULTS)
   parser.add_argument('--port_dir', help='PyTorch port checkout: also time '
                       'its iteration beside ours (bench/peer_pytorch.py)')
@@ -150,13 +219,15 @@ def main() -> None:
   from inference import machine
   rows = []
   header = ('model', 'dtype', 'dev', 'batch', 'critic (s)', 'generator (s)',
-            'iteration (s)', 'img/s', 'iter / fwd b4', 'compile (s)')
+            'iteration (s)', 'img/s', 'iter / fwd b4', 'GFLOP/iter',
+            'GFLOP/s', 'peak GFLOP/s', 'floor (s)', 'compile (s)')
   print(' | '.join(header))
   for model in args.models:
     for dtype in args.dtypes:
       for devices in args.devices:
         env = dict(os.environ, XLA_FLAGS=(
-            f'--xla_force_host_platform_device_count={devices}'))
+            f'--xla_force_host_platform_device_count={devices} '
+            f'{args.xla_flags}').strip())
         proc = subprocess.run(
             [sys.executable, __file__, '--repeats', str(args.repeats),
              '--child', model, dtype, str(devices)],
@@ -172,6 +243,9 @@ def main() -> None:
             f'{row["generator_s"]:.3f}', f'{row["iteration_s"]:.2f}',
             f'{row["images_per_s"]:.1f}',
             f'{row["iteration_over_forward"]:.1f}',
+            *([f'{row["iteration_gflop"]:.0f}', f'{row["iteration_gflops"]:.0f}',
+               f'{row["peak_gflops"]:.0f}', f'{row["floor_s"]:.2f}']
+              if 'floor_s' in row else ['-'] * 4),
             f'{row["compile_s"]:.0f}']), flush=True)
   peer = None
   if args.port_dir and args.python:  # Interleaved with ours, same process.
@@ -184,11 +258,12 @@ def main() -> None:
                                   max(2, args.repeats))
     print(f"generator iteration 256 batch 4: port {peer['port_s']:.1f} s, "
           f"ours {peer['ours_iteration_s']:.1f} s, "
-          f"{peer['ratio_iteration']:.2f}x faster")
+          f"{peer['ratio_iteration']:.2f}x faster; "
+          f"{peer_pytorch.floor_line(peer)}")
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=machine(), rows=rows, peer_pytorch=peer), f,
-              indent=2)
+    json.dump(dict(machine=machine(), xla_flags=args.xla_flags, rows=rows,
+                   peer_pytorch=peer), f, indent=2)
   print(f'wrote {args.output}')
 
 

@@ -3,6 +3,7 @@
 """Test setup: 8 fake CPU devices (before any backend starts), fast compiles."""
 
 import os
+import shutil
 import sys
 import tempfile
 
@@ -34,3 +35,8 @@ def ckpt(tmp_path_factory) -> str:
 _CACHE = tempfile.mkdtemp(prefix='deepfill_jax_test_xla_cache_')
 jax.config.update('jax_compilation_cache_dir', _CACHE)
 os.environ['DEEPFILL_JAX_CACHE'] = _CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
+  """Removes the session's compilation cache (it is of no use afterwards)."""
+  shutil.rmtree(_CACHE, ignore_errors=True)

@@ -1,0 +1,145 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Where a training step spends its time, per XLA op and per kind of op.
+
+Compiles one step of the full model (256x256, batch 4, one device), runs it
+twice, then once under `jax.profiler.trace` and sums the trace's events per
+XLA instruction. Each instruction is described from the compiled HLO (its
+fused ops, the convolution's window and dimension labels) and put into a
+kind: convolution kernel gradients (a window as large as the feature map),
+other convolutions (forward and input gradients), dots, element-wise and the
+rest. Times are thread time summed over XLA's worker threads, so they add up
+to more than the step's wall time.
+
+  python bench/profile_step.py --step generator
+  python bench/profile_step.py --step critic --dtype bfloat16 --top 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+import os
+import re
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+
+_INSTRUCTION = re.compile(r'\s+(?:ROOT )?%?([\w.\-]+) = (\S+) ([\w\-]+)\((.*)')
+_COMPUTATION = re.compile(r'^(?:ENTRY )?%?([\w.\-]+) .*\{$')
+
+
+def describe_hlo(text: str) -> dict[str, str]:
+  """Instruction name -> 'op shape [fused ops] window dims' from HLO text."""
+  bodies, current = {}, None
+  for line in text.splitlines():
+    m = _COMPUTATION.match(line)
+    if m:
+      current = bodies.setdefault(m.group(1), [])
+    elif current is not None:
+      current.append(line)
+  described = {}
+  for line in text.splitlines():
+    m = _INSTRUCTION.match(line)
+    if not m:
+      continue
+    name, shape, op, rest = m.groups()
+    info = f'{op} {shape}'
+    called = re.search(r'calls=%?([\w.\-]+)', rest)
+    body = bodies.get(called.group(1), []) if called else []
+    ops = [i.group(3) for i in map(_INSTRUCTION.match, body) if i]
+    ops = [o for o in dict.fromkeys(ops)
+           if o not in ('parameter', 'constant', 'bitcast', 'broadcast')]
+    if ops:
+      info += ' [' + ','.join(ops) + ']'
+    for inner in body:
+      if ' convolution(' in inner or ' dot(' in inner:
+        info += ' ' + ' '.join(re.findall(
+            r'window=\{[^}]*\}|dim_labels=\S+|lhs_contracting_dims=\S+', inner))
+        break
+    described[name] = info
+  return described
+
+
+def kind(info: str) -> str:
+  """The kind of an instruction from its description."""
+  window = re.search(r'window=\{size=(\d+)x', info)
+  if 'convolution' in info:
+    if window and int(window.group(1)) > 5:
+      return 'convolution kernel gradients'
+    return 'other convolutions (forward, input gradients)'
+  if 'dot' in info:
+    return 'dots (attention, dense heads)'
+  return 'element-wise and the rest'
+
+
+def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
+  """(traced step's wall seconds, thread ns per instruction, HLO text)."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from jax.profiler import ProfileData
+  from deepfill_jax import train
+  import train_batches
+  from train_step import _config
+  config = _config('full', dtype)
+  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
+  fn = getattr(train.compile_steps(setup), step)
+  state = train.init_state(setup)
+  batches = [train.global_batch(setup, b)
+             for b in train_batches.make(config, 2)]
+  hlo = fn.lower(state, batches[0]).compile().as_text()
+  for batch in batches:  # Compile, then one warm call.
+    state, metrics = fn(state, batch)
+    jax.block_until_ready(metrics)
+  with tempfile.TemporaryDirectory() as folder:
+    start = time.perf_counter()
+    with jax.profiler.trace(folder):
+      state, metrics = fn(state, batches[0])
+      jax.block_until_ready(metrics)
+    wall = time.perf_counter() - start
+    trace = sorted(glob.glob(os.path.join(folder, '**', '*.xplane.pb'),
+                             recursive=True))[-1]
+    per_op = collections.Counter()
+    for plane in ProfileData.from_file(trace).planes:
+      for line in plane.lines:
+        if 'XLAEigen' not in line.name:  # XLA's worker threads.
+          continue
+        for event in line.events:
+          if not event.name.startswith(('ThunkExecutor', 'Slinky')):
+            per_op[event.name] += event.duration_ns
+  return wall, per_op, hlo
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--step', choices=('critic', 'generator'),
+                      default='generator')
+  parser.add_argument('--dtype', default='float32')
+  parser.add_argument('--top', type=int, default=20)
+  args = parser.parse_args()
+  wall, per_op, hlo = profile(args.step, args.dtype)
+  described = describe_hlo(hlo)
+  kinds, counts = collections.Counter(), collections.Counter()
+  for name, ns in per_op.items():
+    k = kind(described.get(name, name))
+    kinds[k] += ns
+    counts[k] += 1
+  print(f'{args.step} step, full model, 256x256, batch 4, {args.dtype}: '
+        f'{wall:.2f} s traced, {sum(per_op.values()) / 1e9:.2f} s of '
+        'thread time')
+  print('| kind | ops | thread time (s) |\n|---|---|---|')
+  for k, ns in kinds.most_common():
+    print(f'| {k} | {counts[k]} | {ns / 1e9:.2f} |')
+  print(f'\nTop {args.top} ops (ms, description):')
+  for name, ns in per_op.most_common(args.top):
+    print(f'{ns / 1e6:8.1f}  {name:24s} {described.get(name, "")[:200]}')
+
+
+if __name__ == '__main__':
+  main()
