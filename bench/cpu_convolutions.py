@@ -90,16 +90,6 @@ def kgrad_per_image(x, w, dy, d):
                      (x, dy)).sum(0)
 
 
-def best_time(fn, *args, repeats: int) -> float:
-  jax.block_until_ready(fn(*args))
-  best = float('inf')
-  for _ in range(repeats):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    best = min(best, time.perf_counter() - start)
-  return best
-
-
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--repeats', type=int, default=5)
@@ -107,6 +97,7 @@ def main() -> None:
   args = parser.parse_args()
   # pylint: disable=g-import-not-at-top
   from inference import machine
+  from train_step import best_time
   rng = np.random.default_rng(0)
   rows = []
   for dtype in (jnp.float32, jnp.bfloat16):

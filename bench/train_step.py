@@ -70,6 +70,19 @@ def _median_time(fn, repeats: int) -> float:
   return float(np.median(times))
 
 
+def best_time(fn, *args, repeats: int) -> float:
+  """The fastest of `repeats` calls of `fn(*args)` after a first one."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  jax.block_until_ready(fn(*args))
+  best = float('inf')
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    best = min(best, time.perf_counter() - start)
+  return best
+
+
 def gflop(jitted, *args) -> float:
   """XLA's FLOP count of a jitted function on `args` (cost analysis), GFLOP."""
   cost = jitted.lower(*args).compile().cost_analysis()
@@ -93,18 +106,13 @@ def peak_gflops(dtype: str = 'float32', repeats: int = 5) -> float:
   conv = lambda x, w: jax.lax.conv_general_dilated(
       x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
       preferred_element_type=jnp.float32)
-  best = 0.
   # Both accumulate in float32, XLA's fast form for bfloat16 operands.
   matmul = lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32)
-  for fn, args, gflop in ((matmul, (a, a), 2 * 4096 ** 3 / 1e9),
-                          (conv, (x, w), 2 * 9 * 128 * 128 * 4 * 64 * 64 / 1e9)):
-    fn = jax.jit(fn)
-    jax.block_until_ready(fn(*args))
-    for _ in range(repeats):
-      start = time.perf_counter()
-      jax.block_until_ready(fn(*args))
-      best = max(best, gflop / (time.perf_counter() - start))
-  return best
+  return max(
+      work / best_time(jax.jit(fn), *args, repeats=repeats)
+      for fn, args, work in (
+          (matmul, (a, a), 2 * 4096 ** 3 / 1e9),
+          (conv, (x, w), 2 * 9 * 128 * 128 * 4 * 64 * 64 / 1e9)))
 
 
 def work_floor(steps, state, batch, critic_steps: int,
