@@ -189,16 +189,14 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   import jax
   from deepfill_jax import train
   from train_step import _config
+  from train_step import training
   from train_step import work_floor
-  sys.path.insert(0, os.path.join(ROOT, 'tests'))
-  import train_batches
   config = _config('full', 'float32')
   config.batch_size = msg['batch']
   config.critic_steps = msg['critic_steps']
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
-  steps = train.compile_steps(setup)
-  holder = {'state': train.init_state(setup)}
-  batches = train_batches.make(config, config.critic_steps + 1)
+  setup, steps, state, batches = training(
+      config, num_batches=config.critic_steps + 1)
+  holder = {'state': state}
 
   def iteration():
     holder['state'], _, metrics = train.train_iteration(

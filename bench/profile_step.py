@@ -29,7 +29,6 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
-sys.path.insert(0, os.path.join(ROOT, 'tests'))
 
 _INSTRUCTION = re.compile(r'\s+(?:ROOT )?%?([\w.\-]+) = (\S+) ([\w\-]+)\((.*)')
 _COMPUTATION = re.compile(r'^(?:ENTRY )?%?([\w.\-]+) .*\{$')
@@ -85,14 +84,11 @@ def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
   import jax
   from jax.profiler import ProfileData
   from deepfill_jax import train
-  import train_batches
   from train_step import _config
-  config = _config('full', dtype)
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
-  fn = getattr(train.compile_steps(setup), step)
-  state = train.init_state(setup)
-  batches = [train.global_batch(setup, b)
-             for b in train_batches.make(config, 2)]
+  from train_step import training
+  setup, steps, state, batches = training(_config('full', dtype))
+  fn = getattr(steps, step)
+  batches = [train.global_batch(setup, b) for b in batches]
   hlo = fn.lower(state, batches[0]).compile().as_text()
   for batch in batches:  # Compile, then one warm call.
     state, metrics = fn(state, batch)

@@ -61,6 +61,19 @@ def _config(model: str, dtype: str, devices: int = 1):
   return config
 
 
+def training(config, devices: int = 1, num_batches: int = 2):
+  """(setup, jitted steps, initial state, host batches) of `config` on the
+  first `devices` devices; the batches are the tests' fixed random ones."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from deepfill_jax import train
+  sys.path.insert(0, os.path.join(ROOT, 'tests'))
+  import train_batches
+  setup = train.make_setup(config, train.create_mesh(jax.devices()[:devices]))
+  return (setup, train.compile_steps(setup), train.init_state(setup),
+          train_batches.make(config, num_batches))
+
+
 def _median_time(fn, repeats: int) -> float:
   times = []
   for _ in range(repeats):
@@ -142,11 +155,8 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   import train_batches
 
   config = _config(model, dtype, devices)
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:devices]))
-  steps = train.compile_steps(setup)
-  state = train.init_state(setup)
-  batches = [train.global_batch(setup, b)
-             for b in train_batches.make(config, 2)]
+  setup, steps, state, batches = training(config, devices)
+  batches = [train.global_batch(setup, b) for b in batches]
   holder = {'state': state}
 
   def critic():
