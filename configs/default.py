@@ -83,7 +83,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   # ---- Masks (deepfill_jax/masks.py) -----------------------------------------
   config.masks = ml_collections.ConfigDict()
-  config.masks.type = 'bbox'  # bbox | free_form | bbox+free_form | folder.
+  config.masks.type = 'bbox'  # bbox|free_form|bbox+free_form|mixed|folder.
   config.masks.height = 128  # Box (= local critic crop) height at 256 px.
   config.masks.width = 128  # Box width at 256 px.
   config.masks.max_delta_height = 32  # Hole height shrink: up to half per side.

@@ -17,7 +17,9 @@ a is `coarse_l1_alpha`, P the per-image box crop (`batch['box']`), W its
 spatial-discount weights (`batch['discount']`), m the hole mask, x1/x2 the
 raw coarse and refined outputs. The critics see the real images and the composite
 x2 m + real (1 - m). With `config.pretrain_coarse_network` only the x1 terms
-remain and there is no adversarial term (the critics may be None).
+remain and there is no adversarial term (the critics may be None). With
+`gan_loss_alpha = 0` both stages train on the reconstruction terms alone and
+the critics are not run at all (`uses_critics`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ Batch = dict[str, jax.Array]
 # the generator step reports (the rest are the critics').
 GENERATOR_METRICS = ('g_loss', 'l1_loss', 'ae_loss', 'local_g_loss',
                      'global_g_loss')
+
+
+def uses_critics(config: ml_collections.ConfigDict) -> bool:
+  """Whether training runs the critics: an adversarial term of weight > 0."""
+  return (not config.pretrain_coarse_network
+          and config.loss.gan_loss_alpha > 0)
 
 
 def local_patch(x: jax.Array, box: jax.Array, size: tuple[int, int]
@@ -128,7 +136,7 @@ def compute_losses(generator: InpaintGenerator,
   ae_loss /= jnp.mean(1. - mask)
   losses = {'l1_loss': l1_loss, 'ae_loss': ae_loss}
   g_loss = loss_cfg.l1_loss_alpha * l1_loss + loss_cfg.ae_loss_alpha * ae_loss
-  if pretrain:
+  if not uses_critics(config):
     return dict(losses, g_loss=g_loss)
 
   complete = x2 * mask + real * (1. - mask)

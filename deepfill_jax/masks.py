@@ -15,6 +15,8 @@ Mask types (`config.masks.type`):
   swapped.
 * `bbox+free_form`: the union of both (v2's training masks); the box is the
   bbox.
+* `mixed`: for each image one of `bbox`, `free_form` and `bbox+free_form`,
+  with equal probability (not in the original; the shipped model's masks).
 * `folder`: user mask images, resized to the image size (bilinear), then
   binarized by the project's mask convention (hole where the red channel is
   >= 128, `image_io.MASK_RULE`; a mask file holding only 0 and 1 is refused
@@ -42,7 +44,9 @@ from PIL import ImageDraw
 
 from deepfill_jax import image_io
 
-MASK_TYPES = ('bbox', 'free_form', 'bbox+free_form', 'folder')
+MASK_TYPES = ('bbox', 'free_form', 'bbox+free_form', 'mixed', 'folder')
+# The kinds that `mixed` draws from, equally likely.
+MIXED_TYPES = ('bbox', 'free_form', 'bbox+free_form')
 # Config sizes (box, deltas, margins, brush widths) are given for this size.
 REFERENCE_SIZE = 256
 
@@ -221,15 +225,18 @@ class MaskGenerator:
     Returns:
       (mask bool [H, W] with True = hole, box int32 [4] (top, left, h, w)).
     """
-    if self.type == 'folder':
+    kind = self.type
+    if kind == 'mixed':
+      kind = MIXED_TYPES[rng.integers(len(MIXED_TYPES))]
+    if kind == 'folder':
       mask = self._user_mask(rng)
       return mask, box_around_hole(mask, self.box_hw)
-    if self.type == 'free_form':
+    if kind == 'free_form':
       mask = brush_stroke_mask(rng, self.image_hw, *self.brush_widths)
       return mask, box_around_hole(mask, self.box_hw)
     box = random_bbox(rng, self.image_hw, self.box_hw, self.margins)
     mask = bbox_hole(rng, self.image_hw, box, self.max_delta_hw)
-    if self.type == 'bbox+free_form':
+    if kind == 'bbox+free_form':
       mask |= brush_stroke_mask(rng, self.image_hw, *self.brush_widths)
     return mask, box
 

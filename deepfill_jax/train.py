@@ -247,7 +247,8 @@ def generator_step(state: State, batch: dict[str, jax.Array], *, setup: Setup
   counters = state['counters']
   gp_alpha = jax.random.uniform(_update_key(setup, counters),
                                 (2, batch['image'].shape[0]))
-  critics = None if setup.config.pretrain_coarse_network else state['critics']
+  critics = (state['critics'] if losses_lib.uses_critics(setup.config)
+             else None)
 
   def loss_fn(generator):
     gen, local, glob = _modules(setup, generator, critics)
@@ -317,7 +318,7 @@ def train_iteration(steps: Steps, setup: Setup, state: State,
   Returns (state, critic metrics per update, generator metrics).
   """
   critic_metrics = []
-  if not setup.config.pretrain_coarse_network:
+  if losses_lib.uses_critics(setup.config):
     for _ in range(setup.config.critic_steps):
       state, m = steps.critic(state, global_batch(setup, next(batches)))
       critic_metrics.append(m)
@@ -606,15 +607,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
   if step == 0:
     writer.write_hparams({k: v for k, v in _flat(config.to_dict()).items()})
 
-  images_per_step = config.batch_size * (
-      1 + (0 if config.pretrain_coarse_network else config.critic_steps))
+  critic_steps = (config.critic_steps if losses_lib.uses_critics(config)
+                  else 0)
+  images_per_step = config.batch_size * (1 + critic_steps)
   pending_critic, pending_gen = [], []
   last_metrics = None
   timer = (time.perf_counter(), step)
   num_steps = config.num_train_steps
   logging.info('Training from step %d to %d (%d critic updates per generator '
                'update); compiling the first steps...', step, num_steps,
-               0 if config.pretrain_coarse_network else config.critic_steps)
+               critic_steps)
 
   def log_eval(step: int, strips: bool) -> None:
     means, views = evaluator(steps, state['generator'])

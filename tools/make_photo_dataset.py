@@ -1,0 +1,261 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""Writes the training and evaluation photos of the shipped model.
+
+The shipped model (`Inpainter.pretrained()`, docs/model_card.md) is trained on
+freely licensed photographs that Debian and PyPI packages ship. This recipe
+makes its datasets again from those packages' files:
+
+  apt-get download lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
+  for f in *.deb; do dpkg-deb -x "$f" debs/; done
+  pip install scikit-image     # its bundled sample photographs
+  python tools/make_photo_dataset.py --sources=debs --output=/data/photos_v1
+
+Only the photographs listed in `PHOTOS` are used (the packages also hold
+illustrations and abstract art, which are skipped), each found by file name
+below `--sources` (or in scikit-image's data folder) and checked against its
+sha256, so the result is the same on every machine. The split is by photo:
+a held-out photo gives no training pixel.
+
+OUTPUT/train/  each training photo at three scales (shorter side 320, 512 and
+               768 px, JPEG quality 95): random 256x256 crops of them see
+               whole scenes and details, as the evaluation does.
+OUTPUT/eval/   fixed 256x256 PNG crops of the held-out photos: the whole
+               photo (centre square), 3 crops at a 512 px and 4 at a 768 px
+               shorter side, at positions drawn from `--seed`.
+OUTPUT/manifest.json  every photo: file, sha256, author, licence, source
+               package, split, and the files made from it.
+
+The Debian packages `plasma-workspace-wallpapers` and `mate-backgrounds` are
+never read: they are kept as an independent test set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+from typing import Sequence
+
+from absl import app
+from absl import flags
+import numpy as np
+from PIL import Image
+
+from deepfill_jax import files as files_lib
+
+_SOURCES = flags.DEFINE_list(
+    'sources', [], 'Folders searched recursively for the photos (e.g. the '
+    'extracted .deb packages).')
+_OUTPUT = flags.DEFINE_string('output', None, 'Output directory (new).')
+_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the evaluation crops.')
+
+TRAIN_SHORTER_SIDES = (320, 512, 768)
+EVAL_CROPS = ((256, 1), (512, 3), (768, 4))  # (shorter side, crops).
+EVAL_SIZE = 256
+RESERVED_PACKAGES = ('plasma-workspace-wallpapers', 'mate-backgrounds')
+
+
+@dataclasses.dataclass(frozen=True)
+class Photo:
+  """One photograph: where it comes from, who made it, under what licence."""
+  file: str
+  sha256: str
+  author: str
+  licence: str
+  package: str
+  split: str  # 'train' or 'eval'.
+
+
+_LOMIRI = 'lomiri-wallpapers-16.04 (Debian)'
+_SKIMAGE = 'scikit-image (PyPI)'
+# Authors and licences as the packages state them (the Debian copyright file;
+# the docstrings of `skimage.data`).
+PHOTOS = (
+    Photo('Bridge_by_Sander_Klootwijk.jpg',
+          'bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050',
+          'Sander Klootwijk, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
+    Photo('Dragonfly_by_Bolly.jpg',
+          'af5af17841009732def24b09bb1e669a1b09d2b4bdeee7812c371101c30d2bb3',
+          '"Bolly", 2018', 'CC-BY-SA-4.0', _LOMIRI, 'eval'),
+    Photo('Picture_0B_by_freespace.jpg',
+          'c8c0ab18e48d9e0419fe42881112137f3afafc27dfddc29ec3a6d54c56d225ad',
+          'Trevor "Freespace", 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('Picture_1A_by_freespace.jpg',
+          '89e86af38d04daaef975665dc2127e9fa76f0fd68f4eea105a2d0ae3390b010b',
+          'Trevor "Freespace", 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('Wine_by_Jakkub_Mede.jpg',
+          'd2e96e6d4da40dd804b3d0ce295e94de04a2d7d9b6785d42cd9d92ba58bced74',
+          'Jakub Mede, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('aitzgorri_by_Aitzol_Berasategi.jpg',
+          '66268e7b48f8854d36a28765fac6e23ec1aee251daa6da1f64715f201020ad36',
+          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'eval'),
+    Photo('analogpattern_by_Peter_Nerlich.jpg',
+          '15372488a192b2be2eafc67bd3ed31cbfca19abe3929e925607fcbc9cb4d4202',
+          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
+    Photo('free_by_Peter_Nerlich.jpg',
+          '85a5453c2fed514c75973016f3d862aca62eb7ca087618822469274ac1092373',
+          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
+    Photo('friends_by_Aitzol_Berasategi.jpg',
+          'cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d',
+          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('greentock_by_Peter_Nerlich.jpg',
+          'e7b20e2db9dcd6e2b278ca55873c2110b35d89cd38b04d0b18728726888e6889',
+          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
+    Photo('life_by_Aitzol_Berasategi.jpg',
+          '4c119350ead80201fe256850c3d316309ddfb4bdf10b235ce982dcde0c667c05',
+          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'eval'),
+    Photo('picosdeeuropa_by_Aitzol_Berasategi.jpg',
+          '414d0072b2f6f2c555deafeaef6e45c4fed6fa9ad26eba6560ca8803959cf97a',
+          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('seeding_by_Clements_Engelhardt.jpg',
+          'a5634d1ab5e41a3568e92d4a894a500c92b891f9ff734e50bd224d6e185a605f',
+          'Clemens Engelhardt, 2018', 'CC0-1.0', _LOMIRI, 'train'),
+    Photo('sunset_by_Aitzol_Berasategi.jpg',
+          '474dab6a4b9f94dc76c29dfe30e9f5db4af0fd2e33fe5d695f8152b371efca18',
+          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
+    Photo('Kleiber_by_Lukas_Baubkus.jpg',
+          '6572410c09f4492c74ccadde133565a14c0161617d5917d4c820c66d65a44ba7',
+          'Lukas Baubkus, 2021', 'CC-BY-SA-3.0',
+          'lomiri-wallpapers-20.04 (Debian)', 'train'),
+    Photo('astronaut.png',
+          '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
+          'NASA', 'public domain', _SKIMAGE, 'train'),
+    Photo('chelsea.png',
+          '596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
+          'Stefan van der Walt', 'CC0-1.0', _SKIMAGE, 'eval'),
+    Photo('coffee.png',
+          'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
+          'Rachel Michetti', 'CC0-1.0', _SKIMAGE, 'train'),
+    Photo('rocket.jpg',
+          'c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c',
+          'SpaceX', 'public domain', _SKIMAGE, 'train'),
+)
+
+
+def sha256(path: str) -> str:
+  with open(path, 'rb') as f:
+    return hashlib.sha256(f.read()).hexdigest()
+
+
+def search_roots(sources: Sequence[str]) -> list[str]:
+  """`sources`, plus scikit-image's data folder when it is installed."""
+  roots = list(sources)
+  try:
+    import skimage  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    pass
+  else:
+    roots.append(os.path.join(os.path.dirname(skimage.__file__), 'data'))
+  for root in roots:
+    if any(name in root for name in RESERVED_PACKAGES):
+      raise ValueError(f'{root} is reserved as an independent test set.')
+  return roots
+
+
+def find_photos(roots: Sequence[str]) -> dict[str, str]:
+  """Photo file name -> the path below `roots` whose sha256 matches."""
+  wanted = {p.file: p.sha256 for p in PHOTOS}
+  found = {}
+  for root in roots:
+    for folder, dirs, names in os.walk(root):
+      dirs[:] = [d for d in dirs if not any(r in d for r in RESERVED_PACKAGES)]
+      for name in names:
+        if name in wanted and name not in found:
+          path = os.path.join(folder, name)
+          if sha256(path) == wanted[name]:
+            found[name] = path
+  missing = sorted(set(wanted) - set(found))
+  if missing:
+    raise FileNotFoundError(
+        f'{len(missing)} photos not found (with the listed sha256) below '
+        f'{", ".join(roots)}: {", ".join(missing)}.')
+  return found
+
+
+def rescale(image: Image.Image, shorter_side: int) -> Image.Image:
+  """`image` resized (Lanczos) so that its shorter side is `shorter_side`."""
+  w, h = image.size
+  scale = shorter_side / min(w, h)
+  return image.resize((max(shorter_side, round(w * scale)),
+                       max(shorter_side, round(h * scale))),
+                      Image.Resampling.LANCZOS)
+
+
+def eval_crops(image: Image.Image, rng: np.random.Generator
+               ) -> list[Image.Image]:
+  """The held-out crops of one photo: EVAL_CROPS at EVAL_SIZE."""
+  crops = []
+  for shorter_side, count in EVAL_CROPS:
+    scaled = rescale(image, shorter_side)
+    w, h = scaled.size
+    for i in range(count):
+      if count == 1:  # The centre square: the whole scene.
+        top, left = (h - EVAL_SIZE) // 2, (w - EVAL_SIZE) // 2
+      else:
+        top = int(rng.integers(0, h - EVAL_SIZE + 1))
+        left = int(rng.integers(0, w - EVAL_SIZE + 1))
+      del i
+      crops.append(scaled.crop((left, top, left + EVAL_SIZE,
+                                top + EVAL_SIZE)))
+  return crops
+
+
+def write_image(image: Image.Image, path: str, **save_args) -> None:
+  """Encodes `image` (PIL `save_args`) and writes it atomically."""
+  buffer = io.BytesIO()
+  image.save(buffer, **save_args)
+  files_lib.write_atomic(path, buffer.getvalue())
+
+
+def make_dataset(sources: Sequence[str], output: str, seed: int = 0
+                 ) -> dict[str, object]:
+  """Writes OUTPUT/{train,eval}/ and OUTPUT/manifest.json; returns it."""
+  paths = find_photos(search_roots(sources))
+  for split in ('train', 'eval'):
+    os.makedirs(os.path.join(output, split), exist_ok=True)
+  rng = np.random.default_rng(seed)
+  entries = []
+  for photo in PHOTOS:
+    image = Image.open(paths[photo.file]).convert('RGB')
+    stem = os.path.splitext(photo.file)[0]
+    made = []
+    if photo.split == 'train':
+      for side in TRAIN_SHORTER_SIDES:
+        name = f'train/{stem}_{side}.jpg'
+        write_image(rescale(image, side), os.path.join(output, name),
+                    format='JPEG', quality=95)
+        made.append(name)
+    else:
+      for i, crop in enumerate(eval_crops(image, rng)):
+        name = f'eval/{stem}_{i}.png'
+        write_image(crop, os.path.join(output, name), format='PNG')
+        made.append(name)
+    entries.append(dict(dataclasses.asdict(photo), size=list(image.size),
+                        files=made))
+  manifest = {
+      'description': 'Photographs of the shipped deepfill_jax model, split '
+                     'by photo (tools/make_photo_dataset.py).',
+      'seed': seed, 'train_shorter_sides': list(TRAIN_SHORTER_SIDES),
+      'eval_crops': [list(c) for c in EVAL_CROPS], 'eval_size': EVAL_SIZE,
+      'photos': entries}
+  files_lib.write_atomic(os.path.join(output, 'manifest.json'),
+                         json.dumps(manifest, indent=2) + '\n')
+  return manifest
+
+
+def main(argv: Sequence[str]) -> None:
+  del argv
+  manifest = make_dataset(_SOURCES.value, _OUTPUT.value, _SEED.value)
+  photos = manifest['photos']
+  for split in ('train', 'eval'):
+    chosen = [p for p in photos if p['split'] == split]
+    print(f'{split}: {len(chosen)} photos, '
+          f'{sum(len(p["files"]) for p in chosen)} files')
+
+
+if __name__ == '__main__':
+  flags.mark_flag_as_required('output')
+  app.run(main)
