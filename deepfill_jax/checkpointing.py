@@ -40,6 +40,7 @@ from etils import epath
 from flax import nnx
 
 from deepfill_jax import files
+from deepfill_jax import pretrained
 from deepfill_jax.models import InpaintGenerator
 
 FORMAT = 'deepfill_jax.generator'
@@ -159,14 +160,16 @@ def local_target(tree: Any) -> Any:
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), tree)
 
 
-def load_generator(path: str | os.PathLike, *, step: int | None = None,
+def load_generator(path: str | os.PathLike | None, *,
+                   step: int | None = None,
                    dtype: jnp.dtype = jnp.float32
                    ) -> tuple[InpaintGenerator, dict[str, Any]]:
   """Loads a generator from an inference checkpoint or a training workdir.
 
   Args:
     path: inference checkpoint directory or training workdir (local or an
-      `etils.epath` path such as gs://...).
+      `etils.epath` path such as gs://...), or the name of a model shipped
+      with the package (`deepfill_jax.pretrained`; None: the default one).
     step: training step to load from a workdir (default: the latest). An
       error for an inference checkpoint, which has no steps.
     dtype: compute dtype of the returned generator (params stay float32).
@@ -180,7 +183,7 @@ def load_generator(path: str | os.PathLike, *, step: int | None = None,
     FileNotFoundError: no checkpoint at `path`, or no step in the workdir.
     ValueError: metadata that this version cannot honour, or a bad `step`.
   """
-  path = as_path(path)
+  path = as_path(pretrained.resolve(path))
   if not path.is_dir():
     raise FileNotFoundError(f'{path}: checkpoint directory does not exist.')
   meta = read_meta(path)

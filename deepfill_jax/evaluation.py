@@ -40,6 +40,7 @@ from deepfill_jax import files
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import metrics
+from deepfill_jax import pretrained
 
 MODEL = 'deepfill'
 BASELINES = ('telea', 'navier_stokes', 'biharmonic', 'mean')
@@ -182,13 +183,15 @@ class ExportedModel:
   # pylint: enable=unused-argument
 
 
-def load_model(path: str, *, step: int | None = None,
+def load_model(path: str | None, *, step: int | None = None,
                attention: str = 'auto') -> Model:
-  """An export (`.jax` file or directory with export.json) or a checkpoint.
+  """An export (`.jax` file or directory with export.json), a checkpoint or a
+  shipped model's name (None: the default one).
 
   Exports are evaluated through their serialized artifacts (what is served);
   inference checkpoints and training workdirs through `Inpainter`.
   """
+  path = pretrained.resolve(path)
   if os.path.isfile(path) or os.path.isfile(
       os.path.join(path, export_lib.MANIFEST)):
     return ExportedModel(export_lib.load(path))

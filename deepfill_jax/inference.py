@@ -40,6 +40,7 @@ from flax import nnx
 
 from deepfill_jax import checkpointing
 from deepfill_jax import image_io
+from deepfill_jax import pretrained
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
 from deepfill_jax.models import tiled_attention
@@ -374,6 +375,7 @@ class Inpainter:
   """Inpaints uint8 images of any size with a DeepFill v1 generator.
 
   Example:
+    inpainter = Inpainter.pretrained()   # the model shipped with the package
     inpainter = Inpainter.from_checkpoint('ckpt/places2')
     out = inpainter(image, mask)   # uint8 [H, W, 3]
   """
@@ -398,17 +400,29 @@ class Inpainter:
     self._graphdef, self._state = nnx.split(generator)
 
   @classmethod
-  def from_checkpoint(cls, path: str, *, step: int | None = None,
+  def from_checkpoint(cls, path: str | None, *, step: int | None = None,
                       **kwargs) -> Inpainter:
     """Loads an inference checkpoint or the latest step of a training workdir.
 
     Args:
-      path: checkpoint directory (see `deepfill_jax.checkpointing`).
+      path: checkpoint directory (see `deepfill_jax.checkpointing`), or the
+        name of a shipped model (None: `deepfill_jax.pretrained.DEFAULT`).
       step: workdir step to load (default: latest).
       **kwargs: forwarded to `Inpainter`.
     """
     gen, _ = checkpointing.load_generator(path, step=step)
     return cls(gen, **kwargs)
+
+  @classmethod
+  def pretrained(cls, name: str = pretrained.DEFAULT, **kwargs
+                 ) -> Inpainter:
+    """The model `name` shipped with the package (`deepfill_jax.pretrained`).
+
+    Args:
+      name: one of `deepfill_jax.pretrained.MODELS`.
+      **kwargs: forwarded to `Inpainter`.
+    """
+    return cls.from_checkpoint(pretrained.path(name), **kwargs)
 
   @staticmethod
   def _holes(masks, hw):

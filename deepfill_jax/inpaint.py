@@ -304,8 +304,9 @@ def _parser() -> argparse.ArgumentParser:
   p = argparse.ArgumentParser(
       prog='python -m deepfill_jax.inpaint',
       description='Inpaint images with a DeepFill v1 generator.')
-  p.add_argument('--checkpoint', required=True,
-                 help='inference checkpoint dir or training workdir')
+  p.add_argument('--checkpoint', default=None,
+                 help='inference checkpoint dir, training workdir or shipped '
+                 'model name (default: the shipped photos_v1 model)')
   p.add_argument('--step', type=int, default=None,
                  help='workdir step to load (default: latest)')
   p.add_argument('--image', help='input image (single-image mode)')

@@ -430,8 +430,9 @@ def main(argv: Sequence[str]) -> None:
 
 def _define_flags() -> None:
   from absl import flags  # pylint: disable=g-import-not-at-top
-  flags.DEFINE_string('checkpoint', None, 'Inference checkpoint or training '
-                      'workdir (its latest step).', required=True)
+  flags.DEFINE_string('checkpoint', None, 'Inference checkpoint, training '
+                      'workdir (its latest step) or shipped model name '
+                      '(default: the shipped photos_v1 model).')
   flags.DEFINE_string('host', '127.0.0.1', 'Address to bind; 0.0.0.0 makes '
                       'the demo reachable from other machines.')
   flags.DEFINE_integer('port', 7860, 'TCP port.')

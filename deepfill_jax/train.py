@@ -40,6 +40,7 @@ from etils import epath
 from flax import nnx
 from jax.experimental import multihost_utils
 
+from deepfill_jax import cpu_hours
 from deepfill_jax import checkpointing
 from deepfill_jax import files
 from deepfill_jax import image_io
@@ -610,6 +611,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
   critic_steps = (config.critic_steps if losses_lib.uses_critics(config)
                   else 0)
   images_per_step = config.batch_size * (1 + critic_steps)
+  cpu_log = cpu_hours.CpuLog(workdir_path, step, write=is_chief)
   pending_critic, pending_gen = [], []
   last_metrics = None
   timer = (time.perf_counter(), step)
@@ -659,6 +661,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
           rate = (step - timer[1]) / max(now - timer[0], 1e-9)
           timer = (now, step)
           scalars.update({
+              'train/cpu_hours': cpu_log.record(step),
               'train/learning_rate': config.learning_rate,
               'train/steps_per_sec': rate,
               'train/images_per_sec': rate * images_per_step,

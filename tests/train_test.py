@@ -8,12 +8,14 @@ import socket
 import subprocess
 import sys
 
+from etils import epath
 import jax
 import numpy as np
 import pytest
 
 from configs import tiny
 from deepfill_jax import checkpointing
+from deepfill_jax import cpu_hours
 from deepfill_jax import inference
 from deepfill_jax import input_pipeline
 from deepfill_jax import train
@@ -75,6 +77,20 @@ def test_eight_devices_equal_one_device():
   assert min(moved) > 0
   assert int(one['counters']['step']) == 1
   assert int(one['counters']['updates']) == 3
+
+
+def test_reconstruction_only_runs_no_critic():
+  """gan_loss_alpha = 0: no critic update and critics left as they were."""
+  config = _config(batch_size=8, critic_steps=2, **{'loss.gan_loss_alpha': 0.})
+  batches = train_batches.make(config, 1)
+  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
+  state = train.init_state(setup)
+  critics = jax.device_get(state['critics'])
+  state, critic_m, gen_m = train.train_iteration(
+      train.compile_steps(setup), setup, state, iter(batches))
+  assert critic_m == [] and 'd_loss' not in gen_m
+  _assert_trees_equal(jax.device_get(state['critics']), critics)
+  assert int(state['counters']['updates']) == 1
 
 
 def _free_port() -> int:
@@ -169,7 +185,11 @@ def trained(tmp_path_factory):
 def test_run_writes_checkpoints_logs_and_strips(trained):
   workdir, state = trained
   names = set(os.listdir(workdir))
-  assert {'checkpoints', 'generator.json', 'config.json', 'strips'} <= names
+  assert {'checkpoints', 'generator.json', 'config.json', 'strips',
+          cpu_hours.FILE} <= names
+  rows = cpu_hours.read(epath.Path(workdir) / cpu_hours.FILE)
+  assert [step for step, _ in rows] == [1, 2, 3]  # Logged every step.
+  assert 0 < rows[0][1] <= rows[1][1] <= rows[2][1]
   assert any(n.startswith('events.out.tfevents') for n in names)
   assert sorted(os.listdir(os.path.join(workdir, 'strips'))) == [
       'step_0000000.png', 'step_0000002.png', 'step_0000003.png']

@@ -34,6 +34,7 @@ from configs import default as default_config
 from deepfill_jax import compilation_cache
 from deepfill_jax import evaluation
 from deepfill_jax import inference
+from deepfill_jax import pretrained
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 
@@ -41,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
   p = argparse.ArgumentParser(
       prog='python tools/evaluate.py',
       description='Evaluate an inpainting model and baselines on images.')
-  p.add_argument('--checkpoint', required=True,
-                 help='inference checkpoint, training workdir or export')
+  p.add_argument('--checkpoint', default=None,
+                 help='inference checkpoint, training workdir, export or '
+                 'shipped model name (default: the shipped photos_v1 model)')
   p.add_argument('--step', type=int, default=None,
                  help='workdir step to load (default: latest)')
   p.add_argument('--images', required=True, help='folder of test images')
@@ -108,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   attention=args.attention)
     results = evaluation.evaluate(model, settings,
                                   default_config.get_config().masks, log=log)
-    results['settings']['checkpoint'] = os.path.abspath(args.checkpoint)
+    results['settings']['checkpoint'] = os.path.abspath(
+        pretrained.resolve(args.checkpoint))
     results['settings']['step'] = args.step
     paths = evaluation.write_report(results, args.output, args.title)
   except (ValueError, FileNotFoundError) as e:
