@@ -18,7 +18,7 @@ Rows (random weights and inputs: speed does not depend on them):
   update. The port's trainer does this as 4 critic-only iterations and one
   that also updates the generator (its `n_critic` loop; both backward passes
   run before the critic's optimizer step, as current torch requires); ours as
-  `train.train_iteration` does it. The row also gives our iteration's work
+  `step_lib.train_iteration` does it. The row also gives our iteration's work
   floor (`train_step.work_floor`: its FLOPs over the fastest float32 rate XLA
   reaches on this machine, both from this run) beside half the port's time.
 
@@ -187,7 +187,7 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   and its work floor (`train_step.work_floor`, measured when called)."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import train
+  from deepfill_jax import step as step_lib
   from train_step import _config
   from train_step import training
   from train_step import work_floor
@@ -199,12 +199,12 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   holder = {'state': state}
 
   def iteration():
-    holder['state'], _, metrics = train.train_iteration(
+    holder['state'], _, metrics = step_lib.train_iteration(
         steps, setup, holder['state'], iter(batches))
     jax.block_until_ready(metrics)
   def floor():
     return work_floor(steps, holder['state'],
-                      train.global_batch(setup, batches[0]),
+                      step_lib.global_batch(setup, batches[0]),
                       config.critic_steps)
   return {'iteration': iteration}, floor
 

@@ -83,12 +83,12 @@ def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
   # pylint: disable=g-import-not-at-top
   import jax
   from jax.profiler import ProfileData
-  from deepfill_jax import train
+  from deepfill_jax import step as step_lib
   from train_step import _config
   from train_step import training
   setup, steps, state, batches = training(_config('full', dtype))
   fn = getattr(steps, step)
-  batches = [train.global_batch(setup, b) for b in batches]
+  batches = [step_lib.global_batch(setup, b) for b in batches]
   hlo = fn.lower(state, batches[0]).compile().as_text()
   for batch in batches:  # Compile, then one warm call.
     state, metrics = fn(state, batch)

@@ -66,11 +66,11 @@ def training(config, devices: int = 1, num_batches: int = 2):
   first `devices` devices; the batches are the tests' fixed random ones."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import train
+  from deepfill_jax import step as step_lib
   sys.path.insert(0, os.path.join(ROOT, 'tests'))
   import train_batches
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:devices]))
-  return (setup, train.compile_steps(setup), train.init_state(setup),
+  setup = step_lib.make_setup(config, step_lib.create_mesh(jax.devices()[:devices]))
+  return (setup, step_lib.compile_steps(setup), step_lib.init_state(setup),
           train_batches.make(config, num_batches))
 
 
@@ -150,13 +150,13 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   import jax
   import jax.numpy as jnp
   from flax import nnx
-  from deepfill_jax import train
+  from deepfill_jax import step as step_lib
   sys.path.insert(0, os.path.join(ROOT, 'tests'))
   import train_batches
 
   config = _config(model, dtype, devices)
   setup, steps, state, batches = training(config, devices)
-  batches = [train.global_batch(setup, b) for b in batches]
+  batches = [step_lib.global_batch(setup, b) for b in batches]
   holder = {'state': state}
 
   def critic():
@@ -175,7 +175,7 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
 
   # A copy: the train steps donate (and so delete) the state's buffers.
   gen = nnx.merge(setup.networks.generator,
-                  jax.tree.map(jnp.copy, state['generator']))
+                  jax.tree.map(jnp.copy, state.generator))
   graphdef, params = nnx.split(gen)
   forward_batch = train_batches.make(_config(model, dtype), 1)[0]
   forward_batch = {k: v[:1].repeat(4, axis=0) for k, v in
