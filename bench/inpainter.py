@@ -18,8 +18,8 @@ loop once, so for 'auto' the matmul flops of the other executed tiles are
 added (`tiled_attention.tile_flops`). Dense configurations whose score matrices
 cannot fit in RAM are reported as such instead of being run.
 
-  python bench/inference.py                  # all, writes the JSON
-  python bench/inference.py --sizes 256 512 --modes auto
+  python bench/inpainter.py                  # all, writes the JSON
+  python bench/inpainter.py --sizes 256 512 --modes auto
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   from flax import nnx
   from deepfill_jax.models import tiled_attention
   from deepfill_jax import inference
+  from deepfill_jax.models import hole_aware
   from deepfill_jax.models import InpaintGenerator
   gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
   inp = inference.Inpainter(gen, attention=mode)
@@ -101,7 +102,7 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   flops = float(compiled.cost_analysis()['flops'])
   tiles = None
   if mode == 'auto':
-    plan = inference.make_plan(mask[None], mask[None])
+    plan = hole_aware.make_plan(mask[None], mask[None])
     tiles = int(plan.counts[0])
     grid = (size // 8, size // 8)
     geo = tiled_attention.tile_geometry(grid,
