@@ -11,11 +11,12 @@ import pytest
 from PIL import Image
 
 from configs import default as default_config
-from deepfill_jax import eval_masks
 from deepfill_jax import evaluation
 from deepfill_jax import export
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax import metrics
+from deepfill_jax.evaluation import masks as eval_masks
 from inference_test import random_generator
 from tools import evaluate as evaluate_tool
 
@@ -251,7 +252,7 @@ def test_report_has_every_number(report):
       if m == 'mean' or evaluation.has_module(evaluation.NEEDS[m])]
   assert list(results['methods']) == methods
   names = list(results['metrics'])
-  assert names[:6] == list(evaluation.metrics.NAMES)
+  assert names[:6] == list(metrics.NAMES)
   center = results['results']['center']
   assert center['count'] == 3
   assert center['mean_hole_fraction'] == pytest.approx(.25)
@@ -320,7 +321,7 @@ def test_without_extras_the_model_and_mean_fill_still_run(ckpt, photos,
       evaluation.Settings(images=str(photos), size=SIZE, progress=False),
       MASKS_CONFIG, log=lines.append)
   assert list(results['methods']) == ['deepfill', 'mean']
-  assert results['metrics'] == list(evaluation.metrics.NAMES)
+  assert results['metrics'] == list(metrics.NAMES)
   assert lines[:2] == [
       'note: telea, navier_stokes skipped: opencv-python-headless is not '
       'installed (pip install -r requirements-eval.txt).',
