@@ -32,7 +32,7 @@ from PIL import Image
 from deepfill_jax import files
 from deepfill_jax import image_io
 from deepfill_jax import inference
-from deepfill_jax import input_pipeline
+from deepfill_jax import data_sources
 from deepfill_jax import masks as masks_lib
 from deepfill_jax.models import InpaintGenerator
 
@@ -122,7 +122,7 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
 
 def eval_photo_paths(config: ml_collections.ConfigDict) -> list[str]:
   """The files of the evaluation split (held-out photos or eval_path)."""
-  source = input_pipeline.make_source(config.data, 'eval')
+  source = data_sources.make_source(config.data, 'eval')
   return [source[i]['path'] for i in range(len(source))
           if 'path' in source[i]]
 

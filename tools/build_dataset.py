@@ -13,7 +13,7 @@ the result with `--config.data.source=array_record --config.data.path=OUT`:
 Each record keeps the image file's bytes unchanged (no re-encoding) next to
 JSON metadata (name relative to the input, format, and height and width as
 stored, before any EXIF rotation); see
-`deepfill_jax.input_pipeline.encode_record`. Files that cannot be decoded are
+`deepfill_jax.data_sources.encode_record`. Files that cannot be decoded are
 left out with a warning. OUT/dataset_info.json records the files and counts;
 it is written last (atomically), and readers refuse a folder without it, so
 an interrupted build is never read as a complete dataset.
@@ -34,10 +34,10 @@ from PIL import Image
 
 from deepfill_jax import files as files_lib
 from deepfill_jax import image_io
-from deepfill_jax import input_pipeline
+from deepfill_jax import data_sources
 
 FORMAT = 'deepfill_jax.images'
-INFO_FILE = input_pipeline.DATASET_INFO_FILE
+INFO_FILE = data_sources.DATASET_INFO_FILE
 # Records per group = 1: every record is individually seekable.
 WRITER_OPTIONS = 'group_size:1'
 
@@ -55,7 +55,7 @@ def input_paths(path: str) -> tuple[list[str], str]:
   """(image paths, folder that record names are relative to) of the input."""
   if os.path.isdir(path):
     return image_io.list_images(path), os.path.abspath(path)
-  return input_pipeline.read_flist(path), os.path.dirname(
+  return data_sources.read_flist(path), os.path.dirname(
       os.path.abspath(path))
 
 
@@ -116,7 +116,7 @@ def build(input_path: str, output: str, num_shards: int = 0,
       writer = array_record_module.ArrayRecordWriter(files[shard],
                                                      WRITER_OPTIONS)
     if item is not None:
-      writer.write(input_pipeline.encode_record(item[0], **item[1]))
+      writer.write(data_sources.encode_record(item[0], **item[1]))
       counts[shard] += 1
   writer.close()
   info = dict(format=FORMAT, version=1, source=os.path.abspath(input_path),
