@@ -34,15 +34,16 @@ arguments or conflicting outputs.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
 from typing import Sequence
 
+from absl import flags
 import numpy as np
 from tqdm import tqdm
 
+from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
@@ -231,33 +232,34 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
   return runner.failed
 
 
-def _parser() -> argparse.ArgumentParser:
-  p = argparse.ArgumentParser(
-      prog='python -m deepfill_jax.inpaint',
-      description='Inpaint images with a DeepFill v1 generator.')
-  p.add_argument('--checkpoint', required=True,
-                 help='inference checkpoint dir or training workdir')
-  p.add_argument('--step', type=int, default=None,
-                 help='workdir step to load (default: latest)')
-  p.add_argument('--image', help='input image (single-image mode)')
-  p.add_argument('--mask', help='mask image, hole where red >= 128')
-  p.add_argument('--output', help='output image')
-  p.add_argument('--flow', help='also write the attention flow image')
-  p.add_argument('--coarse', help='also write the coarse (stage-1) result')
-  p.add_argument('--flist', help='file of "input mask output" lines')
-  p.add_argument('--input_dir', help='folder of input images')
-  p.add_argument('--mask_dir', help='folder of masks (same relative names)')
-  p.add_argument('--output_dir', help='folder for the results (PNG)')
-  p.add_argument('--attention', choices=inference.ATTENTION_MODES,
-                 default='auto', help='attention implementation')
-  p.add_argument('--batch_size', type=int, default=8,
-                 help='images per device batch (fewer for large images)')
-  p.add_argument('--no_progress', action='store_true',
-                 help='no progress bar')
-  return p
+def _flags() -> cli.Flags:
+  f = cli.Flags('deepfill-inpaint',
+                'Inpaint images with a DeepFill v1 generator.')
+  v = f.values
+  flags.DEFINE_string('checkpoint', None, 'inference checkpoint dir or '
+                      'training workdir', flag_values=v)
+  flags.mark_flag_as_required('checkpoint', flag_values=v)
+  flags.DEFINE_integer('step', None, 'workdir step to load (default: latest)',
+                       flag_values=v)
+  for name, text in (('image', 'input image (single-image mode)'),
+                     ('mask', 'mask image, hole where red >= 128'),
+                     ('output', 'output image'),
+                     ('flow', 'also write the attention flow image'),
+                     ('coarse', 'also write the coarse (stage-1) result'),
+                     ('flist', 'file of "input mask output" lines'),
+                     ('input_dir', 'folder of input images'),
+                     ('mask_dir', 'folder of masks (same relative names)'),
+                     ('output_dir', 'folder for the results (PNG)')):
+    flags.DEFINE_string(name, None, text, flag_values=v)
+  flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
+                    'attention implementation', flag_values=v)
+  flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
+                       'large images)', flag_values=v)
+  flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
+  return f
 
 
-def _mode(args, parser) -> str:
+def _mode(args, parser: cli.Flags) -> str:
   single = [args.image, args.mask, args.output]
   dirs = [args.input_dir, args.mask_dir, args.output_dir]
   modes = [name for name, used in (('single', any(single)),
@@ -307,8 +309,8 @@ def _run_single(args, log) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
-  parser = _parser()
-  args = parser.parse_args(argv)
+  parser = _flags()
+  args = parser.parse(argv)
   mode = _mode(args, parser)
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
@@ -349,5 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
   return 1 if failed else 0
 
 
-if __name__ == '__main__':
+def run() -> None:
+  """Console script `deepfill-inpaint`."""
   sys.exit(main())
+
+
+if __name__ == '__main__':
+  run()

@@ -117,8 +117,8 @@ class Evaluator:
     """(mean of each metric over the set, outputs of the first images)."""
     totals, views = None, None
     for batch in self.batches:
-      sums, batch_views = steps.evaluate(generator,
-                                         step_lib.global_batch(self.setup, batch))
+      sums, batch_views = steps.evaluate(
+          generator, step_lib.global_batch(self.setup, batch))
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
       views = batch_views if views is None else views
     means = {f'eval/{k}': float(v) / self.num_images

@@ -172,7 +172,8 @@ def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
   mask[1, 8:40, 40:88] = 1.
   run = nnx.jit(lambda g, x, m: g(x, m))  # One compile serves both models.
   out_rgb = run(checkpointing.generator_from_params(rgb.generator), x, mask)
-  out_bgr = run(checkpointing.generator_from_params(bgr.generator), _flip(x), mask)
+  out_bgr = run(checkpointing.generator_from_params(bgr.generator), _flip(x),
+                mask)
   for a, b in zip(out_rgb[:2], out_bgr[:2]):
     assert float(np.std(a)) > 0.05  # Not saturated: the check is meaningful.
     np.testing.assert_allclose(a, _flip(b), atol=1e-5)

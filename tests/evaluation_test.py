@@ -17,8 +17,8 @@ from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import metrics
 from deepfill_jax.evaluation import masks as eval_masks
-from inference_test import random_generator
-from tools import evaluate as evaluate_tool
+from deepfill_jax.testing import random_generator
+from deepfill_jax.tools import evaluate as evaluate_tool
 
 needs_cv2 = pytest.mark.skipif(
     not evaluation.has_module('cv2'),

@@ -12,33 +12,15 @@ margin by one pixel breaks it, so the margin is tight.
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
-from flax import nnx
 
 from deepfill_jax import checkpointing
 from deepfill_jax import inference
-from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.testing import random_generator
 from deepfill_jax.models import hole_aware
 
 _TOL = 1e-5
-
-
-def random_generator(cnum: int = 4, seed: int = 0) -> InpaintGenerator:
-  """A glorot-uniform generator built without compiling any initializer."""
-  gen = checkpointing.abstract_generator(cnum)
-  rng = np.random.default_rng(seed)
-
-  def init(p):
-    if len(p.shape) == 1:
-      return jnp.zeros(p.shape, p.dtype)
-    receptive = np.prod(p.shape[:-2])
-    limit = np.sqrt(6. / (receptive * (p.shape[-2] + p.shape[-1])))
-    return jnp.asarray(rng.uniform(-limit, limit, p.shape), p.dtype)
-
-  nnx.update(gen, jax.tree.map(init, nnx.state(gen, nnx.Param)))
-  return gen
 
 
 @pytest.fixture(scope='module')

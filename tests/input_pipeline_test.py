@@ -21,7 +21,7 @@ from configs import default
 from deepfill_jax import checkpointing
 from deepfill_jax import data_sources
 from deepfill_jax import input_pipeline
-from tools import build_dataset
+from deepfill_jax.tools import build_dataset
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PHOTOS = sorted(glob.glob(os.path.join(_REPO, 'data', 'photos', '*.jpg')))

@@ -18,7 +18,7 @@ from deepfill_jax import inference
 from deepfill_jax import input_pipeline
 from deepfill_jax import step as step_lib
 from deepfill_jax import train
-import train_batches
+from deepfill_jax import testing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTOS = os.path.join(ROOT, 'data', 'photos')
@@ -65,11 +65,12 @@ def _assert_trees_equal(a, b):
 
 def test_eight_devices_equal_one_device():
   config = _config(batch_size=8, critic_steps=2)
-  batches = train_batches.make(config, 3)
+  batches = testing.train_batches(config, 3)
   initial, one, _ = _run_iterations(config, jax.devices()[:1], batches)
   _, eight, _ = _run_iterations(config, jax.devices()[:8], batches)
   for name in ('generator', 'critics', 'opt_g', 'opt_d'):
-    _assert_trees_close(getattr(eight, name), getattr(one, name), rtol=2e-4, atol=2e-6)
+    _assert_trees_close(getattr(eight, name), getattr(one, name),
+                        rtol=2e-4, atol=2e-6)
   # The iteration did change the generator (the comparison is not vacuous).
   moved = [np.abs(a - b).max() for a, b in zip(
       jax.tree.leaves(one.generator), jax.tree.leaves(initial))]
@@ -88,7 +89,8 @@ def test_two_processes_equal_one_process(tmp_path):
   """jax.distributed on localhost (gloo CPU collectives), 1 device each."""
   port = _free_port()
   script = os.path.join(ROOT, 'tests', 'multiprocess_train.py')
-  env = dict(os.environ, XLA_FLAGS='')
+  env = dict(os.environ, XLA_FLAGS='', PYTHONPATH=os.pathsep.join(
+      filter(None, [ROOT, os.environ.get('PYTHONPATH')])))
   procs = [subprocess.Popen(
       [sys.executable, script, str(port), '2', str(i),
        str(tmp_path / 'two.npz')], env=env, stdout=subprocess.PIPE,
@@ -121,9 +123,10 @@ def test_global_batch_is_the_same_for_any_process_count():
 def test_bfloat16_computes_with_float32_parameters_and_states():
   config = _config(**{'model.dtype': 'bfloat16', 'critic_steps': 1})
   _, state, metrics = _run_iterations(config, jax.devices()[:1],
-                                      train_batches.make(config, 2))
+                                      testing.train_batches(config, 2))
   for path, leaf in jax.tree.leaves_with_path(
-      {k: getattr(state, k) for k in ('generator', 'critics', 'opt_g', 'opt_d')}):
+      {k: getattr(state, k)
+       for k in ('generator', 'critics', 'opt_g', 'opt_d')}):
     if np.issubdtype(leaf.dtype, np.floating):
       assert leaf.dtype == np.float32, jax.tree_util.keystr(path)
   (_, gen_m), = metrics
@@ -132,7 +135,7 @@ def test_bfloat16_computes_with_float32_parameters_and_states():
 
 def test_non_finite_update_is_skipped_and_counted():
   config = _config(critic_steps=1)
-  batches = train_batches.make(config, 4)
+  batches = testing.train_batches(config, 4)
   batches[0]['image'][0, 0, 0, 0] = np.nan  # Poisons the critic update.
   setup = step_lib.make_setup(config, step_lib.create_mesh(jax.devices()[:1]))
   steps = step_lib.compile_steps(setup)
