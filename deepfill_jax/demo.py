@@ -34,6 +34,7 @@ from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import data_sources
 from deepfill_jax import masks as masks_lib
+from deepfill_jax import pixels
 from deepfill_jax.models import InpaintGenerator
 
 
@@ -48,13 +49,6 @@ def make_inpainter(config: ml_collections.ConfigDict) -> inference.Inpainter:
   gen = InpaintGenerator(config.model.cnum, rngs=nnx.Rngs(config.seed),
                          dtype=jnp.dtype(config.model.dtype))
   return inference.Inpainter(gen, attention=config.demo.attention)
-
-
-def strip(image: np.ndarray, hole: np.ndarray, result: np.ndarray,
-          flow: np.ndarray) -> np.ndarray:
-  """[input with the hole in white | result | flow], side by side."""
-  shown = np.where(hole[..., None], np.uint8(255), image)
-  return np.concatenate([shown, result, flow], axis=1)
 
 
 def _rescale(image: np.ndarray, shorter_side: int) -> np.ndarray:
@@ -93,7 +87,8 @@ def inpaint_photos(config: ml_collections.ConfigDict,
     seconds = time.perf_counter() - start
     if not np.array_equal(res.image[~hole], image[~hole]):
       raise AssertionError(f'{path}: known pixels changed.')
-    image_io.save_image(out, strip(image, hole, res.image, res.flow))
+    image_io.save_image(out, pixels.demo_strip(image, hole, res.image,
+                                                   res.flow))
     rows.append(dict(image=path, output=out, height=image.shape[0],
                      width=image.shape[1], hole_fraction=float(hole.mean()),
                      seconds=seconds))

@@ -14,11 +14,11 @@ PACKAGE = os.path.join(ROOT, 'deepfill_jax')
 
 # Lowest first. A module may import modules of its own layer or below.
 LAYERS = (
-    ('files', 'image_io', 'compilation_cache', 'testing'),
+    ('files', 'image_io', 'compilation_cache', 'cli'),
     ('models',),
     ('masks', 'metrics', 'losses', 'pixels', 'data_sources'),
     ('input_pipeline', 'checkpointing'),
-    ('convert', 'export', 'step', 'inference'),
+    ('convert', 'export', 'step', 'inference', 'testing'),
     ('evaluation',),
     ('train', 'demo', 'main', 'inpaint', 'serve', 'tools'),
 )

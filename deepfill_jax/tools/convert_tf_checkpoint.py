@@ -16,6 +16,7 @@ docs/checkpoints.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -56,9 +57,7 @@ def main(argv: list[str]) -> None:
         f'to {os.path.abspath(_OUTPUT.value)} (RGB in, RGB out).')
 
 
-def run() -> None:
-  """Console script `deepfill-convert`."""
-  app.run(main)
+run = functools.partial(app.run, main)  # Console script `deepfill-convert`.
 
 
 if __name__ == '__main__':

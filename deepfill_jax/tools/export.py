@@ -20,6 +20,7 @@ See docs/checkpoints.md.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -66,9 +67,7 @@ def main(argv: list[str]) -> None:
         f'{time.perf_counter() - start:.1f} s.')
 
 
-def run() -> None:
-  """Console script `deepfill-export`."""
-  app.run(main)
+run = functools.partial(app.run, main)  # Console script `deepfill-export`.
 
 
 if __name__ == '__main__':
