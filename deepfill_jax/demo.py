@@ -64,8 +64,12 @@ def _rescale(image: np.ndarray, shorter_side: int) -> np.ndarray:
 
 def inpaint_photos(config: ml_collections.ConfigDict,
                    inpainter: inference.Inpainter, paths: Sequence[str],
-                   out_dir: str) -> dict[str, Any]:
+                   out_dir: str, checkpoint: str | None = None
+                   ) -> dict[str, Any]:
   """Inpaints `paths` into strips in `out_dir`; returns the summary.
+
+  `checkpoint` is where the weights came from (default:
+  `config.demo.checkpoint`), recorded in the summary.
 
   Unreadable photos are reported in one line and skipped. `summary.json`
   lists every strip with the photo's size, hole fraction and time.
@@ -98,7 +102,8 @@ def inpaint_photos(config: ml_collections.ConfigDict,
   if not rows:
     raise ValueError(f'None of the {len(paths)} photos could be read.')
   summary = dict(backend=jax.default_backend(), attention=inpainter.attention,
-                 checkpoint=config.demo.checkpoint or None, images=rows)
+                 checkpoint=checkpoint or config.demo.checkpoint or None,
+                 images=rows)
   files.write_json(os.path.join(out_dir, 'summary.json'), summary)
   logging.info('Wrote %d strips [input | result | flow] and summary.json to %s',
                len(rows), out_dir)
@@ -131,7 +136,5 @@ def inpaint_eval_photos(config: ml_collections.ConfigDict, workdir: str
     paths = paths[:config.demo.num_images]
   inpainter = inference.Inpainter.from_checkpoint(
       workdir, attention=config.demo.attention)
-  demo_config = ml_collections.ConfigDict(config.to_dict())
-  demo_config.demo.checkpoint = workdir
-  return inpaint_photos(demo_config, inpainter, paths,
-                        os.path.join(workdir, 'inpainted'))
+  return inpaint_photos(config, inpainter, paths,
+                        os.path.join(workdir, 'inpainted'), checkpoint=workdir)

@@ -247,6 +247,7 @@ def _probe(source: Sequence[dict[str, Any]]) -> None:
 
 
 def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
+                   batch_size: int | None = None,
                    process_index: int | None = None,
                    process_count: int | None = None) -> BatchIterator:
   """Builds this process's iterator of batches.
@@ -255,6 +256,7 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
     config: the full config (uses seed, image_size, batch_size, data, masks).
     split: 'train' (shuffled, repeated forever, flips) or 'eval' (one pass in
       order; images and masks still random but fixed by the seed).
+    batch_size: the global batch size (default: `config.batch_size`).
     process_index: this process's index (default: `jax.process_index()`).
     process_count: number of processes (default: `jax.process_count()`).
 
@@ -264,7 +266,7 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
       mask: float32 [B, H, W, 1], 1 = hole;
       box: int32 [B, 4], (top, left, height, width) of the local-critic crop;
       discount: float32 [B, h, w, 1], spatial discount weights of that box;
-    with B = config.batch_size // process_count and H = W = config.image_size.
+    with B = batch_size // process_count and H = W = config.image_size.
 
   Raises:
     ValueError, FileNotFoundError: bad settings, a missing path or an empty
@@ -275,10 +277,11 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
   train = split == 'train'
   data = config.data
   process_index, process_count = _process_info(process_index, process_count)
-  if config.batch_size % process_count:
-    raise ValueError(f'config.batch_size={config.batch_size} is not divisible '
-                     f'by the process count {process_count}.')
-  batch_size = config.batch_size // process_count
+  global_batch = config.batch_size if batch_size is None else batch_size
+  if global_batch % process_count:
+    raise ValueError(f'batch size {global_batch} is not divisible by the '
+                     f'process count {process_count}.')
+  batch_size = global_batch // process_count
   size = config.image_size
   mask_generator = masks_lib.MaskGenerator(config.masks, (size, size))
   discount = masks_lib.spatial_discount(mask_generator.box_hw,
@@ -290,10 +293,10 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
   if train:
     ds = ds.shuffle() if data.shuffle else ds
     ds = ds.repeat()
-  elif len(source) < config.batch_size:
+  elif len(source) < global_batch:
     # A small eval set (a few held-out photos) is cycled to fill one global
     # batch; each pass draws other crops and masks (still fixed by the seed).
-    ds = ds.repeat(math.ceil(config.batch_size / len(source)))
+    ds = ds.repeat(math.ceil(global_batch / len(source)))
   ds = ds.random_map(_Preprocess(size, data.random_crop,
                                  train and data.random_flip, mask_generator,
                                  data.get('shorter_side', 0)))

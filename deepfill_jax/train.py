@@ -13,7 +13,6 @@ from typing import Any
 
 from absl import logging
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from etils import epath
@@ -26,6 +25,7 @@ from deepfill_jax import image_io
 from deepfill_jax import input_pipeline
 from deepfill_jax import losses as losses_lib
 from deepfill_jax import pixels
+from deepfill_jax.evaluation import periodic
 from deepfill_jax import step as step_lib
 from deepfill_jax.step import Metrics
 from deepfill_jax.step import TrainState
@@ -94,38 +94,6 @@ def _format_eta(seconds: float) -> str:
           else f'{seconds // 60}m{seconds % 60:02d}s')
 
 
-class Evaluator:
-  """The fixed evaluation set (first images of the eval split) and its loop."""
-
-  def __init__(self, config: ml_collections.ConfigDict,
-               setup: step_lib.Setup):
-    eval_config = ml_collections.ConfigDict(config.to_dict())
-    eval_config.batch_size = config.eval.batch_size
-    it = input_pipeline.create_dataset(eval_config, split='eval')
-    num_batches = max(1, config.eval.num_images // config.eval.batch_size)
-    self.batches = []
-    for _ in range(num_batches):
-      try:
-        self.batches.append(next(it))
-      except StopIteration:
-        break
-    self.num_images = len(self.batches) * config.eval.batch_size
-    self.setup = setup
-
-  def __call__(self, steps: step_lib.Steps, generator: Any
-               ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """(mean of each metric over the set, outputs of the first images)."""
-    totals, views = None, None
-    for batch in self.batches:
-      sums, batch_views = steps.evaluate(
-          generator, step_lib.global_batch(self.setup, batch))
-      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-      views = batch_views if views is None else views
-    means = {f'eval/{k}': float(v) / self.num_images
-             for k, v in jax.device_get(totals).items()}
-    return means, jax.device_get(views)
-
-
 # ----------------------------------------------------------------------------
 # The loop.
 
@@ -188,7 +156,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
   logging.info('Mesh: %d devices on %d processes, global batch %d.',
                setup.mesh.size, jax.process_count(), config.batch_size)
   train_iter = input_pipeline.create_dataset(config, split='train')
-  evaluator = Evaluator(config, setup)
+  evaluator = periodic.Evaluator(config, setup)
   steps = step_lib.compile_steps(setup)
   state = step_lib.init_state(setup)
 

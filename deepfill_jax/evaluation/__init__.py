@@ -7,7 +7,9 @@ Used by `deepfill-evaluate` / `tools/evaluate.py` (see docs/evaluation.md):
 * `masks`: deterministic evaluation masks and the user's mask folders;
 * `baselines`: OpenCV and scikit-image inpainting, SSIM (optional extras);
 * `runner`: `evaluate`, every image x mask type x method, scored;
-* `report`: results.json, results.md and contact sheets (`write_report`).
+* `report`: results.json, results.md and contact sheets (`write_report`);
+* `periodic`: training's evaluation of held-out batches at every
+  `eval_every_steps`.
 
 The metrics are `deepfill_jax.metrics`, the same training's periodic
 evaluation logs.
