@@ -165,18 +165,18 @@ def main() -> None:
               if 'floor_s' in row else ['-'] * 4),
             f'{row["compile_s"]:.0f}']), flush=True)
   peer = None
-  if args.port_dir and args.python:  # Interleaved with ours, same process.
+  if args.port_dir and args.python:  # bench/peer_pytorch.py prints its row.
     # pylint: disable=g-import-not-at-top
     import tempfile
-    import peer_pytorch
     with tempfile.TemporaryDirectory() as tmp:
-      cmd, env = peer_pytorch.port_worker(tmp, args.port_dir, args.python)
-      peer = peer_pytorch.measure('train_256_b4', cmd, env,
-                                  max(2, args.repeats))
-    print(f"generator iteration 256 batch 4: port {peer['port_s']:.1f} s, "
-          f"ours {peer['ours_iteration_s']:.1f} s, "
-          f"{peer['ratio_iteration']:.2f}x faster; "
-          f"{peer_pytorch.floor_line(peer)}")
+      out = os.path.join(tmp, 'peer.json')
+      subprocess.run(  # Its train task runs max(2, repeats // 2) times.
+          [sys.executable, os.path.join(ROOT, 'bench', 'peer_pytorch.py'),
+           '--port_dir', args.port_dir, '--python', args.python,
+           '--tasks', 'train_256_b4', '--repeats', str(2 * args.repeats),
+           '--output', out], check=True)
+      with open(out) as f:
+        peer = (json.load(f)['rows'] or [None])[0]  # None: the task failed.
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
     json.dump(dict(machine=common.machine(), xla_flags=args.xla_flags, rows=rows,
