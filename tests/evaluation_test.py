@@ -16,6 +16,7 @@ from deepfill_jax import export
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import metrics
+from deepfill_jax.evaluation import baselines
 from deepfill_jax.evaluation import masks as eval_masks
 from deepfill_jax.testing import random_generator
 from deepfill_jax.tools import evaluate as evaluate_tool
@@ -171,7 +172,7 @@ def test_aggregate_by_hand():
 
 
 def test_missing_extras_are_named(monkeypatch):
-  monkeypatch.setattr(evaluation, 'has_module', lambda name: name != 'cv2')
+  monkeypatch.setattr(baselines, 'has_module', lambda name: name != 'cv2')
   runnable, notes = evaluation.missing_extras(
       ['telea', 'navier_stokes', 'biharmonic', 'mean', 'ssim'])
   assert runnable == ['biharmonic', 'mean', 'ssim']
@@ -314,7 +315,7 @@ def test_full_size_and_mask_folder(ckpt, photos, tmp_path, capsys):
 
 def test_without_extras_the_model_and_mean_fill_still_run(ckpt, photos,
                                                          monkeypatch):
-  monkeypatch.setattr(evaluation, 'has_module', lambda name: False)
+  monkeypatch.setattr(baselines, 'has_module', lambda name: False)
   lines = []
   results = evaluation.evaluate(
       inference.Inpainter.from_checkpoint(ckpt),

@@ -85,7 +85,7 @@ def test_margin_is_tight(gen, monkeypatch):
   field = hole_aware._decoder_field
   hw, rects = _CASES['two_at_borders']
   for dlo, dhi in ((1, 0), (0, -1)):
-    monkeypatch.setattr(inference, '_decoder_field',
+    monkeypatch.setattr(hole_aware, '_decoder_field',
                         lambda n, a=dlo, b=dhi: (field(n)[0] + a,
                                                  field(n)[1] + b))
     assert _compare(gen, hw, rects, tile=(1, 1))[1] > 1e-4
@@ -93,7 +93,7 @@ def test_margin_is_tight(gen, monkeypatch):
 
 def test_tight_crops_are_exact(gen, monkeypatch):
   """Unrounded crops (4-pixel quantum) of every stage stay exact."""
-  monkeypatch.setattr(inference, 'WINDOW_QUANTUM', 4)
+  monkeypatch.setattr(hole_aware, 'WINDOW_QUANTUM', 4)
   hw, rects = (448, 384), [(200, 230, 150, 190)]
   plan = hole_aware.make_plan(_holes(hw, rects), _holes(hw, rects))
   assert all(s[0] < hw[0] and s[1] < hw[1] for s in plan.sizes)
