@@ -38,6 +38,7 @@ from deepfill_jax import metrics as metrics_lib
 from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
+from deepfill_jax.models.generator import GRID
 
 Metrics = dict[str, jax.Array]
 CRITICS = checkpointing.CRITICS
@@ -160,9 +161,9 @@ def make_setup(config: ml_collections.ConfigDict,
   if config.critic_steps < 0 or config.num_train_steps < 0:
     raise ValueError('config.critic_steps and config.num_train_steps must be '
                      '>= 0.')
-  if config.image_size % 8:
+  if config.image_size % GRID:
     raise ValueError(f'config.image_size={config.image_size} must be a '
-                     'multiple of 8.')
+                     f'multiple of {GRID}.')
   abstract = nnx.eval_shape(lambda: build_networks(config, nnx.Rngs(0)))
   networks = Networks(*(nnx.graphdef(m) for m in abstract))
   return Setup(config, mesh, networks, make_optimizer(config))

@@ -209,7 +209,7 @@ class InpaintGenerator(nnx.Module):
     bsz, h, w, ch = x.shape
     if ch != 3 or h % GRID or w % GRID:
       raise ValueError(f'InpaintGenerator: x must be [B, H, W, 3] with H, W '
-                       f'multiples of 8, got {x.shape}.')
+                       f'multiples of {GRID}, got {x.shape}.')
     if mask.shape != (bsz, h, w, 1):
       raise ValueError(f'InpaintGenerator: mask must be {(bsz, h, w, 1)}, '
                        f'got {mask.shape}.')
