@@ -6,14 +6,18 @@
 mask and returns the inpainted uint8 image of the same size; known pixels are
 returned bit-exactly. See docs/inference.md.
 
-Padding: H and W are padded to multiples of 8 by reflection; the mask is
-reflected with the image, so padded pixels that mirror known pixels are known
-context and those that mirror hole pixels are holes (hole content never leaks
-into the context). The output is cropped back.
+Padding: H and W are padded to multiples of `GRID` (8) by reflection; the
+mask is reflected with the image, so padded pixels that mirror known pixels
+are known context and those that mirror hole pixels are holes (hole content
+never leaks into the context). The output is cropped back.
 
 `attention='auto'` (default) computes exactly the composited output of the
 dense generator but only the work that can reach a hole pixel
 (`models.hole_aware`).
+
+`Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
+batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
+(`inpaint.py`) and the evaluation runner use it.
 """
 
 from __future__ import annotations
