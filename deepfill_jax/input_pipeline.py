@@ -39,6 +39,7 @@ from PIL import Image
 from deepfill_jax import data_sources
 from deepfill_jax import image_io
 from deepfill_jax import masks as masks_lib
+from deepfill_jax import pixels
 
 SPLITS = ('train', 'eval')
 _FAILED = 'failed'  # Key of the element that replaces an unreadable image.
@@ -200,7 +201,7 @@ class BatchIterator(grain.DatasetIterator):
       mask = np.repeat(mask[:1], size, axis=0)
       box = np.repeat(box[:1], size, axis=0)
     return {
-        'image': batch['image'].astype(np.float32) / 127.5 - 1.0,
+        'image': pixels.to_unit(batch['image']),
         'mask': mask[..., None].astype(np.float32),
         'box': box.astype(np.int32),
         'discount': np.repeat(self._discount[None], size, axis=0),
