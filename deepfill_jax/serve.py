@@ -447,7 +447,12 @@ def _define_flags() -> None:
   flags.DEFINE_bool('no_photos', False, 'Do not offer the bundled photos.')
 
 
-if __name__ == '__main__':
-  from absl import app as _absl_app  # pylint: disable=g-import-not-at-top
+def run() -> None:
+  """Console script `deepfill-serve`."""
+  from absl import app as absl_app  # pylint: disable=g-import-not-at-top
   _define_flags()
-  _absl_app.run(main)
+  absl_app.run(main)
+
+
+if __name__ == '__main__':
+  run()
