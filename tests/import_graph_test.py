@@ -14,7 +14,8 @@ PACKAGE = os.path.join(ROOT, 'deepfill_jax')
 
 # Lowest first. A module may import modules of its own layer or below.
 LAYERS = (
-    ('files', 'image_io', 'compilation_cache', 'cli'),
+    ('files', 'image_io', 'compilation_cache', 'cli', 'pretrained',
+     'cpu_hours'),
     ('models',),
     ('masks', 'metrics', 'losses', 'pixels', 'data_sources'),
     ('input_pipeline', 'checkpointing'),
