@@ -92,7 +92,7 @@ def plot(curve: dict[str, Any], path: str) -> None:
   xs = np.array([p['x'] for p in curve['points']])
   for col, mask in enumerate(masks):
     for row, metric in enumerate(METRICS):
-      x0, y0 = col * w + pad, row * h + 22
+      x0, y0 = col * w + pad, row * h + 22  # Panel; its labels left of x0.
       x1, y1 = (col + 1) * w - 10, (row + 1) * h - 30
       ys = np.array([p['metrics'][mask][metric] for p in curve['points']])
       base = {m: v[metric] for m, v in curve['baselines'][mask].items()}
@@ -116,10 +116,11 @@ def plot(curve: dict[str, Any], path: str) -> None:
         draw.line(points, fill=colours['deepfill'], width=2)
       for px, py in points:
         draw.ellipse((px - 2, py - 2, px + 2, py + 2), fill=colours['deepfill'])
-  legend = '  '.join(colours)
-  draw.text((4, image.height - 12), 'lines: ' + legend, fill='black')
-  buffer_path = path
-  image.save(buffer_path)
+  x = 4
+  for name, colour in colours.items():  # The legend, each name in its colour.
+    draw.text((x, image.height - 12), name, fill=colour)
+    x += 8 * len(name) + 16
+  image.save(path)
 
 
 def main(argv: Sequence[str]) -> None:
