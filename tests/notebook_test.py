@@ -18,7 +18,9 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(REPO, 'notebooks', 'deepfill_jax_colab.ipynb')
-DEADLINE_SECONDS = 175
+# The whole notebook, kernel start to export; the shipped model's cell (a
+# width-32 generator) is the largest single compile.
+DEADLINE_SECONDS = 240
 MISSING = [m for m in ('nbclient', 'nbformat', 'ipykernel', 'matplotlib',
                        'tensorboard')
            if importlib.util.find_spec(m) is None]
@@ -100,8 +102,10 @@ def test_notebook_runs_on_cpu(tmp_path, monkeypatch):
   assert 'generator/g_loss' in everything and 'eval/psnr' in everything
   assert 'Export vs Inpainter: largest difference' in everything
   images = sum(kinds.count('image/png') for _, kinds in printed.values())
-  # Loss plot, two strips, the inpainted photo, the export's result.
-  assert images >= 5, images
+  # Loss plot, two strips, the inpainted photo, the shipped model's, the
+  # export's result.
+  assert images >= 6, images
+  assert 'shipped model:' in everything
   strips = sorted(os.listdir(tmp_path / 'workdir' / 'strips'))
   assert strips[0] == 'step_0000000.png' and strips[-1] == 'step_0000002.png'
   assert os.path.isfile(tmp_path / 'export' / 'export.json')
