@@ -15,9 +15,10 @@ Batches (a progress bar, a summary, bad items reported and skipped):
       The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>; the result is
       written to OUT/a/b.png.
 
-Masks: a pixel is a hole where the first (red) channel is >= 128 (a
-non-binary mask is thresholded there; a mask holding only the values 0 and 1
-is an error, see `image_io.MASK_RULE`). Images of any size are accepted; sizes
+Masks: a pixel is a hole where the first (red) channel is >= 128 (JPEG noise
+and soft edges are thresholded there; a file whose pixels are not near two
+levels, e.g. a photo, is refused, `image_io.check_two_levels`; a mask holding
+only the values 0 and 1 is an error, see `image_io.MASK_RULE`). Images of any size are accepted; sizes
 are grouped so each one compiles once, and each file is decoded once.
 
 Outputs: no output may overwrite an input of the run (image or mask), and no
