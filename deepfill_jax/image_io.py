@@ -244,7 +244,10 @@ def image_size(path: str) -> tuple[int, int]:
   try:
     with Image.open(path) as img:
       width, height = img.size
-      if img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
+      # PIL decodes a whole PNG to look for an EXIF chunk after the pixels;
+      # only one before them (in `info`) is read here.
+      exif = img.format != 'PNG' or 'exif' in img.info
+      if exif and img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
         width, height = height, width
   except Exception as e:  # pylint: disable=broad-except
     raise ValueError(f'{path}: cannot read image ({_first_line(e)}).') from e

@@ -39,7 +39,9 @@ import numpy as np
 from flax import nnx
 
 from deepfill_jax import checkpointing
+from deepfill_jax import context_windows
 from deepfill_jax import image_io
+from deepfill_jax import memory
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
 from deepfill_jax.models import tiled_attention
@@ -380,7 +382,9 @@ class Inpainter:
 
   def __init__(self, generator: generator_lib.InpaintGenerator, *,
                attention: str = 'auto',
-               tile: tuple[int, int] | None = None):
+               tile: tuple[int, int] | None = None,
+               max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
+               context: int | None = None):
     """Wraps a generator.
 
     Args:
@@ -388,6 +392,12 @@ class Inpainter:
       attention: 'auto' (exact, hole-aware and memory-efficient) or 'dense'
         (the reference layer; memory grows with (HW)^2).
       tile: attention query tile for 'auto' (default: by image size).
+      max_pixels: largest H * W inpainted at once (None or 0: no limit);
+        larger images, or runs whose estimated memory exceeds the free
+        memory, raise `memory.MemoryLimitError` before any work.
+      context: if set, `__call__` inpaints each group of holes in a window
+        of this many pixels around it instead of the whole image (for huge
+        photos; results differ, see `context_windows`).
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
@@ -395,7 +405,21 @@ class Inpainter:
     self.generator = generator
     self.attention = attention
     self.tile = None if tile is None else tuple(tile)
+    self.max_pixels = max_pixels
+    self.context = context
     self._graphdef, self._state = nnx.split(generator)
+
+  def check_memory(self, hw: tuple[int, int], batch: int = 1,
+                   sizes=None) -> None:
+    """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
+    (with hole windows of plan `sizes`, default: small) do not fit."""
+    dense = dense_attention_bytes(hw) if self.attention == 'dense' else 0
+    window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
+    need = memory.estimate_bytes(padded_size(hw), cnum=self.generator.cnum,
+                                 batch=batch, window_hw=window,
+                                 dense_attention_bytes=dense)
+    memory.check(hw, need, max_pixels=self.max_pixels,
+                 free=available_memory())
 
   @classmethod
   def from_checkpoint(cls, path: str, *, step: int | None = None,
@@ -479,6 +503,8 @@ class Inpainter:
     """
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
                                   return_flow)
+    self.check_memory(np.asarray(images[0]).shape[:2], len(images),
+                      kwargs['sizes'])
     out, offsets, coarse = _run(*args, **kwargs)
     hgt, wid = np.asarray(images[0]).shape[:2]
     out = np.asarray(out)[:, :hgt, :wid]
@@ -511,6 +537,10 @@ class Inpainter:
     """
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
+    if self.context and hole.any():
+      return context_windows.inpaint(self, rgb, hole, self.context,
+                                     return_flow=return_flow,
+                                     return_coarse=return_coarse)
     if not hole.any():  # Nothing to inpaint.
       res = InpaintResult(rgb.copy(),
                           np.full_like(rgb, 255) if return_flow else None,

@@ -47,6 +47,7 @@ from tqdm import tqdm
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax import memory
 
 # Pixels per device batch: large images run one at a time.
 _BATCH_PIXELS = 1 << 22
@@ -161,6 +162,18 @@ def check_job(job: Job) -> tuple[int, int]:
   return hw
 
 
+def check_memory(inpainter: inference.Inpainter, job: Job,
+                 hw: tuple[int, int]) -> None:
+  """Refuses (ValueError naming the file) an image too large to inpaint at
+  once, from its size alone; with `--context` the windows are checked."""
+  if inpainter.context:
+    return
+  try:
+    inpainter.check_memory(hw)
+  except memory.MemoryLimitError as e:
+    raise ValueError(f'{job.image}: {e}') from e
+
+
 def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
   """Decodes and checks a job's image and mask (one-line ValueErrors)."""
   _check_exists(job)
@@ -202,7 +215,9 @@ def fit_attention(inpainter: inference.Inpainter, shape: tuple[int, int],
       f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
       "using --attention=auto for them (same results, less memory).")
   return inference.Inpainter(inpainter.generator, attention='auto',
-                             tile=inpainter.tile), limit
+                             tile=inpainter.tile,
+                             max_pixels=inpainter.max_pixels,
+                             context=inpainter.context), limit
 
 
 class _Runner:
@@ -245,9 +260,15 @@ class _Runner:
     """Inpaints one chunk padded to `limit` items; failures one line each."""
     pad = limit - len(chunk)
     try:
-      outs = inpainter.inpaint_batch(images + images[-1:] * pad,
-                                     masks + masks[-1:] * pad, sizes=sizes)
+      if inpainter.context:  # Window by window, one image at a time.
+        outs = [inpainter(im, m) for im, m in zip(images, masks)]
+      else:
+        outs = inpainter.inpaint_batch(images + images[-1:] * pad,
+                                       masks + masks[-1:] * pad, sizes=sizes)
     except Exception as e:  # pylint: disable=broad-except
+      if len(chunk) == 1 and isinstance(e, memory.MemoryLimitError):
+        self.report(f'{chunk[0].image}: {e}')
+        return
       if len(chunk) == 1:
         self.report(f'{chunk[0].image}: inpainting failed ({_first_line(e)}).')
         return
@@ -275,7 +296,9 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
   for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
                   leave=False):
     try:
-      groups.setdefault(check_job(job), []).append(job)
+      hw = check_job(job)
+      check_memory(inpainter, job, hw)
+      groups.setdefault(hw, []).append(job)
     except ValueError as e:
       runner.report(e)
   bar = tqdm(total=sum(len(g) for g in groups.values()), desc='inpainting',
@@ -283,6 +306,7 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
   for shape, group in groups.items():
     model, limit = fit_attention(
         inpainter, shape, min(_batch_size(shape, batch_size), len(group)), log)
+    limit = 1 if model.context else limit
     sizes = None
     for start in range(0, len(group), limit):
       chunk, images, masks = [], [], []
@@ -293,7 +317,7 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
           images.append(item[0])
           masks.append(item[1])
       if chunk:
-        if model.attention == 'auto':
+        if model.attention == 'auto' and not model.context:
           sizes = model.plan_sizes(masks, sizes)
         runner.run(model, chunk, images, masks, limit, sizes)
       bar.update(len(group[start:start + limit]))
@@ -320,6 +344,15 @@ def _parser() -> argparse.ArgumentParser:
   p.add_argument('--output_dir', help='folder for the results (PNG)')
   p.add_argument('--attention', choices=inference.ATTENTION_MODES,
                  default='auto', help='attention implementation')
+  p.add_argument('--max_pixels', type=int,
+                 default=memory.DEFAULT_MAX_PIXELS,
+                 help='largest image (H * W) inpainted at once; larger ones, '
+                 'or ones whose estimated memory exceeds the free memory, are '
+                 'refused before any work (0: no pixel limit)')
+  p.add_argument('--context', type=int, default=None, metavar='PIXELS',
+                 help='inpaint each group of holes in a window of PIXELS '
+                 'around it, not the whole image (huge photos; the attention '
+                 'copies only from the window, see docs/inference.md)')
   p.add_argument('--batch_size', type=int, default=8,
                  help='images per device batch (fewer for large images)')
   p.add_argument('--no_progress', action='store_true',
@@ -344,15 +377,17 @@ def _mode(args, parser) -> str:
     parser.error('--flow and --coarse are for single-image mode')
   if args.batch_size < 1:
     parser.error('--batch_size must be >= 1')
+  if args.max_pixels < 0 or (args.context is not None and args.context < 1):
+    parser.error('--max_pixels must be >= 0 and --context >= 1')
   return modes[0]
 
 
 def _run_single(args, log) -> int:
   """Single-image mode; returns the exit status."""
   job = Job(args.image, args.mask, args.output)
+  inpainter = _load(args)
+  check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask = load_job(job)
-  inpainter = inference.Inpainter.from_checkpoint(
-      args.checkpoint, step=args.step, attention=args.attention)
   inpainter, _ = fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
@@ -362,6 +397,9 @@ def _run_single(args, log) -> int:
   try:
     res = inpainter(image, mask, return_flow=bool(args.flow),
                     return_coarse=bool(args.coarse))
+  except memory.MemoryLimitError as e:
+    log(f'error: {args.image}: {e}')
+    return 1
   except Exception as e:  # pylint: disable=broad-except
     log(f'error: {args.image}: inpainting failed ({_first_line(e)}).')
     return 1
@@ -372,6 +410,12 @@ def _run_single(args, log) -> int:
     res = res.image
   image_io.save_image(args.output, res)
   return 0
+
+
+def _load(args) -> inference.Inpainter:
+  return inference.Inpainter.from_checkpoint(
+      args.checkpoint, step=args.step, attention=args.attention,
+      max_pixels=args.max_pixels or None, context=args.context)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -396,8 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       jobs, errors = jobs_from_dirs(args.input_dir, args.mask_dir,
                                     args.output_dir), []
     check_jobs(jobs)
-    inpainter = inference.Inpainter.from_checkpoint(
-        args.checkpoint, step=args.step, attention=args.attention)
+    inpainter = _load(args)
   except image_io.OutputConflictError as e:
     for problem in e.problems:
       print(f'error: {problem}', file=sys.stderr)
