@@ -48,6 +48,9 @@ PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(
 VIEWS = ('Result', 'Attention flow')
 # The brush paints in this colour; any painted pixel (alpha > 0) is a hole.
 BRUSH_COLOR = '#ff00ff'
+# What the editor shows before an image is open.
+EMPTY_EDITOR = ('Open an image (the button below) or pick one of the photos '
+                'to start.')
 _MB = 1 << 20
 
 
@@ -91,7 +94,8 @@ def check_pixels(hw: Sequence[int], limits: Limits, name: str) -> None:
         'Please resize it first.')
 
 
-def read_upload(path: str | None, limits: Limits) -> np.ndarray:
+def read_upload(path: str | None, limits: Limits, *,
+                decode: bool = True) -> np.ndarray | None:
   """Validates and decodes a file the user opened.
 
   Checks the byte size and the header's pixel count before decoding, so an
@@ -100,6 +104,7 @@ def read_upload(path: str | None, limits: Limits) -> np.ndarray:
   Args:
     path: the server-side temporary copy Gradio made of the upload.
     limits: the server's limits.
+    decode: False to check only (returns None).
 
   Returns:
     uint8 RGB [H, W, 3].
@@ -121,7 +126,7 @@ def read_upload(path: str | None, limits: Limits) -> np.ndarray:
   try:
     hw = image_io.image_size(path)
     check_pixels(hw, limits, name)
-    return image_io.load_image(path)
+    return image_io.load_image(path) if decode else None
   except ValueError as e:
     if isinstance(e, RequestError):
       raise
@@ -138,6 +143,31 @@ def editor_value(image: np.ndarray | None) -> dict[str, Any] | None:
   if image is None:
     return None
   return {'background': image, 'layers': [], 'composite': image}
+
+
+def preprocess_editor(payload: Any, limits: Limits,
+                      decode: Callable[[Any], Any]) -> Any:
+  """The editor's input step: its files checked before `decode` (Gradio's).
+
+  The page sends what it showed, but a direct call of the `/inpaint`
+  endpoint may send any file as the background or a layer. Each is checked
+  as an opened file is (`read_upload`, at the editor's transport size), so
+  the answer is the page's message, never a decoding traceback; it is
+  passed on as {'error': message} for `read_editor` to raise.
+  """
+  checked = dataclasses.replace(limits, max_bytes=limits.transport_bytes())
+  files = [getattr(payload, 'background', None)]
+  files += list(getattr(payload, 'layers', None) or [])
+  try:
+    for data in files:
+      if getattr(data, 'path', None):
+        read_upload(data.path, checked, decode=False)
+    return decode(payload)
+  except RequestError as e:
+    return {'error': str(e)}
+  except Exception:  # pylint: disable=broad-except
+    return {'error': 'The editor sent an image this server cannot read; '
+                     'please open the image again.'}
 
 
 def _as_uint8_image(x: Any, what: str) -> np.ndarray:
@@ -166,6 +196,8 @@ def read_editor(value: dict[str, Any] | None,
     RequestError: no image, too many pixels, no stroke, layers whose size
       differs from the image's.
   """
+  if isinstance(value, dict) and value.get('error'):
+    raise RequestError(value['error'])  # From `preprocess_editor`.
   background = value.get('background') if isinstance(value, dict) else None
   if background is None:
     raise RequestError('Open an image or pick one of the photos first.')
@@ -293,6 +325,12 @@ def build_app(service: Service, *, concurrency: int = 1):
 
   limits = service.limits
 
+  class CheckedEditor(gr.ImageEditor):
+    """An ImageEditor whose input files are checked first."""
+
+    def preprocess(self, payload):
+      return preprocess_editor(payload, limits, super().preprocess)
+
   def opened(image):
     return (editor_value(image), None, None, 'Result',
             f'Image: {image.shape[1]}x{image.shape[0]}. Now paint over the '
@@ -341,8 +379,9 @@ def build_app(service: Service, *, concurrency: int = 1):
     gr.Markdown(_INTRO.format(limits=limits.describe()))
     with gr.Row():
       with gr.Column():
-        editor = gr.ImageEditor(
+        editor = CheckedEditor(
             label='Input: paint the region to remove', type='numpy',
+            placeholder=EMPTY_EDITOR,
             image_mode='RGBA', sources=(), transforms=(), layers=False,
             brush=gr.Brush(default_size=24, colors=[BRUSH_COLOR],
                            color_mode='fixed'),
@@ -411,6 +450,11 @@ def main(argv: Sequence[str]) -> None:
     raise absl_app.UsageError(f'Unexpected arguments: {argv[1:]}')
   if not flags_['verbosity'].present:  # Quiet orbax unless asked.
     absl_logging.set_verbosity(absl_logging.WARNING)
+  try:  # Before the model loads: say what to install, in one line.
+    import gradio  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    raise SystemExit('error: the web demo needs Gradio: pip install -r '
+                     'requirements-serve.txt') from None
   limits = Limits(max_bytes=int(flags_.max_upload_mb * _MB),
                   max_pixels=int(flags_.max_pixels))
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
