@@ -410,10 +410,12 @@ class Inpainter:
     self._graphdef, self._state = nnx.split(generator)
 
   def check_memory(self, hw: tuple[int, int], batch: int = 1,
-                   sizes=None) -> None:
+                   sizes=None, *, dense: bool | None = None) -> None:
     """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
-    (with hole windows of plan `sizes`, default: small) do not fit."""
-    dense = dense_attention_bytes(hw) if self.attention == 'dense' else 0
+    (with hole windows of plan `sizes`, default: small) do not fit; `dense`
+    overrides whether the dense attention's scores count."""
+    dense = self.attention == 'dense' if dense is None else dense
+    dense = dense_attention_bytes(hw) if dense else 0
     window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
     need = memory.estimate_bytes(padded_size(hw), cnum=self.generator.cnum,
                                  batch=batch, window_hw=window,

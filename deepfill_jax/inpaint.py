@@ -165,11 +165,12 @@ def check_job(job: Job) -> tuple[int, int]:
 def check_memory(inpainter: inference.Inpainter, job: Job,
                  hw: tuple[int, int]) -> None:
   """Refuses (ValueError naming the file) an image too large to inpaint at
-  once, from its size alone; with `--context` the windows are checked."""
+  once, from its size alone; with `--context` the windows are checked.
+  Dense attention is left to `fit_attention` (it falls back to 'auto')."""
   if inpainter.context:
     return
   try:
-    inpainter.check_memory(hw)
+    inpainter.check_memory(hw, dense=False)
   except memory.MemoryLimitError as e:
     raise ValueError(f'{job.image}: {e}') from e
 
