@@ -29,7 +29,9 @@ Python with no Gradio import, testable without a server or a browser.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -318,18 +320,29 @@ def _error(message: str) -> str:
   return f'**Error:** {message}'
 
 
+def _checked_editor(gr: Any, limits: Limits) -> type:
+  """gr.ImageEditor whose input files are checked first (`preprocess_editor`).
+
+  A subclass, because Gradio rebuilds a session's component from its class.
+  Made without Gradio's component metaclass hook, which would write a .pyi
+  stub next to this file at run time, and named ImageEditor, which picks the
+  page's editor widget.
+  """
+  def preprocess(self, payload):
+    return preprocess_editor(
+        payload, limits, functools.partial(gr.ImageEditor.preprocess, self))
+  return abc.ABCMeta.__new__(
+      type(gr.ImageEditor), 'ImageEditor', (gr.ImageEditor,),
+      {'preprocess': preprocess, '__module__': __name__,
+       '__qualname__': 'CheckedImageEditor'})
+
+
 def build_app(service: Service, *, concurrency: int = 1):
   """The Gradio Blocks app of the demo (not launched)."""
   os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
   import gradio as gr  # pylint: disable=g-import-not-at-top
 
   limits = service.limits
-
-  class CheckedEditor(gr.ImageEditor):
-    """An ImageEditor whose input files are checked first."""
-
-    def preprocess(self, payload):
-      return preprocess_editor(payload, limits, super().preprocess)
 
   def opened(image):
     return (editor_value(image), None, None, 'Result',
@@ -379,7 +392,7 @@ def build_app(service: Service, *, concurrency: int = 1):
     gr.Markdown(_INTRO.format(limits=limits.describe()))
     with gr.Row():
       with gr.Column():
-        editor = CheckedEditor(
+        editor = _checked_editor(gr, limits)(
             label='Input: paint the region to remove', type='numpy',
             placeholder=EMPTY_EDITOR,
             image_mode='RGBA', sources=(), transforms=(), layers=False,

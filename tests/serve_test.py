@@ -332,6 +332,8 @@ def test_empty_editor_says_to_open_an_image_or_pick_a_photo(ckpt):
              if c.get('props', {}).get('elem_id') == 'editor']
   assert [e['props']['placeholder'] for e in editors] == [serve.EMPTY_EDITOR]
   assert 'draw tool' not in serve.EMPTY_EDITOR
+  # Building the page writes nothing into the package (no Gradio .pyi).
+  assert not os.path.exists(os.path.splitext(serve.__file__)[0] + '.pyi')
 
 
 # ----------------------------------------------------------------------------
