@@ -215,24 +215,23 @@ def check_two_levels(values: np.ndarray, name: str = 'mask') -> None:
 
 
 def mask_from_image(img: Image.Image, name: str = 'mask') -> np.ndarray:
-  """Binarizes an RGB mask image by the convention: hole where red >= 128.
-
-  Raises:
-    ValueError: the image is not a mask (`check_two_levels`), or its values
-      break the convention.
-  """
-  red = np.asarray(img)[..., 0]
-  check_two_levels(red, name)
-  return hole_mask(red, name=name)
+  """Binarizes an RGB mask image by the convention: hole where red >= 128."""
+  return hole_mask(np.asarray(img)[..., 0], name=name)
 
 
 def load_mask(path: str) -> np.ndarray:
-  """Reads a mask file as bool [H, W] (True = hole); `ValueError` on failure.
+  """Reads a mask file as bool [H, W] (True = hole); `ValueError` on failure
+  (also for a file that is not two-level, `check_two_levels`).
+
+  Mask folders of training and evaluation are resized before thresholding
+  (soft edges), so they are thresholded without this check.
 
   The original thresholded channel 0 of OpenCV's BGR image (blue); here it is
   channel 0 of the RGB image. Both agree for grey or black-and-white masks.
   """
-  return mask_from_image(open_image(path), name=path)
+  img = open_image(path)
+  check_two_levels(np.asarray(img)[..., 0], name=path)
+  return mask_from_image(img, name=path)
 
 
 def image_size(path: str) -> tuple[int, int]:
