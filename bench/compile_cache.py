@@ -35,23 +35,22 @@ import time
 import numpy as np
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import common  # bench/common.py
+
+ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'compile_cache.json')
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
 SIZES = ((256, 256), (320, 480), (480, 320), (512, 384))
 
 
 def write_inputs(folder: str, per_size: int = 3) -> tuple[str, str]:
   """Photos and masks in `folder`; returns (images dir, masks dir)."""
   # pylint: disable=g-import-not-at-top
-  from inference import _hole
   rng = np.random.default_rng(0)
   images, masks = os.path.join(folder, 'in'), os.path.join(folder, 'masks')
   os.makedirs(images)
   os.makedirs(masks)
   for h, w in SIZES:
-    hole = _hole(max(h, w), 0.1)[:h, :w]
+    hole = common.hole(max(h, w), 0.1)[:h, :w]
     for i in range(per_size):
       name = f'{h}x{w}_{i}.png'
       Image.fromarray(rng.integers(0, 256, (h, w, 3), np.uint8)).save(
@@ -90,7 +89,6 @@ def bucketing_effect(bucket: int) -> list[dict]:
   """Hole pixels with and without padding each size up to `bucket`."""
   # pylint: disable=g-import-not-at-top
   from flax import nnx
-  from inference import _hole
   from deepfill_jax.inference import Inpainter
   from deepfill_jax.inference import _reflect_pad
   from deepfill_jax.models import InpaintGenerator
@@ -99,7 +97,7 @@ def bucketing_effect(bucket: int) -> list[dict]:
   rows = []
   for h, w in SIZES:
     image = rng.integers(0, 256, (h, w, 3), np.uint8)
-    hole = _hole(max(h, w), 0.1)[:h, :w]
+    hole = common.hole(max(h, w), 0.1)[:h, :w]
     size = (-(-h // bucket) * bucket, -(-w // bucket) * bucket)
     padded = inpainter(_reflect_pad(image, size),
                        _reflect_pad(hole, size))[:h, :w]
@@ -120,7 +118,6 @@ def main() -> None:
                       help='bucket multiple for the padding measurement')
   args = parser.parse_args()
   # pylint: disable=g-import-not-at-top
-  from inference import machine
   with tempfile.TemporaryDirectory() as tmp:
     images, masks = write_inputs(tmp)
     ckpt = os.path.join(tmp, 'ckpt')
@@ -139,7 +136,7 @@ def main() -> None:
       runs['cache_entries'] = len(os.listdir(cache))
       rounds.append(runs)
       print(json.dumps(runs), flush=True)
-  result = dict(machine=machine(), photos=12, sizes=SIZES, rounds=rounds,
+  result = dict(machine=common.machine(), photos=12, sizes=SIZES, rounds=rounds,
                 second_over_first=float(np.median(
                     [r['second_over_first'] for r in rounds])),
                 bucketing=bucketing_effect(args.bucket))

@@ -26,16 +26,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import common  # bench/common.py
+
+ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'cpu_convolutions.json')
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 # (H = W, in channels, out channels, dilation): decoder and middle layers.
 SHAPES = ((256, 64, 32, 1), (128, 128, 64, 1), (64, 128, 128, 1),
@@ -96,15 +96,13 @@ def main() -> None:
   parser.add_argument('--output', default=RESULTS)
   args = parser.parse_args()
   # pylint: disable=g-import-not-at-top
-  from inference import machine
-  from train_step import best_time
   rng = np.random.default_rng(0)
   rows = []
   for dtype in (jnp.float32, jnp.bfloat16):
     a = jnp.asarray(rng.standard_normal((4096, 4096)), dtype)
     mm = jax.jit(lambda a: jnp.dot(a, a, preferred_element_type=jnp.float32))
     rows.append(dict(op='matmul 4096', dtype=jnp.dtype(dtype).name,
-                     gflops=2 * 4096 ** 3 / 1e9 / best_time(
+                     gflops=2 * 4096 ** 3 / 1e9 / common.best_time(
                          mm, a, repeats=args.repeats)))
   kgrads = {'xla': kgrad_xla, 'shifted dots': kgrad_shifted_dots,
             'row dots': kgrad_row_dots, 'im2col dot': kgrad_im2col,
@@ -117,9 +115,9 @@ def main() -> None:
       w = jnp.asarray(rng.standard_normal((3, 3, cin, cout)), dtype)
       for name, fn in (('xla', conv), ('im2col dot', im2col_conv)):
         fn = jax.jit(fn, static_argnums=2)
+        seconds = common.best_time(fn, x, w, d, repeats=args.repeats)
         rows.append(dict(op='forward', shape=shape, how=name,
-                         dtype=jnp.dtype(dtype).name, gflops=gflop / best_time(
-                             fn, x, w, d, repeats=args.repeats)))
+                         dtype=jnp.dtype(dtype).name, gflops=gflop / seconds))
     x = jnp.asarray(rng.standard_normal((4, hw, hw, cin)), jnp.float32)
     dy = jnp.asarray(rng.standard_normal((4, hw, hw, cout)), jnp.float32)
     w = jnp.zeros((3, 3, cin, cout), jnp.float32)
@@ -131,7 +129,7 @@ def main() -> None:
       if err > 1e-4:
         raise AssertionError(f'{name} kernel gradient is off by {err:.1e}')
       rows.append(dict(op='kernel gradient', shape=shape, how=name,
-                       dtype='float32', gflops=gflop / best_time(
+                       dtype='float32', gflops=gflop / common.best_time(
                            fn, x, w, dy, d, repeats=args.repeats)))
   print('| op | shape | how | dtype | GFLOP/s |\n|---|---|---|---|---|')
   for r in rows:
@@ -139,7 +137,7 @@ def main() -> None:
           f"{r['dtype']} | {r['gflops']:.0f} |")
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=machine(), rows=rows), f, indent=2)
+    json.dump(dict(machine=common.machine(), rows=rows), f, indent=2)
   print(f'wrote {args.output}')
 
 

@@ -16,14 +16,12 @@ measures decoding, cropping and masks, not disk speed.
 import json
 import os
 import platform
-import sys
 import time
 from typing import Sequence
 
 from absl import app
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from configs import default

@@ -18,8 +18,8 @@ Rows (random weights and inputs: speed does not depend on them):
   update. The port's trainer does this as 4 critic-only iterations and one
   that also updates the generator (its `n_critic` loop; both backward passes
   run before the critic's optimizer step, as current torch requires); ours as
-  `train.train_iteration` does it. The row also gives our iteration's work
-  floor (`train_step.work_floor`: its FLOPs over the fastest float32 rate XLA
+  `step_lib.train_iteration` does it. The row also gives our iteration's work
+  floor (`common.work_floor`: its FLOPs over the fastest float32 rate XLA
   reaches on this machine, both from this run) beside half the port's time.
 
 Each side runs in its own long-lived worker process that sets up (and, ours,
@@ -47,10 +47,10 @@ from typing import Callable
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import common  # bench/common.py
+
+ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'peer_pytorch.json')
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
 
 # The tasks, as (name, setup message for both workers).
 TASKS = {
@@ -66,8 +66,7 @@ import numpy as np
 import torch
 import yaml
 
-port_dir = sys.argv[1]
-sys.path.insert(0, port_dir)
+port_dir = sys.argv[1]  # On PYTHONPATH (port_worker).
 from model.networks import Generator  # noqa: E402
 from trainer import Trainer  # noqa: E402
 from utils.tools import mask_image, random_bbox  # noqa: E402
@@ -154,12 +153,6 @@ for line in sys.stdin:
 '''
 
 
-def _hole(size: int, frac: float) -> np.ndarray:
-  # pylint: disable=g-import-not-at-top
-  from inference import _hole as hole
-  return hole(size, frac)
-
-
 def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
   """Our generator forward (jitted, whole image) and the Inpainter's."""
   # pylint: disable=g-import-not-at-top
@@ -170,7 +163,7 @@ def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
   gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
   graphdef, params = nnx.split(gen)
   size = msg['size']
-  mask = _hole(size, msg['hole'])
+  mask = common.hole(size, msg['hole'])
   image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
   x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
   m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
@@ -184,27 +177,24 @@ def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
 
 def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   """One generator iteration of our training: 5 critic + 1 generator step,
-  and its work floor (`train_step.work_floor`, measured when called)."""
+  and its work floor (`common.work_floor`, measured when called)."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import train
-  from train_step import _config
-  from train_step import training
-  from train_step import work_floor
-  config = _config('full', 'float32')
+  from deepfill_jax import step as step_lib
+  config = common.config('full', 'float32')
   config.batch_size = msg['batch']
   config.critic_steps = msg['critic_steps']
-  setup, steps, state, batches = training(
+  setup, steps, state, batches = common.training(
       config, num_batches=config.critic_steps + 1)
   holder = {'state': state}
 
   def iteration():
-    holder['state'], _, metrics = train.train_iteration(
+    holder['state'], _, metrics = step_lib.train_iteration(
         steps, setup, holder['state'], iter(batches))
     jax.block_until_ready(metrics)
   def floor():
-    return work_floor(steps, holder['state'],
-                      train.global_batch(setup, batches[0]),
+    return common.work_floor(steps, holder['state'],
+                      step_lib.global_batch(setup, batches[0]),
                       config.critic_steps)
   return {'iteration': iteration}, floor
 
@@ -346,9 +336,7 @@ def main() -> None:
   if not (args.port_dir and args.python):
     parser.error('--port_dir and --python are required (this benchmark is '
                  'optional: without the port there is nothing to compare).')
-  # pylint: disable=g-import-not-at-top
-  from inference import machine
-  where = machine()
+  where = common.machine()
   print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
   rows = []
   with tempfile.TemporaryDirectory() as tmp:

@@ -22,13 +22,12 @@ import collections
 import glob
 import os
 import re
-import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
+import common  # bench/common.py
+
+ROOT = common.ROOT
 
 _INSTRUCTION = re.compile(r'\s+(?:ROOT )?%?([\w.\-]+) = (\S+) ([\w\-]+)\((.*)')
 _COMPUTATION = re.compile(r'^(?:ENTRY )?%?([\w.\-]+) .*\{$')
@@ -83,12 +82,10 @@ def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
   # pylint: disable=g-import-not-at-top
   import jax
   from jax.profiler import ProfileData
-  from deepfill_jax import train
-  from train_step import _config
-  from train_step import training
-  setup, steps, state, batches = training(_config('full', dtype))
+  from deepfill_jax import step as step_lib
+  setup, steps, state, batches = common.training(common.config('full', dtype))
   fn = getattr(steps, step)
-  batches = [train.global_batch(setup, b) for b in batches]
+  batches = [step_lib.global_batch(setup, b) for b in batches]
   hlo = fn.lower(state, batches[0]).compile().as_text()
   for batch in batches:  # Compile, then one warm call.
     state, metrics = fn(state, batch)

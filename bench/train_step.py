@@ -38,110 +38,11 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import common  # bench/common.py
+
+ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'train_step.json')
-sys.path.insert(0, ROOT)
-
-
-def _config(model: str, dtype: str, devices: int = 1):
-  """tiny (batch 8), or the paper's model at 256x256, batch 4 (on 8 devices
-  batch 8, the smallest batch they can share)."""
-  # pylint: disable=g-import-not-at-top
-  from configs import default
-  from configs import tiny
-  if model == 'tiny':
-    config = tiny.get_config()
-  else:
-    config = default.get_config()
-    config.batch_size = config.eval.batch_size = max(4, devices)
-  config.critic_steps = 5
-  config.model.dtype = dtype
-  return config
-
-
-def training(config, devices: int = 1, num_batches: int = 2):
-  """(setup, jitted steps, initial state, host batches) of `config` on the
-  first `devices` devices; the batches are the tests' fixed random ones."""
-  # pylint: disable=g-import-not-at-top
-  import jax
-  from deepfill_jax import train
-  sys.path.insert(0, os.path.join(ROOT, 'tests'))
-  import train_batches
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:devices]))
-  return (setup, train.compile_steps(setup), train.init_state(setup),
-          train_batches.make(config, num_batches))
-
-
-def _median_time(fn, repeats: int) -> float:
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return float(np.median(times))
-
-
-def best_time(fn, *args, repeats: int) -> float:
-  """The fastest of `repeats` calls of `fn(*args)` after a first one."""
-  # pylint: disable=g-import-not-at-top
-  import jax
-  jax.block_until_ready(fn(*args))
-  best = float('inf')
-  for _ in range(repeats):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    best = min(best, time.perf_counter() - start)
-  return best
-
-
-def gflop(jitted, *args) -> float:
-  """XLA's FLOP count of a jitted function on `args` (cost analysis), GFLOP."""
-  cost = jitted.lower(*args).compile().cost_analysis()
-  cost = cost[0] if isinstance(cost, list) else cost
-  return float(cost['flops']) / 1e9
-
-
-def peak_gflops(dtype: str = 'float32', repeats: int = 5) -> float:
-  """The fastest rate XLA reaches on this machine in `dtype`, GFLOP/s.
-
-  The best of a 4096x4096 matmul and the generator's commonest layer (3x3
-  conv, 128 -> 128 channels, 64x64, batch 4), each the best of `repeats`.
-  """
-  # pylint: disable=g-import-not-at-top
-  import jax
-  import jax.numpy as jnp
-  rng = np.random.default_rng(0)
-  a = jnp.asarray(rng.standard_normal((4096, 4096)), dtype)
-  x = jnp.asarray(rng.standard_normal((4, 64, 64, 128)), dtype)
-  w = jnp.asarray(rng.standard_normal((3, 3, 128, 128)), dtype)
-  conv = lambda x, w: jax.lax.conv_general_dilated(
-      x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
-      preferred_element_type=jnp.float32)
-  # Both accumulate in float32, XLA's fast form for bfloat16 operands.
-  matmul = lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32)
-  return max(
-      work / best_time(jax.jit(fn), *args, repeats=repeats)
-      for fn, args, work in (
-          (matmul, (a, a), 2 * 4096 ** 3 / 1e9),
-          (conv, (x, w), 2 * 9 * 128 * 128 * 4 * 64 * 64 / 1e9)))
-
-
-def work_floor(steps, state, batch, critic_steps: int,
-               dtype: str = 'float32') -> dict:
-  """The iteration's GFLOP, the machine's peak in the compute `dtype` and the
-  time floor they give.
-
-  Lowering recompiles the steps; `state` is only read (its shapes).
-  """
-  critic = gflop(steps.critic, state, batch)
-  generator = gflop(steps.generator, state, batch)
-  iteration = critic_steps * critic + generator
-  peak = peak_gflops(dtype)
-  return dict(critic_gflop=critic, generator_gflop=generator,
-              iteration_gflop=iteration, peak_gflops=peak,
-              floor_s=iteration / peak)
 
 
 def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
@@ -150,13 +51,12 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   import jax
   import jax.numpy as jnp
   from flax import nnx
-  from deepfill_jax import train
-  sys.path.insert(0, os.path.join(ROOT, 'tests'))
-  import train_batches
+  from deepfill_jax import step as step_lib
+  from deepfill_jax import testing
 
-  config = _config(model, dtype, devices)
-  setup, steps, state, batches = training(config, devices)
-  batches = [train.global_batch(setup, b) for b in batches]
+  config = common.config(model, dtype, devices)
+  setup, steps, state, batches = common.training(config, devices)
+  batches = [step_lib.global_batch(setup, b) for b in batches]
   holder = {'state': state}
 
   def critic():
@@ -175,9 +75,9 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
 
   # A copy: the train steps donate (and so delete) the state's buffers.
   gen = nnx.merge(setup.networks.generator,
-                  jax.tree.map(jnp.copy, state['generator']))
+                  jax.tree.map(jnp.copy, state.generator))
   graphdef, params = nnx.split(gen)
-  forward_batch = train_batches.make(_config(model, dtype), 1)[0]
+  forward_batch = testing.train_batches(common.config(model, dtype), 1)[0]
   forward_batch = {k: v[:1].repeat(4, axis=0) for k, v in
                    forward_batch.items()}
   forward_jit = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
@@ -190,23 +90,24 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   critic(), generator(), forward()
   compile_seconds = time.perf_counter() - start
   # Measured before the timings: it lowers with the live state's shapes.
-  floor = (work_floor(steps, holder['state'], batches[0], config.critic_steps,
-                      dtype) if devices == 1 else {})
+  floor = (common.work_floor(steps, holder['state'], batches[0],
+                             config.critic_steps, dtype)
+           if devices == 1 else {})
   row = dict(model=model, dtype=dtype, devices=devices,
              batch=config.batch_size, image=config.image_size,
              critic_steps=config.critic_steps,
              compile_s=compile_seconds,
-             critic_s=_median_time(critic, repeats),
-             generator_s=_median_time(generator, repeats),
-             iteration_s=_median_time(iteration, max(1, repeats // 2)),
-             forward_b4_s=_median_time(forward, repeats))
+             critic_s=common.median_time(critic, repeats),
+             generator_s=common.median_time(generator, repeats),
+             iteration_s=common.median_time(iteration, max(1, repeats // 2)),
+             forward_b4_s=common.median_time(forward, repeats))
   row['images_per_s'] = (config.batch_size * (config.critic_steps + 1)
                          / row['iteration_s'])
   row['iteration_over_forward'] = row['iteration_s'] / row['forward_b4_s']
   row.update(floor)
   if floor:
     row['iteration_gflops'] = floor['iteration_gflop'] / row['iteration_s']
-    row['forward_b4_gflop'] = gflop(forward_jit, params,
+    row['forward_b4_gflop'] = common.gflop(forward_jit, params,
                                     forward_batch['image'],
                                     forward_batch['mask'])
   return row
@@ -233,8 +134,6 @@ def main() -> None:
     return
 
   # pylint: disable=g-import-not-at-top
-  sys.path.insert(0, os.path.join(ROOT, 'bench'))
-  from inference import machine
   rows = []
   header = ('model', 'dtype', 'dev', 'batch', 'critic (s)', 'generator (s)',
             'iteration (s)', 'img/s', 'iter / fwd b4', 'GFLOP/iter',
@@ -266,21 +165,21 @@ def main() -> None:
               if 'floor_s' in row else ['-'] * 4),
             f'{row["compile_s"]:.0f}']), flush=True)
   peer = None
-  if args.port_dir and args.python:  # Interleaved with ours, same process.
+  if args.port_dir and args.python:  # bench/peer_pytorch.py prints its row.
     # pylint: disable=g-import-not-at-top
     import tempfile
-    import peer_pytorch
     with tempfile.TemporaryDirectory() as tmp:
-      cmd, env = peer_pytorch.port_worker(tmp, args.port_dir, args.python)
-      peer = peer_pytorch.measure('train_256_b4', cmd, env,
-                                  max(2, args.repeats))
-    print(f"generator iteration 256 batch 4: port {peer['port_s']:.1f} s, "
-          f"ours {peer['ours_iteration_s']:.1f} s, "
-          f"{peer['ratio_iteration']:.2f}x faster; "
-          f"{peer_pytorch.floor_line(peer)}")
+      out = os.path.join(tmp, 'peer.json')
+      subprocess.run(  # Its train task runs max(2, repeats // 2) times.
+          [sys.executable, os.path.join(ROOT, 'bench', 'peer_pytorch.py'),
+           '--port_dir', args.port_dir, '--python', args.python,
+           '--tasks', 'train_256_b4', '--repeats', str(2 * args.repeats),
+           '--output', out], check=True)
+      with open(out) as f:
+        peer = (json.load(f)['rows'] or [None])[0]  # None: the task failed.
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=machine(), xla_flags=args.xla_flags, rows=rows,
+    json.dump(dict(machine=common.machine(), xla_flags=args.xla_flags, rows=rows,
                    peer_pytorch=peer), f, indent=2)
   print(f'wrote {args.output}')
 

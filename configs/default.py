@@ -54,7 +54,6 @@ def get_config() -> ml_collections.ConfigDict:
   config.model = ml_collections.ConfigDict()
   config.model.cnum = 32  # Base width of the generator (original: 32).
   config.model.dtype = 'float32'  # Compute dtype: 'float32' or 'bfloat16'.
-  config.model.attention = 'auto'  # Inference only: 'dense' or 'auto'.
   config.model.contextual_attention = True  # False: the paper's baseline.
   config.model.critic_cnum = 64  # Base width of both critics (original: 64).
   # How strided convs are differentiated: 'xla', 'subpixel' (stride-1 input

@@ -41,23 +41,14 @@ def get_config() -> ml_collections.ConfigDict:
   config.critic_steps = 1
   config.num_train_steps = 300
 
-  config.data.source = 'folder'
-  config.data.path = 'data/photos'
-  config.data.eval_holdout = 3
-  config.data.shorter_side = 160
-  config.data.random_flip = True
-  config.data.num_threads = 2
-  config.data.prefetch_buffer_size = 16
+  config.data.update(source='folder', path='data/photos', eval_holdout=3,
+                     shorter_side=160, random_flip=True, num_threads=2,
+                     prefetch_buffer_size=16)
 
-  config.log_every_steps = 25
-  config.eval_every_steps = 50
-  config.log_images_every = 50
-  config.checkpoint_every_steps = 100
-  config.keep_checkpoints = 2
-  config.keep_checkpoint_every = 0
-  config.eval.num_images = 12
-  config.eval.batch_size = 4
-  config.eval.num_strip_images = 3
+  config.update(log_every_steps=25, eval_every_steps=50, log_images_every=50,
+                checkpoint_every_steps=100, keep_checkpoints=2,
+                keep_checkpoint_every=0)
+  config.eval.update(num_images=12, batch_size=4, num_strip_images=3)
 
   config.demo = ml_collections.ConfigDict()
   config.demo.checkpoint = ''  # mode='demo': weights to use ('' = random).

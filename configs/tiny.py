@@ -23,18 +23,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.cnum = 4
   config.model.critic_cnum = 4
   config.masks.height = config.masks.width = 128  # At 256 px: 32 px at 64.
-  config.data.source = 'folder'
-  config.data.path = 'data/photos'
-  config.data.eval_holdout = 3
-  config.data.num_threads = 2
-  config.data.prefetch_buffer_size = 8
-  config.num_train_steps = 2
-  config.critic_steps = 2
-  config.log_every_steps = 1
-  config.log_images_every = 2
-  config.eval_every_steps = 2
-  config.checkpoint_every_steps = 1
-  config.eval.num_images = 8
-  config.eval.batch_size = 8
-  config.eval.num_strip_images = 2
+  config.data.update(source='folder', path='data/photos', eval_holdout=3,
+                     num_threads=2, prefetch_buffer_size=8)
+  config.update(num_train_steps=2, critic_steps=2, log_every_steps=1,
+                log_images_every=2, eval_every_steps=2,
+                checkpoint_every_steps=1)
+  config.eval.update(num_images=8, batch_size=8, num_strip_images=2)
   return config

@@ -31,16 +31,21 @@ backend is installed). See docs/checkpoints.md.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable, Mapping
 
+import grain
 import jax
 import jax.numpy as jnp
+import numpy as np
 import orbax.checkpoint as ocp
 from etils import epath
 from flax import nnx
 
 from deepfill_jax import files
+from deepfill_jax import pretrained
+from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.models import LocalCritic
 
 FORMAT = 'deepfill_jax.generator'
 VERSION = 1
@@ -49,6 +54,16 @@ PARAMS_DIR = 'params'
 CHECKPOINTS_DIR = 'checkpoints'
 GENERATOR_ITEM = 'generator'
 CHANNEL_ORDERS = ('RGB', 'BGR')
+# Critics stored beside a converted generator (`save_generator(critics=)`).
+CRITICS_DIR = 'critics'
+# The critics' items in a training checkpoint, and their training names.
+CRITICS = ('local_critic', 'global_critic')
+# The grain iterator's item in a training checkpoint.
+DATA_ITEM = 'data'
+# Layers whose first 3 input channels are the image, and whose 3 output
+# channels are the image, in the original's BGR order.
+BGR_INPUT_LAYERS = ('conv1', 'xconv1', 'pmconv1')
+BGR_OUTPUT_LAYERS = ('conv17', 'allconv17')
 # Model config keys of generator.json and their types.
 _MODEL_KEYS = {'cnum': int, 'contextual_attention': bool}
 
@@ -87,14 +102,25 @@ def write_meta(directory: str | os.PathLike, meta: dict[str, Any]) -> None:
   files.write_json(directory / META_FILE, meta)
 
 
-def save_generator(path: str | os.PathLike, gen: InpaintGenerator,
+def save_generator(path: str | os.PathLike, gen: InpaintGenerator, *,
+                   critics: dict[str, Any] | None = None,
+                   critic_config: dict[str, int] | None = None,
                    **meta: Any) -> str:
-  """Writes an inference checkpoint of `gen` to `path` (must not hold one)."""
+  """Writes an inference checkpoint of `gen` to `path` (must not hold one).
+
+  `critics` ({'local': params, 'global': params}, built as `critic_config`
+  says) go to `path/critics/`, read back by `load_critics`.
+  """
   path = as_path(path)
   if (path / PARAMS_DIR).exists() or (path / META_FILE).exists():
     raise FileExistsError(f'{path} already holds a checkpoint; choose a new '
                           'directory.')
   path.mkdir(parents=True, exist_ok=True)
+  if critics is not None:
+    meta['critics'] = dict(critic_config, dir=CRITICS_DIR)
+    with ocp.StandardCheckpointer() as ckptr:
+      ckptr.save(path / CRITICS_DIR, _map(jnp.asarray, critics), force=True)
+      ckptr.wait_until_finished()
   with ocp.StandardCheckpointer() as ckptr:
     ckptr.save(path / PARAMS_DIR, pure_params(gen))
     ckptr.wait_until_finished()
@@ -159,14 +185,16 @@ def local_target(tree: Any) -> Any:
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), tree)
 
 
-def load_generator(path: str | os.PathLike, *, step: int | None = None,
+def load_generator(path: str | os.PathLike | None, *,
+                   step: int | None = None,
                    dtype: jnp.dtype = jnp.float32
                    ) -> tuple[InpaintGenerator, dict[str, Any]]:
   """Loads a generator from an inference checkpoint or a training workdir.
 
   Args:
     path: inference checkpoint directory or training workdir (local or an
-      `etils.epath` path such as gs://...).
+      `etils.epath` path such as gs://...), or the name of a model shipped
+      with the package (`deepfill_jax.pretrained`; None: the default one).
     step: training step to load from a workdir (default: the latest). An
       error for an inference checkpoint, which has no steps.
     dtype: compute dtype of the returned generator (params stay float32).
@@ -180,7 +208,7 @@ def load_generator(path: str | os.PathLike, *, step: int | None = None,
     FileNotFoundError: no checkpoint at `path`, or no step in the workdir.
     ValueError: metadata that this version cannot honour, or a bad `step`.
   """
-  path = as_path(path)
+  path = as_path(pretrained.resolve(path))
   if not path.is_dir():
     raise FileNotFoundError(f'{path}: checkpoint directory does not exist.')
   meta = read_meta(path)
@@ -211,9 +239,175 @@ def load_generator(path: str | os.PathLike, *, step: int | None = None,
     raise FileNotFoundError(f'{path}: has {META_FILE} but neither '
                             f'{PARAMS_DIR}/ nor {CHECKPOINTS_DIR}/.')
   if meta.get('channel_order', 'RGB') == 'BGR':
-    from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
-    params = jax.tree.map(jnp.asarray, convert.fold_bgr(params))
+    params = jax.tree.map(jnp.asarray, fold_bgr(params))
     meta = dict(meta, channel_order='RGB', stored_channel_order='BGR')
   nnx.replace_by_pure_dict(param_state, params)
   nnx.update(gen, param_state)
   return gen, meta
+
+
+# --------------------------------------------------------------------------
+# BGR folding: the originals consume and produce BGR (see convert.py).
+
+Params = dict[str, Any]  # A pure nested dict of arrays, as nnx.to_pure_dict.
+
+
+def _map(fn: Callable[[Any], Any], tree: Params) -> Params:
+  return {k: _map(fn, v) if isinstance(v, Mapping) else fn(v)
+          for k, v in tree.items()}
+
+
+def _flip_in(kernel: np.ndarray) -> np.ndarray:
+  """Reverses the first 3 input channels of an HWIO kernel (BGR <-> RGB)."""
+  kernel = np.array(kernel, copy=True)
+  kernel[:, :, :3] = kernel[:, :, 2::-1]
+  return kernel
+
+
+def fold_bgr(params: Params) -> Params:
+  """BGR weights -> RGB weights for the generator (a pure dict; copied).
+
+  Folding is an involution: applying it twice gives the input back.
+  """
+  out = {k: dict(v) for k, v in params.items()}
+  for name in BGR_INPUT_LAYERS:
+    if name in out:  # No pmconv1 in a generator without attention.
+      out[name]['kernel'] = _flip_in(out[name]['kernel'])
+  for name in BGR_OUTPUT_LAYERS:
+    out[name]['kernel'] = np.array(out[name]['kernel'])[..., ::-1].copy()
+    out[name]['bias'] = np.array(out[name]['bias'])[::-1].copy()
+  return out
+
+
+def fold_bgr_critics(critics: dict[str, Params]) -> dict[str, Params]:
+  """BGR -> RGB for both critics: their `conv1` reads the image (and, for a
+  4-channel global critic, the mask as channel 3, which stays)."""
+  out = {c: {k: dict(v) for k, v in p.items()} for c, p in critics.items()}
+  for params in out.values():
+    params['conv1']['kernel'] = _flip_in(params['conv1']['kernel'])
+  return out
+
+
+# --------------------------------------------------------------------------
+# Modules from parameter trees, and the critics stored beside a generator.
+
+
+def generator_from_params(params: Params, cnum: int = 32):
+  """An `InpaintGenerator` holding `params` (a pure dict)."""
+  gen = abstract_generator(cnum)
+  state = nnx.state(gen, nnx.Param)
+  nnx.replace_by_pure_dict(state, _map(jnp.asarray, params))
+  nnx.update(gen, state)
+  return gen
+
+
+def critics_from_params(critics: dict[str, Params], config: dict[str, int]):
+  """(LocalCritic, GlobalCritic) holding the converted `critics` params."""
+  modules = []
+  for name, cls in (('local', LocalCritic), ('global', GlobalCritic)):
+    module = nnx.eval_shape(lambda c=cls, n=name: c(
+        config['cnum'], in_features=config[f'{n}_in_features'],
+        rngs=nnx.Rngs(0)))
+    state = nnx.state(module, nnx.Param)
+    nnx.replace_by_pure_dict(state, _map(jnp.asarray, critics[name]))
+    nnx.update(module, state)
+    modules.append(module)
+  return tuple(modules)
+
+
+def _map(fn: Callable[[Any], Any], tree: Params) -> Params:
+  return {k: _map(fn, v) if isinstance(v, Mapping) else fn(v)
+          for k, v in tree.items()}
+
+
+def load_critics(path: str):
+  """(LocalCritic, GlobalCritic) of a converted checkpoint, or None."""
+  meta = read_meta(path)
+  config = meta.get('critics')
+  if config is None:
+    return None
+  with ocp.StandardCheckpointer() as ckptr:
+    critics = ckptr.restore(as_path(path) / config['dir'])
+  if meta.get('channel_order', 'RGB') == 'BGR':  # Taken as RGB, as the G.
+    critics = fold_bgr_critics(critics)
+  return critics_from_params(critics, config)
+
+
+# --------------------------------------------------------------------------
+# Training checkpoints: the orbax items of a run plus its data iterator.
+
+
+def checkpoint_manager(workdir: epath.Path, config: Any
+                       ) -> ocp.CheckpointManager:
+  """Saves every `checkpoint_every_steps`; keeps the last N and every K-th."""
+  policies = ocp.checkpoint_managers
+  keep = [policies.LatestN(config.keep_checkpoints)]
+  if config.keep_checkpoint_every:
+    keep.append(policies.EveryNSteps(config.keep_checkpoint_every))
+  options = ocp.CheckpointManagerOptions(
+      save_decision_policy=policies.FixedIntervalPolicy(
+          config.checkpoint_every_steps),
+      preservation_policy=policies.AnyPreservationPolicy(keep),
+      enable_async_checkpointing=True, create=True)
+  return ocp.CheckpointManager(workdir / CHECKPOINTS_DIR, options=options)
+
+
+def save_training(mngr: ocp.CheckpointManager, step: int,
+                  items: dict[str, Any], data: grain.DatasetIterator, *,
+                  force: bool = False) -> bool:
+  """Saves the state `items` after `step` iterations (asynchronously) if the
+  policy says so or `force`; `data` is the iterator that fed them."""
+  args = {k: ocp.args.StandardSave(v) for k, v in items.items()}
+  args[DATA_ITEM] = grain.checkpoint.CheckpointSave(data)
+  return mngr.save(step, args=ocp.args.Composite(**args), force=force)
+
+
+def restore_training(mngr: ocp.CheckpointManager, items: dict[str, Any],
+                     data: grain.DatasetIterator, step: int
+                     ) -> dict[str, Any]:
+  """Restores the items of `step` into the shapes and shardings of `items`;
+  the iterator `data` (from `input_pipeline.create_dataset` with the same
+  config, split and process index/count) is restored in place."""
+  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, items)
+  args = {k: ocp.args.StandardRestore(v) for k, v in abstract.items()}
+  args[DATA_ITEM] = grain.checkpoint.CheckpointRestore(data)
+  restored = mngr.restore(step, args=ocp.args.Composite(**args))
+  return {k: restored[k] for k in items}
+
+
+def replicate_like(tree: Any, like: Any) -> Any:
+  """Host values -> global arrays with the dtypes and shardings of `like`."""
+  def put(x, ref):
+    x = np.asarray(x, ref.dtype)
+    if x.shape != ref.shape:
+      raise ValueError(f'shape {x.shape} does not match {ref.shape}.')
+    return jax.make_array_from_callback(x.shape, ref.sharding,
+                                        lambda idx: x[idx])
+  return jax.tree.map(put, tree, like)
+
+
+def load_training_critics(path: str, like: dict[str, Any]
+                          ) -> dict[str, Any] | None:
+  """Critic parameters stored with a generator at `path` (a training workdir
+  or a converted checkpoint), if any, placed like `like` (a run's critics,
+  keyed by CRITICS).
+
+  Raises:
+    ValueError: the stored critics do not have the shapes of `like`.
+  """
+  root = epath.Path(path)
+  if (root / CHECKPOINTS_DIR).is_dir():  # A training workdir.
+    with ocp.CheckpointManager(root / CHECKPOINTS_DIR) as mngr:
+      step = mngr.latest_step()
+      if step is None or not all(k in mngr.item_metadata(step)
+                                 for k in CRITICS):
+        return None
+      # Restored straight into the shardings of `like`.
+      target = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+      restored = mngr.restore(step, args=ocp.args.Composite(
+          **{k: ocp.args.StandardRestore(target[k]) for k in CRITICS}))
+      return {k: restored[k] for k in CRITICS}
+  critics = load_critics(str(root))
+  if critics is None:
+    return None
+  return replicate_like(dict(zip(CRITICS, map(pure_params, critics))), like)

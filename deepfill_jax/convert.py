@@ -43,9 +43,7 @@ import os
 import re
 from typing import Any, Callable, Mapping
 
-import jax.numpy as jnp
 import numpy as np
-import orbax.checkpoint as ocp
 from flax import nnx
 
 from deepfill_jax import checkpointing
@@ -55,11 +53,6 @@ from deepfill_jax.models import LocalCritic
 
 GENERATOR_SCOPE = 'inpaint_net'
 DISCRIMINATOR_SCOPE = 'discriminator'
-CRITICS_DIR = 'critics'
-# Layers whose first 3 input channels are the image, and whose 3 output
-# channels are the image, in the original's BGR order.
-BGR_INPUT_LAYERS = ('conv1', 'xconv1', 'pmconv1')
-BGR_OUTPUT_LAYERS = ('conv17', 'allconv17')
 # TF1 optimizer slot variables: `<variable>/<Optimizer>[_<n>]`.
 _SLOT = re.compile(r'/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl'
                    r'|ExponentialMovingAverage)(_\d+)?$')
@@ -167,41 +160,6 @@ def critic_variables(cnum: int = 64, local_in_features: int = 3,
   return table
 
 
-# --------------------------------------------------------------------------
-# Array transforms.
-
-
-def _flip_in(kernel: np.ndarray) -> np.ndarray:
-  """Reverses the first 3 input channels of an HWIO kernel (BGR <-> RGB)."""
-  kernel = np.array(kernel, copy=True)
-  kernel[:, :, :3] = kernel[:, :, 2::-1]
-  return kernel
-
-
-def fold_bgr(params: Params) -> Params:
-  """BGR weights -> RGB weights for the generator (a pure dict; copied).
-
-  Folding is an involution: applying it twice gives the input back.
-  """
-  out = {k: dict(v) for k, v in params.items()}
-  for name in BGR_INPUT_LAYERS:
-    if name in out:  # No pmconv1 in a generator without attention.
-      out[name]['kernel'] = _flip_in(out[name]['kernel'])
-  for name in BGR_OUTPUT_LAYERS:
-    out[name]['kernel'] = np.array(out[name]['kernel'])[..., ::-1].copy()
-    out[name]['bias'] = np.array(out[name]['bias'])[::-1].copy()
-  return out
-
-
-def fold_bgr_critics(critics: dict[str, Params]) -> dict[str, Params]:
-  """BGR -> RGB for both critics: their `conv1` reads the image (and, for a
-  4-channel global critic, the mask as channel 3, which stays)."""
-  out = {c: {k: dict(v) for k, v in p.items()} for c, p in critics.items()}
-  for params in out.values():
-    params['conv1']['kernel'] = _flip_in(params['conv1']['kernel'])
-  return out
-
-
 def _nest(flat: Mapping[ParamPath, np.ndarray]) -> Params:
   out: Params = {}
   for path, value in flat.items():
@@ -273,7 +231,8 @@ def convert_variables(variables: Mapping[str, np.ndarray], *,
   gen = _nest(_match(real, generator_variables(cnum), GENERATOR_SCOPE,
                      'generator'))
   step = variables.get('global_step')
-  out = Converted(generator=fold_bgr(gen) if rgb else gen, cnum=cnum, rgb=rgb,
+  out = Converted(generator=checkpointing.fold_bgr(gen) if rgb else gen,
+                  cnum=cnum, rgb=rgb,
                   ignored=ignored,
                   global_step=None if step is None else int(np.asarray(step)))
   if any(n.startswith(DISCRIMINATOR_SCOPE + '/') for n in real):
@@ -286,7 +245,7 @@ def convert_variables(variables: Mapping[str, np.ndarray], *,
     flat = _match(real, critic_variables(**config), DISCRIMINATOR_SCOPE,
                   'discriminator')
     critics = _nest(flat)
-    out.critics = fold_bgr_critics(critics) if rgb else critics
+    out.critics = checkpointing.fold_bgr_critics(critics) if rgb else critics
     out.critic_config = config
   return out
 
@@ -351,70 +310,19 @@ def read_tf_checkpoint(path: str) -> dict[str, np.ndarray]:
           for name in reader.get_variable_to_shape_map()}
 
 
-def generator_from_params(params: Params, cnum: int = 32):
-  """An `InpaintGenerator` holding `params` (a pure dict)."""
-  gen = checkpointing.abstract_generator(cnum)
-  state = nnx.state(gen, nnx.Param)
-  nnx.replace_by_pure_dict(state, _map(jnp.asarray, params))
-  nnx.update(gen, state)
-  return gen
-
-
-def critics_from_params(critics: dict[str, Params], config: dict[str, int]):
-  """(LocalCritic, GlobalCritic) holding the converted `critics` params."""
-  modules = []
-  for name, cls in (('local', LocalCritic), ('global', GlobalCritic)):
-    module = nnx.eval_shape(lambda c=cls, n=name: c(
-        config['cnum'], in_features=config[f'{n}_in_features'],
-        rngs=nnx.Rngs(0)))
-    state = nnx.state(module, nnx.Param)
-    nnx.replace_by_pure_dict(state, _map(jnp.asarray, critics[name]))
-    nnx.update(module, state)
-    modules.append(module)
-  return tuple(modules)
-
-
-def _map(fn: Callable[[Any], Any], tree: Params) -> Params:
-  return {k: _map(fn, v) if isinstance(v, Mapping) else fn(v)
-          for k, v in tree.items()}
-
-
 def save_converted(output: str, converted: Converted, source: str = '') -> str:
-  """Writes `converted` as an inference checkpoint (`load_generator` reads it).
-
-  The critics, when present, go to `output/critics/` (see `load_critics`).
-  """
+  """Writes `converted` as an inference checkpoint (`load_generator` reads it;
+  `checkpointing.load_critics` reads its critics, when present)."""
   meta: dict[str, Any] = {'converted_from': {
       'format': 'tf1_checkpoint', 'checkpoint': source,
       'bgr_folded': converted.rgb, 'global_step': converted.global_step}}
   if not converted.rgb:
     meta['channel_order'] = 'BGR'
-  if converted.critics is not None:
-    meta['critics'] = dict(converted.critic_config, dir=CRITICS_DIR)
-  gen = generator_from_params(converted.generator, converted.cnum)
-  path = checkpointing.as_path(output)
-  if (path / checkpointing.META_FILE).exists():
-    raise FileExistsError(f'{path} already holds a checkpoint; choose a new '
-                          'directory.')
-  if converted.critics is not None:  # Before generator.json, written last.
-    with ocp.StandardCheckpointer() as ckptr:
-      ckptr.save(path / CRITICS_DIR, _map(jnp.asarray, converted.critics),
-                 force=True)
-      ckptr.wait_until_finished()
-  return checkpointing.save_generator(path, gen, **meta)
-
-
-def load_critics(path: str):
-  """(LocalCritic, GlobalCritic) of a converted checkpoint, or None."""
-  meta = checkpointing.read_meta(path)
-  config = meta.get('critics')
-  if config is None:
-    return None
-  with ocp.StandardCheckpointer() as ckptr:
-    critics = ckptr.restore(checkpointing.as_path(path) / config['dir'])
-  if meta.get('channel_order', 'RGB') == 'BGR':  # Taken as RGB, as the G.
-    critics = fold_bgr_critics(critics)
-  return critics_from_params(critics, config)
+  gen = checkpointing.generator_from_params(converted.generator,
+                                            converted.cnum)
+  return checkpointing.save_generator(
+      output, gen, critics=converted.critics,
+      critic_config=converted.critic_config, **meta)
 
 
 def convert_checkpoint(tf_checkpoint: str, output: str, *,

@@ -32,8 +32,9 @@ from PIL import Image
 from deepfill_jax import files
 from deepfill_jax import image_io
 from deepfill_jax import inference
-from deepfill_jax import input_pipeline
+from deepfill_jax import data_sources
 from deepfill_jax import masks as masks_lib
+from deepfill_jax import pixels
 from deepfill_jax.models import InpaintGenerator
 
 
@@ -50,13 +51,6 @@ def make_inpainter(config: ml_collections.ConfigDict) -> inference.Inpainter:
   return inference.Inpainter(gen, attention=config.demo.attention)
 
 
-def strip(image: np.ndarray, hole: np.ndarray, result: np.ndarray,
-          flow: np.ndarray) -> np.ndarray:
-  """[input with the hole in white | result | flow], side by side."""
-  shown = np.where(hole[..., None], np.uint8(255), image)
-  return np.concatenate([shown, result, flow], axis=1)
-
-
 def _rescale(image: np.ndarray, shorter_side: int) -> np.ndarray:
   """Resizes so that the shorter side is `shorter_side` (0: unchanged)."""
   height, width = image.shape[:2]
@@ -70,8 +64,12 @@ def _rescale(image: np.ndarray, shorter_side: int) -> np.ndarray:
 
 def inpaint_photos(config: ml_collections.ConfigDict,
                    inpainter: inference.Inpainter, paths: Sequence[str],
-                   out_dir: str) -> dict[str, Any]:
+                   out_dir: str, checkpoint: str | None = None
+                   ) -> dict[str, Any]:
   """Inpaints `paths` into strips in `out_dir`; returns the summary.
+
+  `checkpoint` is where the weights came from (default:
+  `config.demo.checkpoint`), recorded in the summary.
 
   Unreadable photos are reported in one line and skipped. `summary.json`
   lists every strip with the photo's size, hole fraction and time.
@@ -93,7 +91,8 @@ def inpaint_photos(config: ml_collections.ConfigDict,
     seconds = time.perf_counter() - start
     if not np.array_equal(res.image[~hole], image[~hole]):
       raise AssertionError(f'{path}: known pixels changed.')
-    image_io.save_image(out, strip(image, hole, res.image, res.flow))
+    image_io.save_image(out, pixels.demo_strip(image, hole, res.image,
+                                                   res.flow))
     rows.append(dict(image=path, output=out, height=image.shape[0],
                      width=image.shape[1], hole_fraction=float(hole.mean()),
                      seconds=seconds))
@@ -103,7 +102,8 @@ def inpaint_photos(config: ml_collections.ConfigDict,
   if not rows:
     raise ValueError(f'None of the {len(paths)} photos could be read.')
   summary = dict(backend=jax.default_backend(), attention=inpainter.attention,
-                 checkpoint=config.demo.checkpoint or None, images=rows)
+                 checkpoint=checkpoint or config.demo.checkpoint or None,
+                 images=rows)
   files.write_json(os.path.join(out_dir, 'summary.json'), summary)
   logging.info('Wrote %d strips [input | result | flow] and summary.json to %s',
                len(rows), out_dir)
@@ -122,7 +122,7 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
 
 def eval_photo_paths(config: ml_collections.ConfigDict) -> list[str]:
   """The files of the evaluation split (held-out photos or eval_path)."""
-  source = input_pipeline.make_source(config.data, 'eval')
+  source = data_sources.make_source(config.data, 'eval')
   return [source[i]['path'] for i in range(len(source))
           if 'path' in source[i]]
 
@@ -136,7 +136,5 @@ def inpaint_eval_photos(config: ml_collections.ConfigDict, workdir: str
     paths = paths[:config.demo.num_images]
   inpainter = inference.Inpainter.from_checkpoint(
       workdir, attention=config.demo.attention)
-  demo_config = ml_collections.ConfigDict(config.to_dict())
-  demo_config.demo.checkpoint = workdir
-  return inpaint_photos(demo_config, inpainter, paths,
-                        os.path.join(workdir, 'inpainted'))
+  return inpaint_photos(config, inpainter, paths,
+                        os.path.join(workdir, 'inpainted'), checkpoint=workdir)

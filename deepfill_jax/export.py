@@ -47,6 +47,7 @@ from deepfill_jax import checkpointing
 from deepfill_jax import files
 from deepfill_jax import image_io
 from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.models.generator import GRID
 
 FORMAT = 'deepfill_jax.export'
 VERSION = 1
@@ -79,9 +80,9 @@ def parse_sizes(text: str | Iterable[str]) -> list[Size]:
       raise ValueError(f'Bad image size {item!r}: use HEIGHTxWIDTH, e.g. '
                        '256x256.')
     size = (int(found.group(1)), int(found.group(2)))
-    if size[0] % 8 or size[1] % 8 or min(size) <= 0:
+    if size[0] % GRID or size[1] % GRID or min(size) <= 0:
       raise ValueError(f'Image size {size_name(size)}: height and width must '
-                       'be positive multiples of 8.')
+                       f'be positive multiples of {GRID}.')
     if size not in sizes:
       sizes.append(size)
   if not sizes:

@@ -6,32 +6,26 @@
 mask and returns the inpainted uint8 image of the same size; known pixels are
 returned bit-exactly. See docs/inference.md.
 
-Padding: H and W are padded to multiples of 8 by reflection; the mask is
-reflected with the image, so padded pixels that mirror known pixels are known
-context and those that mirror hole pixels are holes (hole content never leaks
-into the context). The output is cropped back.
+Padding: H and W are padded to multiples of `GRID` (8) by reflection; the
+mask is reflected with the image, so padded pixels that mirror known pixels
+are known context and those that mirror hole pixels are holes (hole content
+never leaks into the context). The output is cropped back.
 
 `attention='auto'` (default) computes exactly the composited output of the
-dense generator but only the work that can reach a hole pixel:
+dense generator but only the work that can reach a hole pixel
+(`models.hole_aware`).
 
-* The stage-2 decoders (`pmconv9/10`, `allconv*`) run on a crop around the
-  holes, the dilated branch (`xconv*`) on that crop widened by its receptive
-  field, and the coarse network on the holes' bounding box widened by its
-  receptive field (its output is used only inside holes).
-* The attention branch encoder runs on the whole image (its outputs are the
-  keys), and the attention (`models.tiled_attention`) computes only the query
-  tiles whose pasted patches reach the decoders' receptive field of the
-  holes.
-
-Crop sizes are rounded up to multiples of `WINDOW_QUANTUM` pixels so few shapes
-compile; which attention tiles run is data, not shape.
+`Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
+batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
+(`inpaint.py`) and the evaluation runner use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import NamedTuple, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, NamedTuple
+from typing import Protocol, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -42,23 +36,22 @@ from deepfill_jax import checkpointing
 from deepfill_jax import context_windows
 from deepfill_jax import image_io
 from deepfill_jax import memory
+from deepfill_jax import pixels
+from deepfill_jax import pretrained
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
-from deepfill_jax.models import tiled_attention
-from deepfill_jax.models.contextual_attention import same_pad
+from deepfill_jax.models.generator import GRID
+from deepfill_jax.models.hole_aware import Plan
+from deepfill_jax.models.hole_aware import hole_aware_forward
+from deepfill_jax.models.hole_aware import make_plan
 
 ATTENTION_MODES = ('auto', 'dense')
-# Crop sizes are multiples of this many full-resolution pixels.
-WINDOW_QUANTUM = 64
-# Full-resolution crops start at multiples of this (two stride-2 convs).
-_ALIGN = 4
-# The network's total downscale: H and W must be multiples of it.
-GRID = 8
 # The dense attention keeps about this many [L, L] float32 tensors alive.
 _DENSE_COPIES = 4
-# The stages run on crops ("windows"), in forward order; the attention
-# decoder and the merged decoder crop 1/4-resolution features.
-_WINDOWS = ('coarse', 'hallucination', 'attention_decoder', 'merged_decoder')
+# `inpaint_many` batches hold at most this many (padded) pixels...
+BATCH_PIXELS = 1 << 22
+# ...and dense attention at most this fraction of the free memory.
+MEMORY_FRACTION = 0.8
 
 
 class InpaintResult(NamedTuple):
@@ -68,240 +61,13 @@ class InpaintResult(NamedTuple):
   coarse: np.ndarray | None = None     # uint8 [..., H, W, 3] stage-1 result
 
 
-# ----------------------------------------------------------------------------
-# Receptive fields (host side, static).
-# ----------------------------------------------------------------------------
-
-
-def needed_input(stage: str, lo, hi):
-  """Input rows a stage reads to compute output rows [lo, hi] (per axis).
-
-  Works on ints or int arrays. Strided convs assume even inputs (TF 'SAME'
-  then pads only after the data), which holds for crops of multiples of 4.
-  """
-  for layer in reversed(generator_lib.stage_layers(stage)):
-    reach = (layer.kernel - 1) * layer.dilation
-    if layer.act == 'up':  # 3x3 conv after a x2 nearest (repeat) upsample.
-      lo, hi = (lo - reach // 2) // 2, (hi + reach - reach // 2) // 2
-    elif layer.stride == 1:
-      lo, hi = lo - reach // 2, hi + reach - reach // 2
-    else:
-      before = same_pad(2 * layer.stride, reach + 1, layer.stride)[0]
-      lo, hi = lo * layer.stride - before, hi * layer.stride - before + reach
-  return lo, hi
-
-
-def _decoder_field(n: int) -> tuple[np.ndarray, np.ndarray]:
-  """Attention-output rows (1/4 res) read by each full-res output row."""
-  z = np.arange(n)
-  return needed_input('attention_decoder',
-                      *needed_input('merged_decoder', z, z))
-
-
-def needed_queries(out_mask: np.ndarray) -> np.ndarray:
-  """Attention queries that can influence the output pixels in `out_mask`.
-
-  Args:
-    out_mask: bool [B, H, W] pixels whose stage-2 output must be exact.
-
-  Returns:
-    bool [B, H/8, W/8] queries of the matching grid.
-  """
-  needed = out_mask
-  for axis in (1, 2):
-    n = needed.shape[axis]
-    lo, hi = _decoder_field(n)
-    # Output rows z with u in [lo(z), hi(z)] form an interval of z.
-    u = np.arange(n // 4)
-    z_lo = np.searchsorted(hi, u, side='left')
-    z_hi = np.searchsorted(lo, u, side='right') - 1
-    needed = tiled_attention.any_in_intervals(needed, z_lo, z_hi, axis)
-  return tiled_attention.queries_covering(needed, rate=2)
-
-
-def _window(lo: int, hi: int, n: int, quantum: int, align: int,
-            min_size: int) -> tuple[int, int]:
-  """(start, size) of a crop of [0, n) covering [lo, hi], size quantised."""
-  lo, hi = max(lo, 0), min(hi, n - 1)
-  start = lo - lo % align
-  size = max(hi + 1 - start, min_size, 1)
-  size = min(-(-size // quantum) * quantum, n)
-  return min(start, n - size), size
-
-
-def _axis_windows(out: tuple[int, int], holes: tuple[int, int], n: int,
-                  min_sizes: Sequence[int]) -> list[tuple[int, int]]:
-  """Crops along one axis of length n for the windows of `_WINDOWS`."""
-  q = WINDOW_QUANTUM
-  merged = _window(*needed_input('merged_decoder', *out), n // 4, q // 4, 1,
-                   min_sizes[3])
-  j = (merged[0], merged[0] + merged[1] - 1)
-  pm = _window(*needed_input('attention_decoder', *j), n // 4, q // 4, 1,
-               min_sizes[2])
-  hallu = _window(*needed_input('hallucination', *j), n, q, _ALIGN,
-                  min_sizes[1])
-  coarse = _window(*needed_input('coarse', *holes), n, q, _ALIGN,
-                   min_sizes[0])
-  return [coarse, hallu, pm, merged]
-
-
-def _extent(mask: np.ndarray, axis: int) -> tuple[int, int]:
-  """First and last index along `axis` with a True entry ((0, 0) if none)."""
-  idx = np.flatnonzero(mask.any(axis=1 - axis))
-  return (int(idx[0]), int(idx[-1])) if idx.size else (0, 0)
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-  """Static crop sizes and per-image crop starts and attention tiles."""
-  sizes: tuple[tuple[int, int], ...]  # per window: (rows, cols)
-  starts: np.ndarray                  # int32 [B, windows, 2]
-  tiles: np.ndarray                   # int32 [B, N]
-  counts: np.ndarray                  # int32 [B]
-
-
-def make_plan(holes: np.ndarray, out_mask: np.ndarray, *,
-              tile: tuple[int, int] | None = None,
-              min_sizes: Sequence[tuple[int, int]] | None = None) -> Plan:
-  """Plans the hole-aware forward of a batch.
-
-  Args:
-    holes: bool [B, H, W], every hole of the (padded) network input.
-    out_mask: bool [B, H, W], the pixels whose output is returned.
-    tile: attention query tile (default: `attention.default_tile`).
-    min_sizes: lower bounds of the crop sizes, e.g. to share one compiled
-      shape over many batches (see `Inpainter.plan_sizes`).
-
-  Returns:
-    A plan whose crop sizes are the maximum over the batch.
-  """
-  bsz, hgt, wid = holes.shape
-  sizes = [tuple(s) for s in min_sizes] if min_sizes else [(0, 0)] * 4
-  while True:  # Grow to the batch maximum; a larger crop may need more.
-    starts = np.zeros((bsz, 4, 2), np.int32)
-    new = [list(s) for s in sizes]
-    for i in range(bsz):
-      for axis, n in ((0, hgt), (1, wid)):
-        wins = _axis_windows(_extent(out_mask[i], axis),
-                             _extent(holes[i], axis), n,
-                             [s[axis] for s in sizes])
-        for k, (start, size) in enumerate(wins):
-          starts[i, k, axis] = start
-          new[k][axis] = max(new[k][axis], size)
-    new = [tuple(s) for s in new]
-    if new == sizes:
-      break
-    sizes = new
-  grid = (hgt // GRID, wid // GRID)
-  tile = tiled_attention.default_tile(grid) if tile is None else tuple(tile)
-  geo = tiled_attention.tile_geometry(grid, tile)
-  tiles, counts = tiled_attention.work_for_queries(needed_queries(out_mask),
-                                                   geo)
-  return Plan(tuple(sizes), starts, tiles, counts)
-
-
-# ----------------------------------------------------------------------------
-# Device forward.
-# ----------------------------------------------------------------------------
-
-
-def _crop(x: jax.Array, starts: jax.Array, size: tuple[int, int]) -> jax.Array:
-  """Per-image crops [B, size, C] of x [B, H, W, C] at starts [B, 2]."""
-  def one(xi, si):
-    return jax.lax.dynamic_slice(xi, (si[0], si[1], 0), (*size, xi.shape[-1]))
-  return jax.vmap(one)(x, starts)
-
-
-def _place(canvas: jax.Array, crops: jax.Array, starts: jax.Array) -> jax.Array:
-  """Writes per-image crops into canvas [B, H, W, C] at starts [B, 2]."""
-  def one(ci, xi, si):
-    return jax.lax.dynamic_update_slice(ci, xi, (si[0], si[1], 0))
-  return jax.vmap(one)(canvas, crops, starts)
-
-
-class HoleAwareWiring(generator_lib.Wiring):
-  """Runs the generator's stages on the crops of a `Plan` (see module doc).
-
-  Coarse and merged-decoder outputs are placed back on zero canvases of the
-  image size; the other stages' outputs stay in their crop's coordinates,
-  which `merge` accounts for.
-  """
-
-  def __init__(self, plan: Plan, hw: tuple[int, int], *,
-               tile: tuple[int, int] | None, with_offsets: bool):
-    self.plan, self.hw = plan, hw
-    self.tile, self.with_offsets = tile, with_offsets
-
-  def stage(self, gen, name, x):
-    sizes, starts = self.plan.sizes, self.plan.starts
-    if name == 'attention_encoder':  # Keys come from anywhere: all of it.
-      return gen.run_stage(name, x)
-    if name == 'merged_decoder':  # `merge` cropped its input already.
-      return self._canvas(gen.run_stage(name, x), 4 * starts[:, 3])
-    k = _WINDOWS.index(name)
-    y = gen.run_stage(name, _crop(x, starts[:, k], sizes[k]))
-    # The coarse output is used only in the holes, all inside its crop.
-    return self._canvas(y, starts[:, 0]) if name == 'coarse' else y
-
-  def attention(self, f, b, mask, **kwargs):
-    return tiled_attention.tiled_contextual_attention(
-        f, b, mask, work=tiled_attention.Work(self.plan.tiles,
-                                              self.plan.counts),
-        tile=self.tile, with_offsets=self.with_offsets, **kwargs)
-
-  def merge(self, x_hallu, pm=None):
-    sizes, starts = self.plan.sizes, self.plan.starts
-    j = starts[:, 3]
-    crops = [_crop(x_hallu, j - starts[:, 1] // 4, sizes[3])]
-    if pm is not None:
-      crops.append(_crop(pm, j - starts[:, 2], sizes[3]))
-    return super().merge(*crops)
-
-  def _canvas(self, y: jax.Array, starts: jax.Array) -> jax.Array:
-    """`y` placed at `starts` on zeros of the image size."""
-    zeros = jnp.zeros((y.shape[0], *self.hw, y.shape[-1]), y.dtype)
-    return _place(zeros, y, starts)
-
-
-def hole_aware_forward(
-    gen: generator_lib.InpaintGenerator, x: jax.Array, mask: jax.Array,
-    plan: Plan, *, tile: tuple[int, int] | None = None,
-    with_offsets: bool = True,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """The generator's forward restricted to what reaches the holes.
-
-  Args:
-    gen: the generator.
-    x: [B, H, W, 3] in [-1, 1], H and W multiples of 8.
-    mask: [B, H, W, 1], 1 = hole; its holes are the plan's.
-    plan: a `Plan` (its arrays may be traced).
-    tile: attention query tile (the plan's).
-    with_offsets: compute the attention offsets (else zeros; faster).
-
-  Returns:
-    (x_stage1, x_stage2, offsets) like the generator. Both images are exact
-    at every hole pixel that the plan's `out_mask` selected (x_stage1 at every
-    hole pixel) and 0 far from them; offsets are exact for the computed
-    queries and 0 elsewhere.
-  """
-  wiring = HoleAwareWiring(plan, x.shape[1:3], tile=tile,
-                           with_offsets=with_offsets)
-  return gen(x, mask, wiring=wiring)
-
-
-def to_uint8(y: jax.Array) -> jax.Array:
-  """[-1, 1] -> uint8 by rounding (y + 1) * 127.5 (the original truncates)."""
-  return jnp.clip(jnp.round((y.astype(jnp.float32) + 1.) * 127.5),
-                  0, 255).astype(jnp.uint8)
-
-
 @functools.partial(jax.jit, static_argnames=('graphdef', 'mode', 'sizes',
                                              'tile', 'coarse', 'flow'))
 def _run(graphdef, state, image, mask, starts, tiles, counts, *, mode, sizes,
          tile, coarse, flow):
   """uint8 in, composited uint8 (and offsets, coarse if asked) out, padded."""
   gen = nnx.merge(graphdef, state)
-  x = image.astype(jnp.float32) / 127.5 - 1.
+  x = pixels.to_unit(image)
   m = mask[..., None].astype(jnp.float32)
   if mode == 'dense':
     x1, x2, offsets = gen(x, m)
@@ -310,8 +76,8 @@ def _run(graphdef, state, image, mask, starts, tiles, counts, *, mode, sizes,
         gen, x, m, Plan(sizes, starts, tiles, counts), tile=tile,
         with_offsets=flow)
   hole = mask[..., None]
-  out = jnp.where(hole, to_uint8(x2), image)
-  out1 = jnp.where(hole, to_uint8(x1), image) if coarse else None
+  out = jnp.where(hole, pixels.to_uint8(x2), image)
+  out1 = jnp.where(hole, pixels.to_uint8(x1), image) if coarse else None
   return out, offsets if flow else None, out1
 
 
@@ -376,6 +142,7 @@ class Inpainter:
   """Inpaints uint8 images of any size with a DeepFill v1 generator.
 
   Example:
+    inpainter = Inpainter.pretrained()   # the model shipped with the package
     inpainter = Inpainter.from_checkpoint('ckpt/places2')
     out = inpainter(image, mask)   # uint8 [H, W, 3]
   """
@@ -424,17 +191,29 @@ class Inpainter:
                  free=available_memory())
 
   @classmethod
-  def from_checkpoint(cls, path: str, *, step: int | None = None,
+  def from_checkpoint(cls, path: str | None, *, step: int | None = None,
                       **kwargs) -> Inpainter:
     """Loads an inference checkpoint or the latest step of a training workdir.
 
     Args:
-      path: checkpoint directory (see `deepfill_jax.checkpointing`).
+      path: checkpoint directory (see `deepfill_jax.checkpointing`), or the
+        name of a shipped model (None: `deepfill_jax.pretrained.DEFAULT`).
       step: workdir step to load (default: latest).
       **kwargs: forwarded to `Inpainter`.
     """
     gen, _ = checkpointing.load_generator(path, step=step)
     return cls(gen, **kwargs)
+
+  @classmethod
+  def pretrained(cls, name: str = pretrained.DEFAULT, **kwargs
+                 ) -> Inpainter:
+    """The model `name` shipped with the package (`deepfill_jax.pretrained`).
+
+    Args:
+      name: one of `deepfill_jax.pretrained.MODELS`.
+      **kwargs: forwarded to `Inpainter`.
+    """
+    return cls.from_checkpoint(pretrained.path(name), **kwargs)
 
   @staticmethod
   def _holes(masks, hw):
@@ -553,3 +332,155 @@ class Inpainter:
     if isinstance(res, InpaintResult):
       return InpaintResult(*(None if r is None else r[0] for r in res))
     return res[0]
+
+  def inpaint_many(self, items: Iterable[tuple[Hashable, tuple[int, int]]],
+                   load: Callable[[Any], tuple[np.ndarray, np.ndarray] | None],
+                   **kwargs) -> Iterator[Batch]:
+    """Inpaints many images of any sizes in batches; see `inpaint_many`."""
+    return inpaint_many(self, items, load, **kwargs)
+
+
+# ----------------------------------------------------------------------------
+# Many images: grouped by size, batched to a pixel budget, retried on failure.
+# ----------------------------------------------------------------------------
+
+
+class Model(Protocol):
+  """What `inpaint_many` needs of a model (`Inpainter` has it)."""
+
+  def plan_sizes(self, masks: Sequence[np.ndarray], min_sizes=None): ...
+
+  def inpaint_batch(self, images: Sequence[np.ndarray],
+                    masks: Sequence[np.ndarray], *, sizes=None
+                    ) -> np.ndarray: ...
+
+
+@dataclasses.dataclass
+class Batch:
+  """One batch of `inpaint_many`: its keys, inputs and results.
+
+  `outputs[i]` is the uint8 result of `keys[i]`, or None if inpainting it
+  failed; `errors[i]` then says why. `limit` is the batch size the model
+  ran (short batches are padded by repeating their last item).
+  """
+  keys: list[Any]
+  images: list[np.ndarray]
+  holes: list[np.ndarray]
+  outputs: list[np.ndarray | None]
+  errors: list[BaseException | None]
+  limit: int
+
+
+def first_line(e: BaseException) -> str:
+  """'Type: first line of the message', for one-line error reports."""
+  text = str(e).strip()
+  return f'{type(e).__name__}: {text.splitlines()[0]}' if text else (
+      type(e).__name__)
+
+
+def batch_size_for(shape: tuple[int, int], limit: int) -> int:
+  """At most `limit` images of `shape` within `BATCH_PIXELS` padded pixels."""
+  hgt, wid = padded_size(shape)
+  return max(1, min(limit, BATCH_PIXELS // (hgt * wid)))
+
+
+def fit_attention(model: Model, shape: tuple[int, int], limit: int,
+                  log: Callable[[str], None] = print) -> tuple[Model, int]:
+  """(model, batch size) for images of `shape` that fit in memory.
+
+  'dense' attention needs `dense_attention_bytes` per image: the batch is
+  cut to what the free memory holds, and if not even one image fits, these
+  images use 'auto' (same results, less memory) with a note.
+  """
+  if getattr(model, 'attention', None) != 'dense':
+    return model, limit
+  need, free = dense_attention_bytes(shape), available_memory()
+  if free is None:
+    return model, limit
+  fits = int(free * MEMORY_FRACTION) // need
+  if fits >= 1:
+    return model, min(limit, fits)
+  log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '
+      f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
+      "using --attention=auto for them (same results, less memory).")
+  return Inpainter(model.generator, attention='auto', tile=model.tile,
+                   max_pixels=model.max_pixels, context=model.context), limit
+
+
+def _run_batch(model: Model, images: list[np.ndarray],
+               holes: list[np.ndarray], limit: int, sizes: Any,
+               log: Callable[[str], None]
+               ) -> tuple[list[np.ndarray | None], list[BaseException | None]]:
+  """Runs one batch padded to `limit`; a failed batch is retried one image
+  at a time, so one bad image costs only itself."""
+  pad = limit - len(images)
+  try:
+    if getattr(model, 'context', None):  # Window by window, one at a time.
+      outs = [model(image, hole) for image, hole in zip(images, holes)]
+    else:
+      outs = model.inpaint_batch(images + images[-1:] * pad,
+                                 holes + holes[-1:] * pad, sizes=sizes)
+  except Exception as e:  # pylint: disable=broad-except
+    if len(images) == 1:
+      return [None], [e]
+    log(f'note: a batch of {len(images)} failed ({first_line(e)}); '
+        'retrying its images one at a time.')
+    outputs, errors = [], []
+    for image, hole in zip(images, holes):
+      out, err = _run_batch(model, [image], [hole], 1, None, log)
+      outputs += out
+      errors += err
+    return outputs, errors
+  return list(outs[:len(images)]), [None] * len(images)
+
+
+def inpaint_many(model: Model,
+                 items: Iterable[tuple[Hashable, tuple[int, int]]],
+                 load: Callable[[Any], tuple[np.ndarray, np.ndarray] | None],
+                 *, batch_size: int = 8, sizes: dict[Any, Any] | None = None,
+                 log: Callable[[str], None] = print,
+                 progress: Callable[[int], None] = lambda n: None
+                 ) -> Iterator[Batch]:
+  """Inpaints many images, grouped by size, in batches; yields each `Batch`.
+
+  Args:
+    model: an `Inpainter` or any `Model`.
+    items: (key, (H, W)) of every image, from a cheap first pass (headers).
+    load: key -> (uint8 image, bool hole [H, W]), decoded when its batch
+      runs, or None to leave the key out (the caller reported why).
+    batch_size: images per batch at most (fewer for large images, see
+      `BATCH_PIXELS`, and for dense attention, see `fit_attention`).
+    sizes: {(H, W): crop sizes} to start each size's plan from (e.g.
+      planned over all its masks in the first pass); by default the plan
+      grows batch by batch.
+    log: receives notes (retries, attention fallbacks).
+    progress: called with the number of keys each batch consumed.
+
+  Each size runs in batches of one fixed size (one compile per size unless a
+  later mask needs larger crops). A failed batch is retried image by image.
+  """
+  groups: dict[tuple[int, int], list[Any]] = {}
+  for key, shape in items:
+    groups.setdefault(tuple(shape), []).append(key)
+  for shape, keys in groups.items():
+    run, limit = fit_attention(
+        model, shape, min(batch_size_for(shape, batch_size), len(keys)), log)
+    context = getattr(run, 'context', None)
+    limit = 1 if context else limit
+    plan = (sizes or {}).get(shape)
+    for start in range(0, len(keys), limit):
+      chunk = keys[start:start + limit]
+      batch = Batch([], [], [], [], [], limit)
+      for key in chunk:
+        loaded = load(key)
+        if loaded is not None:
+          batch.keys.append(key)
+          batch.images.append(loaded[0])
+          batch.holes.append(loaded[1])
+      if batch.keys:
+        if getattr(run, 'attention', None) == 'auto' and not context:
+          plan = run.plan_sizes(batch.holes, plan)
+        batch.outputs, batch.errors = _run_batch(
+            run, batch.images, batch.holes, limit, plan, log)
+        yield batch
+      progress(len(chunk))

@@ -18,8 +18,13 @@ Batches (a progress bar, a summary, bad items reported and skipped):
 Masks: a pixel is a hole where the first (red) channel is >= 128 (JPEG noise
 and soft edges are thresholded there; a file whose pixels are not near two
 levels, e.g. a photo, is refused, `image_io.check_two_levels`; a mask holding
-only the values 0 and 1 is an error, see `image_io.MASK_RULE`). Images of any size are accepted; sizes
-are grouped so each one compiles once, and each file is decoded once.
+only the values 0 and 1 is an error, see `image_io.MASK_RULE`). Images of any
+size are accepted; sizes are grouped so each one compiles once, and each file
+is decoded once.
+
+Memory: an image whose estimated peak memory is above `--max_pixels` or the
+free memory is refused from its header, before any decoding (`memory`);
+`--context` inpaints each group of holes in a window around it instead.
 
 Outputs: no output may overwrite an input of the run (image or mask), and no
 two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
@@ -35,24 +40,20 @@ arguments or conflicting outputs.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
 from typing import Sequence
 
+from absl import flags
 import numpy as np
 from tqdm import tqdm
 
+from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import memory
-
-# Pixels per device batch: large images run one at a time.
-_BATCH_PIXELS = 1 << 22
-# Share of the free memory that dense attention batches may fill.
-_MEMORY_FRACTION = 0.8
 
 
 @dataclasses.dataclass
@@ -184,43 +185,6 @@ def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
   return image, mask
 
 
-def _batch_size(shape: tuple[int, int], limit: int) -> int:
-  hgt, wid = inference.padded_size(shape)
-  return max(1, min(limit, _BATCH_PIXELS // (hgt * wid)))
-
-
-def _first_line(e: BaseException) -> str:
-  text = str(e).strip()
-  return f'{type(e).__name__}: {text.splitlines()[0]}' if text else (
-      type(e).__name__)
-
-
-def fit_attention(inpainter: inference.Inpainter, shape: tuple[int, int],
-                  limit: int, log=print) -> tuple[inference.Inpainter, int]:
-  """(inpainter, batch size) for images of `shape` that fit in memory.
-
-  'dense' attention needs `inference.dense_attention_bytes` per image: the
-  batch is cut to what the free memory holds, and if not even one image
-  fits, these images use 'auto' (same results, less memory) with a note.
-  """
-  if inpainter.attention != 'dense':
-    return inpainter, limit
-  need, free = inference.dense_attention_bytes(shape), (
-      inference.available_memory())
-  if free is None:
-    return inpainter, limit
-  fits = int(free * _MEMORY_FRACTION) // need
-  if fits >= 1:
-    return inpainter, min(limit, fits)
-  log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '
-      f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
-      "using --attention=auto for them (same results, less memory).")
-  return inference.Inpainter(inpainter.generator, attention='auto',
-                             tile=inpainter.tile,
-                             max_pixels=inpainter.max_pixels,
-                             context=inpainter.context), limit
-
-
 class _Runner:
   """Inpaints checked jobs chunk by chunk; every failure is one log line."""
 
@@ -255,32 +219,6 @@ class _Runner:
                'is no context to inpaint from.')
     return image, mask
 
-  def run(self, inpainter: inference.Inpainter, chunk: list[Job],
-          images: list[np.ndarray], masks: list[np.ndarray], limit: int,
-          sizes) -> None:
-    """Inpaints one chunk padded to `limit` items; failures one line each."""
-    pad = limit - len(chunk)
-    try:
-      if inpainter.context:  # Window by window, one image at a time.
-        outs = [inpainter(im, m) for im, m in zip(images, masks)]
-      else:
-        outs = inpainter.inpaint_batch(images + images[-1:] * pad,
-                                       masks + masks[-1:] * pad, sizes=sizes)
-    except Exception as e:  # pylint: disable=broad-except
-      if len(chunk) == 1 and isinstance(e, memory.MemoryLimitError):
-        self.report(f'{chunk[0].image}: {e}')
-        return
-      if len(chunk) == 1:
-        self.report(f'{chunk[0].image}: inpainting failed ({_first_line(e)}).')
-        return
-      self.log(f'note: a batch of {len(chunk)} failed ({_first_line(e)}); '
-               'retrying its images one at a time.')
-      for job, image, mask in zip(chunk, images, masks):
-        self.run(inpainter, [job], [image], [mask], 1, None)
-      return
-    for job, out in zip(chunk, outs):
-      self.save(job, out)
-
 
 def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
              batch_size: int = 8, progress: bool = True,
@@ -293,75 +231,68 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
   larger crops).
   """
   runner = _Runner(log)
-  groups: dict[tuple[int, int], list[Job]] = {}
+  items = []
   for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
                   leave=False):
     try:
       hw = check_job(job)
       check_memory(inpainter, job, hw)
-      groups.setdefault(hw, []).append(job)
+      items.append((job, hw))
     except ValueError as e:
       runner.report(e)
-  bar = tqdm(total=sum(len(g) for g in groups.values()), desc='inpainting',
-             unit='img', disable=not progress)
-  for shape, group in groups.items():
-    model, limit = fit_attention(
-        inpainter, shape, min(_batch_size(shape, batch_size), len(group)), log)
-    limit = 1 if model.context else limit
-    sizes = None
-    for start in range(0, len(group), limit):
-      chunk, images, masks = [], [], []
-      for job in group[start:start + limit]:
-        item = runner.decode(job)
-        if item is not None:
-          chunk.append(job)
-          images.append(item[0])
-          masks.append(item[1])
-      if chunk:
-        if model.attention == 'auto' and not model.context:
-          sizes = model.plan_sizes(masks, sizes)
-        runner.run(model, chunk, images, masks, limit, sizes)
-      bar.update(len(group[start:start + limit]))
-  bar.close()
+  with tqdm(total=len(items), desc='inpainting', unit='img',
+            disable=not progress) as bar:
+    for batch in inpainter.inpaint_many(items, runner.decode,
+                                        batch_size=batch_size, log=log,
+                                        progress=bar.update):
+      for job, out, err in zip(batch.keys, batch.outputs, batch.errors):
+        if isinstance(err, memory.MemoryLimitError):
+          runner.report(f'{job.image}: {err}')
+        elif err is not None:
+          runner.report(f'{job.image}: inpainting failed '
+                        f'({inference.first_line(err)}).')
+        else:
+          runner.save(job, out)
   return runner.failed
 
 
-def _parser() -> argparse.ArgumentParser:
-  p = argparse.ArgumentParser(
-      prog='python -m deepfill_jax.inpaint',
-      description='Inpaint images with a DeepFill v1 generator.')
-  p.add_argument('--checkpoint', required=True,
-                 help='inference checkpoint dir or training workdir')
-  p.add_argument('--step', type=int, default=None,
-                 help='workdir step to load (default: latest)')
-  p.add_argument('--image', help='input image (single-image mode)')
-  p.add_argument('--mask', help='mask image, hole where red >= 128')
-  p.add_argument('--output', help='output image')
-  p.add_argument('--flow', help='also write the attention flow image')
-  p.add_argument('--coarse', help='also write the coarse (stage-1) result')
-  p.add_argument('--flist', help='file of "input mask output" lines')
-  p.add_argument('--input_dir', help='folder of input images')
-  p.add_argument('--mask_dir', help='folder of masks (same relative names)')
-  p.add_argument('--output_dir', help='folder for the results (PNG)')
-  p.add_argument('--attention', choices=inference.ATTENTION_MODES,
-                 default='auto', help='attention implementation')
-  p.add_argument('--max_pixels', type=int,
-                 default=memory.DEFAULT_MAX_PIXELS,
-                 help='largest image (H * W) inpainted at once; larger ones, '
-                 'or ones whose estimated memory exceeds the free memory, are '
-                 'refused before any work (0: no pixel limit)')
-  p.add_argument('--context', type=int, default=None, metavar='PIXELS',
-                 help='inpaint each group of holes in a window of PIXELS '
-                 'around it, not the whole image (huge photos; the attention '
-                 'copies only from the window, see docs/inference.md)')
-  p.add_argument('--batch_size', type=int, default=8,
-                 help='images per device batch (fewer for large images)')
-  p.add_argument('--no_progress', action='store_true',
-                 help='no progress bar')
-  return p
+def _flags() -> cli.Flags:
+  f = cli.Flags('deepfill-inpaint',
+                'Inpaint images with a DeepFill v1 generator.')
+  v = f.values
+  flags.DEFINE_string('checkpoint', None, 'inference checkpoint dir, training '
+                      'workdir or shipped model name (default: the shipped '
+                      'photos_v1 model)', flag_values=v)
+  flags.DEFINE_integer('step', None, 'workdir step to load (default: latest)',
+                       flag_values=v)
+  for name, text in (('image', 'input image (single-image mode)'),
+                     ('mask', 'mask image, hole where red >= 128'),
+                     ('output', 'output image'),
+                     ('flow', 'also write the attention flow image'),
+                     ('coarse', 'also write the coarse (stage-1) result'),
+                     ('flist', 'file of "input mask output" lines'),
+                     ('input_dir', 'folder of input images'),
+                     ('mask_dir', 'folder of masks (same relative names)'),
+                     ('output_dir', 'folder for the results (PNG)')):
+    flags.DEFINE_string(name, None, text, flag_values=v)
+  flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
+                    'attention implementation', flag_values=v)
+  flags.DEFINE_integer('max_pixels', memory.DEFAULT_MAX_PIXELS,
+                       'largest image (H * W) inpainted at once; larger ones, '
+                       'or ones whose estimated memory exceeds the free '
+                       'memory, are refused before any work (0: no pixel '
+                       'limit)', flag_values=v)
+  flags.DEFINE_integer('context', None, 'inpaint each group of holes in a '
+                       'window of this many pixels around it, not the whole '
+                       'image (huge photos; the attention copies only from '
+                       'the window, see docs/inference.md)', flag_values=v)
+  flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
+                       'large images)', flag_values=v)
+  flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
+  return f
 
 
-def _mode(args, parser) -> str:
+def _mode(args, parser: cli.Flags) -> str:
   single = [args.image, args.mask, args.output]
   dirs = [args.input_dir, args.mask_dir, args.output_dir]
   modes = [name for name, used in (('single', any(single)),
@@ -389,7 +320,7 @@ def _run_single(args, log) -> int:
   inpainter = _load(args)
   check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask = load_job(job)
-  inpainter, _ = fit_attention(inpainter, image.shape[:2], 1, log)
+  inpainter, _ = inference.fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
   elif mask.all():
@@ -402,7 +333,8 @@ def _run_single(args, log) -> int:
     log(f'error: {args.image}: {e}')
     return 1
   except Exception as e:  # pylint: disable=broad-except
-    log(f'error: {args.image}: inpainting failed ({_first_line(e)}).')
+    log(f'error: {args.image}: inpainting failed '
+        f'({inference.first_line(e)}).')
     return 1
   if isinstance(res, inference.InpaintResult):
     for path, img in ((args.flow, res.flow), (args.coarse, res.coarse)):
@@ -421,8 +353,8 @@ def _load(args) -> inference.Inpainter:
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
-  parser = _parser()
-  args = parser.parse_args(argv)
+  parser = _flags()
+  args = parser.parse(argv)
   mode = _mode(args, parser)
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
@@ -462,5 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
   return 1 if failed else 0
 
 
-if __name__ == '__main__':
+def run() -> None:
+  """Console script `deepfill-inpaint`."""
   sys.exit(main())
+
+
+if __name__ == '__main__':
+  run()

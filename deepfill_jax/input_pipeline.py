@@ -16,8 +16,8 @@ Each element's randomness comes from grain's per-element generator, which
 depends on the seed and the element's position in the global stream, so the
 batches are the same for a given seed, process count and worker count, and
 different processes get different images and masks. The returned iterator is a
-grain `DatasetIterator`: save it with orbax through `checkpoint_save_args` and
-a resumed run sees exactly the batches it would have seen.
+grain `DatasetIterator`: save it with `checkpointing.save_training` and a
+resumed run sees exactly the batches it would have seen.
 
 TensorFlow is never imported: TFDS datasets are read as ArrayRecord through
 `tfds.data_source` and decoded with PIL.
@@ -25,10 +25,7 @@ TensorFlow is never imported: TFDS datasets are read as ArrayRecord through
 
 from __future__ import annotations
 
-import glob
-import json
 import math
-import os
 import struct
 from typing import Any, Sequence
 
@@ -39,223 +36,15 @@ import ml_collections
 import numpy as np
 from PIL import Image
 
+from deepfill_jax import data_sources
 from deepfill_jax import image_io
 from deepfill_jax import masks as masks_lib
+from deepfill_jax import pixels
 
-SOURCES = ('tfds', 'folder', 'flist', 'array_record')
-# Written last by tools/build_dataset.py: marks an ArrayRecord dataset folder
-# as complete and lists its files.
-DATASET_INFO_FILE = 'dataset_info.json'
 SPLITS = ('train', 'eval')
-# Defaults for source='tfds' when config.data.{image_key,train_split,
-# eval_split} are '': (image feature, train split, eval split).
-TFDS_DEFAULTS = {
-    'places365_small': ('image', 'train', 'validation'),
-    'celeb_a': ('image', 'train', 'validation'),
-    # CelebA-HQ has one split; keep the last 2000 images for evaluation.
-    'celeb_a_hq': ('image', 'train[:28000]', 'train[28000:]'),
-    'dtd': ('image', 'train', 'validation'),
-    'imagenet2012': ('image', 'train', 'validation'),
-}
-_TFDS_FALLBACK = ('image', 'train', 'validation')
-
-# ArrayRecord records written by tools/build_dataset.py: magic, uint32 length
-# of a JSON header ({"name": ..., "height": ..., "width": ...}), file bytes.
-RECORD_MAGIC = b'DFJ1'
-# Item name of the iterator state inside a composite orbax checkpoint.
-CHECKPOINT_ITEM = 'data'
-
 _FAILED = 'failed'  # Key of the element that replaces an unreadable image.
 _MAX_CONSECUTIVE_FAILURES = 1000
 _PROBE_SIZE = 8  # Elements tried at startup to find one readable image.
-
-
-# ----------------------------------------------------------------------------
-# ArrayRecord records.
-
-
-def encode_record(data: bytes, name: str, **meta: Any) -> bytes:
-  """One ArrayRecord record: the encoded image file plus JSON metadata."""
-  header = json.dumps(dict(name=name, **meta)).encode()
-  return RECORD_MAGIC + struct.pack('<I', len(header)) + header + data
-
-
-def decode_record(record: bytes) -> tuple[dict[str, Any], bytes]:
-  """Inverse of `encode_record`: (metadata, encoded image bytes)."""
-  if record[:4] != RECORD_MAGIC:
-    raise ValueError('not a deepfill_jax image record.')
-  (size,) = struct.unpack('<I', record[4:8])
-  return json.loads(record[8:8 + size]), record[8 + size:]
-
-
-# ----------------------------------------------------------------------------
-# Sources: random-access sequences of {'name', 'path' | 'data' | 'record'}.
-
-
-class _PathSource:
-  """Image files by path (folder and flist sources)."""
-
-  def __init__(self, paths: Sequence[str]):
-    self._paths = list(paths)
-
-  def __len__(self) -> int:
-    return len(self._paths)
-
-  def __getitem__(self, index: int) -> dict[str, Any]:
-    return {'name': self._paths[index], 'path': self._paths[index]}
-
-
-class _Subset:
-  """Elements [start, stop) of another source (held-out evaluation images)."""
-
-  def __init__(self, source: Sequence[dict[str, Any]], start: int, stop: int):
-    self._source, self._start, self._stop = source, start, stop
-
-  def __len__(self) -> int:
-    return self._stop - self._start
-
-  def __getitem__(self, index: int) -> dict[str, Any]:
-    if not 0 <= index < len(self):
-      raise IndexError(index)
-    return self._source[self._start + index]
-
-
-class _RecordSource:
-  """Encoded images in a TFDS data source or in our own ArrayRecord files."""
-
-  def __init__(self, source: Sequence[Any], label: str,
-               image_key: str | None = None):
-    self._source = source
-    self._label = label
-    self._image_key = image_key  # None: deepfill_jax records.
-
-  def __len__(self) -> int:
-    return len(self._source)
-
-  def __getitem__(self, index: int) -> dict[str, Any]:
-    name = f'{self._label}[{index}]'
-    if self._image_key is None:
-      return {'name': name, 'record': self._source[index]}
-    return {'name': name, 'data': self._source[index][self._image_key]}
-
-
-def tfds_settings(data: ml_collections.ConfigDict) -> tuple[str, str, str]:
-  """(image key, train split, eval split) for config.data, with defaults."""
-  defaults = TFDS_DEFAULTS.get(data.tfds_name.split('/')[0], _TFDS_FALLBACK)
-  return (data.image_key or defaults[0], data.train_split or defaults[1],
-          data.eval_split or defaults[2])
-
-
-def read_flist(path: str) -> list[str]:
-  """Image paths of an flist (one per line; relative to the flist's folder)."""
-  path = os.path.abspath(os.path.expanduser(path))
-  if not os.path.isfile(path):
-    raise FileNotFoundError(f'{path}: flist file does not exist.')
-  folder = os.path.dirname(path)
-  with open(path) as f:
-    lines = [line.strip() for line in f]
-  paths = [os.path.normpath(os.path.join(folder, line))
-           for line in lines if line and not line.startswith('#')]
-  if not paths:
-    raise ValueError(f'{path}: flist has no image paths.')
-  return paths
-
-
-def array_record_files(path: str) -> list[str]:
-  """ArrayRecord files of a directory written by build_dataset, or a glob.
-
-  A directory counts only once `tools/build_dataset.py` finished it: its
-  `DATASET_INFO_FILE` (written last) lists the files, so a half-built or
-  interrupted dataset is an error, never read as complete.
-  """
-  path = os.path.abspath(os.path.expanduser(path))
-  if not os.path.isdir(path):
-    files = sorted(glob.glob(path))
-    if not files:
-      raise FileNotFoundError(f'{path}: no ArrayRecord files found.')
-    return files
-  info_path = os.path.join(path, DATASET_INFO_FILE)
-  if not os.path.isfile(info_path):
-    found = glob.glob(os.path.join(path, '*.array_record*'))
-    raise FileNotFoundError(
-        f'{path}: no {DATASET_INFO_FILE}, so no complete dataset'
-        + (f' ({len(found)} ArrayRecord files of an unfinished '
-           'tools/build_dataset.py run; build it again)' if found else '')
-        + '.')
-  with open(info_path) as f:
-    info = json.load(f)
-  files = [os.path.join(path, name) for name in info.get('files', [])]
-  missing = [f for f in files if not os.path.isfile(f)]
-  if missing or not files:
-    raise FileNotFoundError(f'{info_path}: lists {len(files)} files, '
-                            f'{len(missing)} missing (e.g. {missing[:1]}).')
-  return files
-
-
-def _tfds_source(data: ml_collections.ConfigDict, split: str) -> _RecordSource:
-  """The TFDS split as ArrayRecord data source, images left encoded."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  image_key, train_split, eval_split = tfds_settings(data)
-  tfds_split = train_split if split == 'train' else eval_split
-  try:
-    source = tfds.data_source(
-        data.tfds_name, split=tfds_split, data_dir=data.tfds_data_dir or None,
-        download=False, decoders={image_key: tfds.decode.SkipDecoding()})
-  except Exception as e:  # pylint: disable=broad-except
-    raise ValueError(
-        f'TFDS dataset {data.tfds_name!r} split {tfds_split!r} is not '
-        f'available ({type(e).__name__}: {str(e).splitlines()[0]}). Prepare '
-        f'it with `tfds build {data.tfds_name} --file_format=array_record` '
-        '(docs/data.md).') from e
-  return _RecordSource(source, f'{data.tfds_name}/{tfds_split}', image_key)
-
-
-def make_source(data: ml_collections.ConfigDict,
-                split: str = 'train') -> Sequence[dict[str, Any]]:
-  """The random-access source of `config.data` for 'train' or 'eval'.
-
-  Raises:
-    FileNotFoundError, ValueError: missing path, empty source, bad settings.
-  """
-  if data.source not in SOURCES:
-    raise ValueError(f'config.data.source={data.source!r}; expected one of '
-                     f'{SOURCES}.')
-  holdout = data.get('eval_holdout', 0)
-  if data.source == 'tfds':
-    return _non_empty(_tfds_source(data, split), split)
-  if split == 'eval' and not data.eval_path and holdout:
-    split_path = data.path  # The held-out tail of the training source.
-  else:
-    split_path = data.path if split == 'train' else data.eval_path
-  if not split_path:
-    field = 'path' if split == 'train' else 'eval_path'
-    raise ValueError(f'config.data.{field} is empty (source '
-                     f'{data.source!r}, split {split!r}); set it or '
-                     'config.data.eval_holdout.')
-  if data.source == 'folder':
-    source = _PathSource(image_io.list_images(split_path))
-  elif data.source == 'flist':
-    source = _PathSource(read_flist(split_path))
-  else:
-    files = array_record_files(split_path)
-    source = _RecordSource(grain.sources.ArrayRecordDataSource(files),
-                           split_path)
-  if holdout and not data.eval_path:
-    if holdout >= len(source):
-      raise ValueError(f'config.data.eval_holdout={holdout} leaves no '
-                       f'training images of the {len(source)} in '
-                       f'{split_path}.')
-    cut = len(source) - holdout
-    source = _Subset(source, cut, len(source)) if split == 'eval' else (
-        _Subset(source, 0, cut))
-  return _non_empty(source, split)
-
-
-def _non_empty(source: Sequence[dict[str, Any]], split: str
-               ) -> Sequence[dict[str, Any]]:
-  if not len(source):  # pylint: disable=g-explicit-length-test
-    raise ValueError(f'config.data: the {split!r} source is empty.')
-  return source
 
 
 # ----------------------------------------------------------------------------
@@ -270,7 +59,7 @@ def _open(element: dict[str, Any], min_size: int | None) -> Image.Image:
   data = element.get('data')
   if 'record' in element:
     try:
-      meta, data = decode_record(element['record'])
+      meta, data = data_sources.decode_record(element['record'])
     except (ValueError, struct.error) as e:
       raise ValueError(f'{name}: bad record ({e}).') from e
     name = f'{name} ({meta.get("name")})'
@@ -423,7 +212,7 @@ class BatchIterator(grain.DatasetIterator):
       mask = np.repeat(mask[:1], size, axis=0)
       box = np.repeat(box[:1], size, axis=0)
     return {
-        'image': batch['image'].astype(np.float32) / 127.5 - 1.0,
+        'image': pixels.to_unit(batch['image']),
         'mask': mask[..., None].astype(np.float32),
         'box': box.astype(np.int32),
         'discount': np.repeat(self._discount[None], size, axis=0),
@@ -470,6 +259,7 @@ def _probe(source: Sequence[dict[str, Any]]) -> None:
 
 
 def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
+                   batch_size: int | None = None,
                    process_index: int | None = None,
                    process_count: int | None = None) -> BatchIterator:
   """Builds this process's iterator of batches.
@@ -478,6 +268,7 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
     config: the full config (uses seed, image_size, batch_size, data, masks).
     split: 'train' (shuffled, repeated forever, flips) or 'eval' (one pass in
       order; images and masks still random but fixed by the seed).
+    batch_size: the global batch size (default: `config.batch_size`).
     process_index: this process's index (default: `jax.process_index()`).
     process_count: number of processes (default: `jax.process_count()`).
 
@@ -487,7 +278,7 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
       mask: float32 [B, H, W, 1], 1 = hole;
       box: int32 [B, 4], (top, left, height, width) of the local-critic crop;
       discount: float32 [B, h, w, 1], spatial discount weights of that box;
-    with B = config.batch_size // process_count and H = W = config.image_size.
+    with B = batch_size // process_count and H = W = config.image_size.
 
   Raises:
     ValueError, FileNotFoundError: bad settings, a missing path or an empty
@@ -498,25 +289,26 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
   train = split == 'train'
   data = config.data
   process_index, process_count = _process_info(process_index, process_count)
-  if config.batch_size % process_count:
-    raise ValueError(f'config.batch_size={config.batch_size} is not divisible '
-                     f'by the process count {process_count}.')
-  batch_size = config.batch_size // process_count
+  global_batch = config.batch_size if batch_size is None else batch_size
+  if global_batch % process_count:
+    raise ValueError(f'batch size {global_batch} is not divisible by the '
+                     f'process count {process_count}.')
+  batch_size = global_batch // process_count
   size = config.image_size
   mask_generator = masks_lib.MaskGenerator(config.masks, (size, size))
   discount = masks_lib.spatial_discount(mask_generator.box_hw,
                                         config.masks.gamma)
-  source = make_source(data, split)
+  source = data_sources.make_source(data, split)
   _probe(source)
 
   ds = grain.MapDataset.source(source).seed(config.seed)
   if train:
     ds = ds.shuffle() if data.shuffle else ds
     ds = ds.repeat()
-  elif len(source) < config.batch_size:
+  elif len(source) < global_batch:
     # A small eval set (a few held-out photos) is cycled to fill one global
     # batch; each pass draws other crops and masks (still fixed by the seed).
-    ds = ds.repeat(math.ceil(config.batch_size / len(source)))
+    ds = ds.repeat(math.ceil(global_batch / len(source)))
   ds = ds.random_map(_Preprocess(size, data.random_crop,
                                  train and data.random_flip, mask_generator,
                                  data.get('shorter_side', 0)))
@@ -538,25 +330,3 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
       process_index, process_count, batch_size, size, size, config.masks.type,
       data.num_workers)
   return BatchIterator(iter(it), discount, config.masks.same_for_batch)
-
-
-# ----------------------------------------------------------------------------
-# Checkpointing the iterator with orbax.
-
-
-def checkpoint_save_args(iterator: grain.DatasetIterator) -> Any:
-  """orbax args that save `iterator`'s position, for `ocp.args.Composite`.
-
-  Usage: `manager.save(step, args=ocp.args.Composite(state=...,
-  **{CHECKPOINT_ITEM: checkpoint_save_args(it)}))`.
-  """
-  return grain.checkpoint.CheckpointSave(iterator)
-
-
-def checkpoint_restore_args(iterator: grain.DatasetIterator) -> Any:
-  """orbax args that restore a saved position into `iterator` (in place).
-
-  `iterator` must come from `create_dataset` with the same config, split and
-  process index/count.
-  """
-  return grain.checkpoint.CheckpointRestore(iterator)

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from deepfill_jax.models import GlobalCritic
+from deepfill_jax.models import layers
 from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
 
@@ -54,10 +55,7 @@ def local_patch(x: jax.Array, box: jax.Array, size: tuple[int, int]
 
   The crop size is static (`size`); the box's own h, w must equal it.
   """
-  def crop(xi, bi):
-    return jax.lax.dynamic_slice(xi, (bi[0], bi[1], 0),
-                                 (size[0], size[1], xi.shape[-1]))
-  return jax.vmap(crop)(x, box)
+  return layers.crop_each(x, box, size)
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:

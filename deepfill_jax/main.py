@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Main entry: `python -m deepfill_jax.main --config=CONFIG --workdir=DIR`.
+"""Main entry: `python -m deepfill_jax.main --config=CONFIG --workdir=DIR`
+(installed as `deepfill-train`).
 
 Deliberately short: flags, multi-host set-up and logging here; the work is in
 libraries that can be imported and tested (`deepfill_jax.train`,
@@ -133,6 +134,11 @@ def main(argv):
     sys.exit(f'error: {e}')
 
 
-if __name__ == '__main__':
+def run() -> None:
+  """Console script `deepfill-train`."""
   jax.config.config_with_absl()
   app.run(main, flags_parser=parse_flags)
+
+
+if __name__ == '__main__':
+  run()

@@ -13,7 +13,7 @@ from etils import epath
 
 from deepfill_jax import checkpointing
 from deepfill_jax import files
-from inference_test import random_generator
+from deepfill_jax.testing import random_generator
 
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,6 @@
 
 import os
 import shutil
-import sys
 import tempfile
 
 # Simulated devices for sharding tests; must precede the first backend use.
@@ -14,9 +13,6 @@ import jax  # pylint: disable=g-import-not-at-top
 
 jax.config.update('jax_num_cpu_devices', 8)
 
-# Tests import `configs.*` and `tools.*` from the repository root.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
@@ -25,7 +21,7 @@ def ckpt(tmp_path_factory) -> str:
   """An inference checkpoint of a small random generator (cnum 4)."""
   # pylint: disable=g-import-not-at-top
   from deepfill_jax import checkpointing
-  from inference_test import random_generator
+  from deepfill_jax.testing import random_generator
   path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
   return checkpointing.save_generator(path, random_generator())
 

@@ -139,7 +139,7 @@ def test_mismatch_lists_every_offending_variable(gen_vars, critic_vars):
 def test_fold_bgr_flips_exactly_the_image_channels_and_is_an_involution(
     gen_vars):
   bgr = convert.convert_variables(gen_vars, rgb=False).generator
-  rgb = convert.fold_bgr(bgr)
+  rgb = checkpointing.fold_bgr(bgr)
   changed = set()
   for layer, params in bgr.items():
     for name, value in params.items():
@@ -158,7 +158,7 @@ def test_fold_bgr_flips_exactly_the_image_channels_and_is_an_involution(
     np.testing.assert_array_equal(rgb[layer]['kernel'],
                                   _flip(bgr[layer]['kernel']))
     np.testing.assert_array_equal(rgb[layer]['bias'], bgr[layer]['bias'][::-1])
-  jax.tree.map(np.testing.assert_array_equal, convert.fold_bgr(rgb), bgr)
+  jax.tree.map(np.testing.assert_array_equal, checkpointing.fold_bgr(rgb), bgr)
 
 
 def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
@@ -171,8 +171,9 @@ def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
   mask[0, 16:48, 24:72] = 1.
   mask[1, 8:40, 40:88] = 1.
   run = nnx.jit(lambda g, x, m: g(x, m))  # One compile serves both models.
-  out_rgb = run(convert.generator_from_params(rgb.generator), x, mask)
-  out_bgr = run(convert.generator_from_params(bgr.generator), _flip(x), mask)
+  out_rgb = run(checkpointing.generator_from_params(rgb.generator), x, mask)
+  out_bgr = run(checkpointing.generator_from_params(bgr.generator), _flip(x),
+                mask)
   for a, b in zip(out_rgb[:2], out_bgr[:2]):
     assert float(np.std(a)) > 0.05  # Not saturated: the check is meaningful.
     np.testing.assert_allclose(a, _flip(b), atol=1e-5)
@@ -180,8 +181,8 @@ def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
   for img, (c_rgb, c_bgr) in zip(
       (jax.random.normal(keys[1], (2, 128, 128, 3)),
        jax.random.normal(keys[2], (2, 256, 256, 3))),
-      zip(convert.critics_from_params(rgb.critics, rgb.critic_config),
-          convert.critics_from_params(bgr.critics, bgr.critic_config))):
+      zip(checkpointing.critics_from_params(rgb.critics, rgb.critic_config),
+          checkpointing.critics_from_params(bgr.critics, bgr.critic_config))):
     np.testing.assert_allclose(c_rgb(img), c_bgr(_flip(img)), rtol=1e-5,
                                atol=1e-5)
 
@@ -233,7 +234,7 @@ def test_training_checkpoint_round_trip(tf, tmp_path, gen_vars, critic_vars):
   expected = convert.convert_variables(variables)
   jax.tree.map(np.testing.assert_array_equal,
                checkpointing.pure_params(gen), expected.generator)
-  local, global_ = convert.load_critics(str(tmp_path / 'jax'))
+  local, global_ = checkpointing.load_critics(str(tmp_path / 'jax'))
   for module, name in ((local, 'local'), (global_, 'global')):
     jax.tree.map(np.testing.assert_array_equal,
                  nnx.to_pure_dict(nnx.state(module, nnx.Param)),
@@ -253,8 +254,8 @@ def test_release_layout_with_cli(tf, tmp_path, gen_vars):
                        capture_output=True, text=True, check=False)
   assert run.returncode == 0, run.stderr
   assert 'no discriminator' in run.stdout
-  assert convert.load_critics(str(tmp_path / 'jax')) is None
-  assert not (tmp_path / 'jax' / convert.CRITICS_DIR).exists()
+  assert checkpointing.load_critics(str(tmp_path / 'jax')) is None
+  assert not (tmp_path / 'jax' / checkpointing.CRITICS_DIR).exists()
   gen, _ = checkpointing.load_generator(str(tmp_path / 'jax'))
   jax.tree.map(np.testing.assert_array_equal,
                checkpointing.pure_params(gen),
@@ -287,7 +288,7 @@ def test_converted_checkpoint_loads_in_inpainter(tmp_path, gen_vars):
   mask = np.zeros((40, 56), bool)
   mask[10:30, 20:44] = True
   got = loaded(image, mask)
-  want = inference.Inpainter(convert.generator_from_params(
+  want = inference.Inpainter(checkpointing.generator_from_params(
       converted.generator))(image, mask)
   np.testing.assert_array_equal(got, want)
   assert (got[mask] != image[mask]).any()

@@ -11,13 +11,15 @@ import pytest
 from PIL import Image
 
 from configs import default as default_config
-from deepfill_jax import eval_masks
 from deepfill_jax import evaluation
 from deepfill_jax import export
 from deepfill_jax import image_io
 from deepfill_jax import inference
-from inference_test import random_generator
-from tools import evaluate as evaluate_tool
+from deepfill_jax import metrics
+from deepfill_jax.evaluation import baselines
+from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax.testing import random_generator
+from deepfill_jax.tools import evaluate as evaluate_tool
 
 needs_cv2 = pytest.mark.skipif(
     not evaluation.has_module('cv2'),
@@ -170,7 +172,7 @@ def test_aggregate_by_hand():
 
 
 def test_missing_extras_are_named(monkeypatch):
-  monkeypatch.setattr(evaluation, 'has_module', lambda name: name != 'cv2')
+  monkeypatch.setattr(baselines, 'has_module', lambda name: name != 'cv2')
   runnable, notes = evaluation.missing_extras(
       ['telea', 'navier_stokes', 'biharmonic', 'mean', 'ssim'])
   assert runnable == ['biharmonic', 'mean', 'ssim']
@@ -251,7 +253,7 @@ def test_report_has_every_number(report):
       if m == 'mean' or evaluation.has_module(evaluation.NEEDS[m])]
   assert list(results['methods']) == methods
   names = list(results['metrics'])
-  assert names[:6] == list(evaluation.metrics.NAMES)
+  assert names[:6] == list(metrics.NAMES)
   center = results['results']['center']
   assert center['count'] == 3
   assert center['mean_hole_fraction'] == pytest.approx(.25)
@@ -313,14 +315,14 @@ def test_full_size_and_mask_folder(ckpt, photos, tmp_path, capsys):
 
 def test_without_extras_the_model_and_mean_fill_still_run(ckpt, photos,
                                                          monkeypatch):
-  monkeypatch.setattr(evaluation, 'has_module', lambda name: False)
+  monkeypatch.setattr(baselines, 'has_module', lambda name: False)
   lines = []
   results = evaluation.evaluate(
       inference.Inpainter.from_checkpoint(ckpt),
       evaluation.Settings(images=str(photos), size=SIZE, progress=False),
       MASKS_CONFIG, log=lines.append)
   assert list(results['methods']) == ['deepfill', 'mean']
-  assert results['metrics'] == list(evaluation.metrics.NAMES)
+  assert results['metrics'] == list(metrics.NAMES)
   assert lines[:2] == [
       'note: telea, navier_stokes skipped: opencv-python-headless is not '
       'installed (pip install -r requirements-eval.txt).',

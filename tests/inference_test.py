@@ -12,32 +12,15 @@ margin by one pixel breaks it, so the margin is tight.
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
-from flax import nnx
 
 from deepfill_jax import checkpointing
 from deepfill_jax import inference
-from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.testing import random_generator
+from deepfill_jax.models import hole_aware
 
 _TOL = 1e-5
-
-
-def random_generator(cnum: int = 4, seed: int = 0) -> InpaintGenerator:
-  """A glorot-uniform generator built without compiling any initializer."""
-  gen = checkpointing.abstract_generator(cnum)
-  rng = np.random.default_rng(seed)
-
-  def init(p):
-    if len(p.shape) == 1:
-      return jnp.zeros(p.shape, p.dtype)
-    receptive = np.prod(p.shape[:-2])
-    limit = np.sqrt(6. / (receptive * (p.shape[-2] + p.shape[-1])))
-    return jnp.asarray(rng.uniform(-limit, limit, p.shape), p.dtype)
-
-  nnx.update(gen, jax.tree.map(init, nnx.state(gen, nnx.Param)))
-  return gen
 
 
 @pytest.fixture(scope='module')
@@ -63,9 +46,9 @@ def _compare(g, hw, rects, tile=(8, 8), seed=0):
   x = x.astype(np.float32)
   holes = _holes(hw, rects)
   m = holes[..., None].astype(np.float32)
-  plan = inference.make_plan(holes, holes, tile=tile)
-  fn = jax.jit(lambda x, m, s, t, c: inference.hole_aware_forward(
-      g, x, m, inference.Plan(plan.sizes, s, t, c), tile=tile))
+  plan = hole_aware.make_plan(holes, holes, tile=tile)
+  fn = jax.jit(lambda x, m, s, t, c: hole_aware.hole_aware_forward(
+      g, x, m, hole_aware.Plan(plan.sizes, s, t, c), tile=tile))
   got = fn(x, m, plan.starts, plan.tiles, plan.counts)
   want = _dense_fn(g)(x, m)
   return [float(np.abs(np.where(holes[..., None], a - b, 0)).max())
@@ -99,10 +82,10 @@ def test_exact_with_query_level_tiles(gen, case):
 
 def test_margin_is_tight(gen, monkeypatch):
   """One attention-output row less on either side breaks exactness."""
-  field = inference._decoder_field
+  field = hole_aware._decoder_field
   hw, rects = _CASES['two_at_borders']
   for dlo, dhi in ((1, 0), (0, -1)):
-    monkeypatch.setattr(inference, '_decoder_field',
+    monkeypatch.setattr(hole_aware, '_decoder_field',
                         lambda n, a=dlo, b=dhi: (field(n)[0] + a,
                                                  field(n)[1] + b))
     assert _compare(gen, hw, rects, tile=(1, 1))[1] > 1e-4
@@ -110,9 +93,9 @@ def test_margin_is_tight(gen, monkeypatch):
 
 def test_tight_crops_are_exact(gen, monkeypatch):
   """Unrounded crops (4-pixel quantum) of every stage stay exact."""
-  monkeypatch.setattr(inference, 'WINDOW_QUANTUM', 4)
+  monkeypatch.setattr(hole_aware, 'WINDOW_QUANTUM', 4)
   hw, rects = (448, 384), [(200, 230, 150, 190)]
-  plan = inference.make_plan(_holes(hw, rects), _holes(hw, rects))
+  plan = hole_aware.make_plan(_holes(hw, rects), _holes(hw, rects))
   assert all(s[0] < hw[0] and s[1] < hw[1] for s in plan.sizes)
   err1, err2 = _compare(gen, hw, rects)
   assert err1 <= _TOL and err2 <= _TOL
@@ -120,9 +103,9 @@ def test_tight_crops_are_exact(gen, monkeypatch):
 
 def test_needed_input_of_a_stride_two_stage():
   # hallucination: 5x5 conv, two stride-2 3x3 convs, dilations up to 16.
-  lo, hi = inference.needed_input('hallucination', 10, 10)
+  lo, hi = hole_aware.needed_input('hallucination', 10, 10)
   assert lo < 40 < 43 < hi
-  assert inference.needed_input('attention_decoder', 5, 7) == (3, 9)
+  assert hole_aware.needed_input('attention_decoder', 5, 7) == (3, 9)
 
 
 # ----------------------------------------------------------------------------

@@ -18,8 +18,10 @@ import orbax.checkpoint as ocp
 from PIL import Image
 
 from configs import default
+from deepfill_jax import checkpointing
+from deepfill_jax import data_sources
 from deepfill_jax import input_pipeline
-from tools import build_dataset
+from deepfill_jax.tools import build_dataset
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PHOTOS = sorted(glob.glob(os.path.join(_REPO, 'data', 'photos', '*.jpg')))
@@ -169,7 +171,7 @@ class InputPipelineTest(parameterized.TestCase):
       f.write('../images/a/photo0.jpg\n\n../images/grey.png\n')
       f.write(os.path.join(self.folder, 'tiny.jpg') + '\n')
       f.write('../images/missing.jpg\n')
-    self.assertEqual(input_pipeline.read_flist(flist)[0],
+    self.assertEqual(data_sources.read_flist(flist)[0],
                      os.path.join(self.folder, 'a', 'photo0.jpg'))
     it = _iterator(_config(flist, source='flist'))
     with self.assertLogs(level='WARNING') as logs:
@@ -186,12 +188,12 @@ class InputPipelineTest(parameterized.TestCase):
                                  num_threads=2)
     self.assertEqual(info['num_records'], len(self.names) - 1)
     self.assertEqual(info['num_skipped'], 1)
-    files = input_pipeline.array_record_files(output)
+    files = data_sources.array_record_files(output)
     self.assertLen(files, 3)
-    source = input_pipeline.make_source(
+    source = data_sources.make_source(
         _config(output, source='array_record').data)
     self.assertLen(source, len(self.names) - 1)
-    meta, data = input_pipeline.decode_record(source[0]['record'])
+    meta, data = data_sources.decode_record(source[0]['record'])
     self.assertEqual(meta['name'], self.names[0])
     with open(os.path.join(self.folder, self.names[0]), 'rb') as f:
       self.assertEqual(data, f.read())
@@ -207,9 +209,9 @@ class InputPipelineTest(parameterized.TestCase):
     os.remove(os.path.join(output, build_dataset.INFO_FILE))
     with self.assertRaisesRegex(FileNotFoundError,
                                 '3 ArrayRecord files of an unfinished'):
-      input_pipeline.array_record_files(output)
+      data_sources.array_record_files(output)
     with self.assertRaises(FileNotFoundError):
-      input_pipeline.make_source(_config(output, source='array_record').data)
+      data_sources.make_source(_config(output, source='array_record').data)
     self.assertEqual(sorted(os.listdir(output)), sorted(
         os.path.basename(f) for f in files))  # No temporary files.
 
@@ -221,7 +223,7 @@ class InputPipelineTest(parameterized.TestCase):
       eval_batches = list(_iterator(config, split='eval'))
     self.assertEqual(batch['image'].shape, (4, 64, 64, 3))
     self.assertLen(eval_batches, 1)  # One pass over 6 examples.
-    self.assertEqual(input_pipeline.tfds_settings(config.data),
+    self.assertEqual(data_sources.tfds_settings(config.data),
                      ('image', 'train', 'validation'))
 
   @parameterized.parameters(0, 2)
@@ -234,16 +236,12 @@ class InputPipelineTest(parameterized.TestCase):
         next(it)
       skipped = it.skipped
       with ocp.CheckpointManager(workdir) as manager:
-        manager.save(3, args=ocp.args.Composite(**{
-            input_pipeline.CHECKPOINT_ITEM:
-                input_pipeline.checkpoint_save_args(it)}))
+        checkpointing.save_training(manager, 3, {}, it, force=True)
         manager.wait_until_finished()
       it.close()
       restored = _iterator(config)
       with ocp.CheckpointManager(workdir) as manager:
-        manager.restore(3, args=ocp.args.Composite(**{
-            input_pipeline.CHECKPOINT_ITEM:
-                input_pipeline.checkpoint_restore_args(restored)}))
+        checkpointing.restore_training(manager, {}, restored, 3)
       self.assertEqual(restored.skipped, skipped)
       _assert_batches_equal(reference[3:], [next(restored), next(restored)])
       restored.close()

@@ -59,9 +59,13 @@ def _crop(x, box):
                    enumerate(box)])
 
 
-def _config(pretrain=False):
+def _config(mode='full'):
+  """'full' (the original), 'pretrain' (coarse only) or 'reconstruction'
+  (both stages, gan_loss_alpha = 0: no critic)."""
   config = default_config.get_config()
-  config.pretrain_coarse_network = pretrain
+  config.pretrain_coarse_network = mode == 'pretrain'
+  if mode == 'reconstruction':
+    config.loss.gan_loss_alpha = 0.
   return config
 
 
@@ -80,7 +84,7 @@ def _expected(batch, x1, x2, local_w, local_b, global_w, global_b, alpha,
   ae /= np.mean(1 - m)
   out = {'l1_loss': l1, 'ae_loss': ae}
   g = config.loss.l1_loss_alpha * l1 + config.loss.ae_loss_alpha * ae
-  if config.pretrain_coarse_network:
+  if config.pretrain_coarse_network or config.loss.gan_loss_alpha == 0:
     out['g_loss'] = g
     return out
   complete = x2 * m + real * (1 - m)
@@ -107,8 +111,8 @@ def _expected(batch, x1, x2, local_w, local_b, global_w, global_b, alpha,
   return out
 
 
-@pytest.mark.parametrize('pretrain', [False, True])
-def test_every_term_matches_the_hand_computation(pretrain):
+@pytest.mark.parametrize('mode', ['full', 'pretrain', 'reconstruction'])
+def test_every_term_matches_the_hand_computation(mode):
   rng = np.random.default_rng(0)
   batch = _batch(rng)
   x1 = rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32)
@@ -116,9 +120,10 @@ def test_every_term_matches_the_hand_computation(pretrain):
   local_w = rng.normal(0, 0.05, (BOX, BOX, 3)).astype(np.float32)
   global_w = rng.normal(0, 0.05, (H, W, 3)).astype(np.float32)
   alpha = rng.uniform(0, 1, (2, B)).astype(np.float32)
-  config = _config(pretrain)
-  critics = ((None, None) if pretrain else
-             (LinearCritic(local_w, 0.3), LinearCritic(global_w, -0.2)))
+  config = _config(mode)
+  assert losses.uses_critics(config) == (mode == 'full')
+  critics = ((LinearCritic(local_w, 0.3), LinearCritic(global_w, -0.2))
+             if mode == 'full' else (None, None))
   got = losses.compute_losses(FixedGenerator(x1, x2), *critics,
                               jax.tree.map(jnp.asarray, batch),
                               gp_alpha=jnp.asarray(alpha), config=config)
@@ -127,7 +132,7 @@ def test_every_term_matches_the_hand_computation(pretrain):
   for key, value in want.items():
     np.testing.assert_allclose(got[key], value, rtol=2e-5, atol=1e-6,
                                err_msg=key)
-  if pretrain:
+  if mode != 'full':
     assert 'd_loss' not in got
 
 
@@ -142,7 +147,7 @@ def test_original_weights_are_the_defaults():
   x2 = jnp.asarray(rng.uniform(-1, 1, (B, H, W, 3)), jnp.float32)
   base = losses.compute_losses(FixedGenerator(batch['image'], x2), None, None,
                                batch, gp_alpha=jnp.zeros(B),
-                               config=_config(pretrain=True))
+                               config=_config('pretrain'))
   assert float(base['g_loss']) == 0.  # x1 == real: nothing to learn.
 
 

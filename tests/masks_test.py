@@ -127,10 +127,29 @@ class FreeFormTest(parameterized.TestCase):
       self.assertTrue(mask[hole].all())
       self.assertGreaterEqual(mask.sum(), hole.sum())
 
+  def test_mixed_draws_each_kind_equally(self):
+    """`mixed` picks one kind per draw, then draws exactly as that kind."""
+    generator = masks.MaskGenerator(_mask_config('mixed'), (256, 256))
+    kinds = {kind: masks.MaskGenerator(_mask_config(kind), (256, 256))
+             for kind in masks.MIXED_TYPES}
+    counts = dict.fromkeys(masks.MIXED_TYPES, 0)
+    for seed in range(90):
+      rng = np.random.default_rng(seed)
+      mask, box = generator(rng)
+      # The same stream after the kind's draw gives the same mask.
+      replay = np.random.default_rng(seed)
+      kind = masks.MIXED_TYPES[replay.integers(len(masks.MIXED_TYPES))]
+      want, want_box = kinds[kind](replay)
+      np.testing.assert_array_equal(mask, want)
+      np.testing.assert_array_equal(box, want_box)
+      counts[kind] += 1
+    for kind, count in counts.items():
+      self.assertBetween(count, 18, 42, msg=kind)
+
 
 class SeedingTest(parameterized.TestCase):
 
-  @parameterized.parameters('bbox', 'free_form', 'bbox+free_form')
+  @parameterized.parameters('bbox', 'free_form', 'bbox+free_form', 'mixed')
   def test_same_seed_same_mask(self, mask_type):
     generator = masks.MaskGenerator(_mask_config(mask_type), (256, 256))
     first, second = _samples(generator, 5), _samples(generator, 5)

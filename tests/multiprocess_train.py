@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """One training iteration in one process of a `jax.distributed` job.
 
-Run by tests/train_test.py, several times on localhost:
+Run by tests/train_test.py, several times on localhost, with the repository
+root on PYTHONPATH (for configs/):
 
   python tests/multiprocess_train.py PORT NUM_PROCESSES PROCESS_ID OUT.npz
 
@@ -15,8 +16,6 @@ import os
 import sys
 
 os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count=1'
-_TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(_TESTS), _TESTS]
 
 import jax  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
@@ -32,21 +31,21 @@ def main(port: int, num_processes: int, process_id: int, out: str) -> None:
                                process_id=process_id,
                                initialization_timeout=120)
   from configs import tiny  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import train  # pylint: disable=g-import-not-at-top
-  import train_batches  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import step as step_lib  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import testing  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   config.batch_size = 4
   config.critic_steps = 1
-  setup = train.make_setup(config)
+  setup = step_lib.make_setup(config)
   assert setup.mesh.size == num_processes
   block = config.batch_size // num_processes
   local = [{k: v[process_id * block:(process_id + 1) * block]
             for k, v in batch.items()}
-           for batch in train_batches.make(config, 2)]
-  steps = train.compile_steps(setup)
-  state = train.init_state(setup)
-  state, _, _ = train.train_iteration(steps, setup, state, iter(local))
-  params = jax.device_get(jax.tree.leaves_with_path(state['generator']))
+           for batch in testing.train_batches(config, 2)]
+  steps = step_lib.compile_steps(setup)
+  state = step_lib.init_state(setup)
+  state, _, _ = step_lib.train_iteration(steps, setup, state, iter(local))
+  params = jax.device_get(jax.tree.leaves_with_path(state.generator))
   if process_id == 0:
     np.savez(out, **{jax.tree_util.keystr(k): v for k, v in params})
 

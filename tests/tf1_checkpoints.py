@@ -57,7 +57,8 @@ CRITIC_VARIABLES = (
 
 
 def param_path(tf_name: str) -> tuple[str, ...]:
-  """Our parameter path for a TF name, from the naming rules of the brief.
+  """Our parameter path for a TF name (the naming table of
+  docs/checkpoints.md).
 
   `inpaint_net/conv13_upsample/conv13_upsample_conv/kernel` ->
   `('conv13_upsample', 'conv', 'kernel')`; critics get a leading

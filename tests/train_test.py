@@ -8,16 +8,19 @@ import socket
 import subprocess
 import sys
 
+from etils import epath
 import jax
 import numpy as np
 import pytest
 
 from configs import tiny
 from deepfill_jax import checkpointing
+from deepfill_jax import cpu_hours
 from deepfill_jax import inference
 from deepfill_jax import input_pipeline
+from deepfill_jax import step as step_lib
 from deepfill_jax import train
-import train_batches
+from deepfill_jax import testing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTOS = os.path.join(ROOT, 'data', 'photos')
@@ -36,15 +39,15 @@ def _config(**overrides):
 
 
 def _run_iterations(config, devices, batches):
-  setup = train.make_setup(config, train.create_mesh(devices))
-  steps = train.compile_steps(setup)
-  state = train.init_state(setup)
-  initial = jax.device_get(state['generator'])
+  setup = step_lib.make_setup(config, step_lib.create_mesh(devices))
+  steps = step_lib.compile_steps(setup)
+  state = step_lib.init_state(setup)
+  initial = jax.device_get(state.generator)
   it = iter(batches)
   metrics = []
   while True:
     try:
-      state, critic_m, gen_m = train.train_iteration(steps, setup, state, it)
+      state, critic_m, gen_m = step_lib.train_iteration(steps, setup, state, it)
     except StopIteration:
       break
     metrics.append((critic_m, gen_m))
@@ -64,17 +67,32 @@ def _assert_trees_equal(a, b):
 
 def test_eight_devices_equal_one_device():
   config = _config(batch_size=8, critic_steps=2)
-  batches = train_batches.make(config, 3)
+  batches = testing.train_batches(config, 3)
   initial, one, _ = _run_iterations(config, jax.devices()[:1], batches)
   _, eight, _ = _run_iterations(config, jax.devices()[:8], batches)
   for name in ('generator', 'critics', 'opt_g', 'opt_d'):
-    _assert_trees_close(eight[name], one[name], rtol=2e-4, atol=2e-6)
+    _assert_trees_close(getattr(eight, name), getattr(one, name),
+                        rtol=2e-4, atol=2e-6)
   # The iteration did change the generator (the comparison is not vacuous).
   moved = [np.abs(a - b).max() for a, b in zip(
-      jax.tree.leaves(one['generator']), jax.tree.leaves(initial))]
+      jax.tree.leaves(one.generator), jax.tree.leaves(initial))]
   assert min(moved) > 0
-  assert int(one['counters']['step']) == 1
-  assert int(one['counters']['updates']) == 3
+  assert int(one.counters.step) == 1
+  assert int(one.counters.updates) == 3
+
+
+def test_reconstruction_only_runs_no_critic():
+  """gan_loss_alpha = 0: no critic update and critics left as they were."""
+  config = _config(batch_size=8, critic_steps=2, **{'loss.gan_loss_alpha': 0.})
+  batches = testing.train_batches(config, 1)
+  setup = step_lib.make_setup(config, step_lib.create_mesh(jax.devices()[:1]))
+  state = step_lib.init_state(setup)
+  critics = jax.device_get(state.critics)
+  state, critic_m, gen_m = step_lib.train_iteration(
+      step_lib.compile_steps(setup), setup, state, iter(batches))
+  assert critic_m == [] and 'd_loss' not in gen_m
+  _assert_trees_equal(jax.device_get(state.critics), critics)
+  assert int(state.counters.updates) == 1
 
 
 def _free_port() -> int:
@@ -87,7 +105,8 @@ def test_two_processes_equal_one_process(tmp_path):
   """jax.distributed on localhost (gloo CPU collectives), 1 device each."""
   port = _free_port()
   script = os.path.join(ROOT, 'tests', 'multiprocess_train.py')
-  env = dict(os.environ, XLA_FLAGS='')
+  env = dict(os.environ, XLA_FLAGS='', PYTHONPATH=os.pathsep.join(
+      filter(None, [ROOT, os.environ.get('PYTHONPATH')])))
   procs = [subprocess.Popen(
       [sys.executable, script, str(port), '2', str(i),
        str(tmp_path / 'two.npz')], env=env, stdout=subprocess.PIPE,
@@ -120,9 +139,10 @@ def test_global_batch_is_the_same_for_any_process_count():
 def test_bfloat16_computes_with_float32_parameters_and_states():
   config = _config(**{'model.dtype': 'bfloat16', 'critic_steps': 1})
   _, state, metrics = _run_iterations(config, jax.devices()[:1],
-                                      train_batches.make(config, 2))
+                                      testing.train_batches(config, 2))
   for path, leaf in jax.tree.leaves_with_path(
-      {k: state[k] for k in ('generator', 'critics', 'opt_g', 'opt_d')}):
+      {k: getattr(state, k)
+       for k in ('generator', 'critics', 'opt_g', 'opt_d')}):
     if np.issubdtype(leaf.dtype, np.floating):
       assert leaf.dtype == np.float32, jax.tree_util.keystr(path)
   (_, gen_m), = metrics
@@ -131,23 +151,23 @@ def test_bfloat16_computes_with_float32_parameters_and_states():
 
 def test_non_finite_update_is_skipped_and_counted():
   config = _config(critic_steps=1)
-  batches = train_batches.make(config, 4)
+  batches = testing.train_batches(config, 4)
   batches[0]['image'][0, 0, 0, 0] = np.nan  # Poisons the critic update.
-  setup = train.make_setup(config, train.create_mesh(jax.devices()[:1]))
-  steps = train.compile_steps(setup)
-  state = train.init_state(setup)
-  before = jax.device_get(state['critics'])
-  state, metrics = steps.critic(state, train.global_batch(setup, batches[0]))
+  setup = step_lib.make_setup(config, step_lib.create_mesh(jax.devices()[:1]))
+  steps = step_lib.compile_steps(setup)
+  state = step_lib.init_state(setup)
+  before = jax.device_get(state.critics)
+  state, metrics = steps.critic(state, step_lib.global_batch(setup, batches[0]))
   assert float(metrics['skipped']) == 1.
-  _assert_trees_equal(jax.device_get(state['critics']), before)
-  counters = jax.device_get(state['counters'])
-  assert (counters['bad_streak'], counters['bad_total'],
-          counters['updates']) == (1, 1, 1)
-  state, metrics = steps.critic(state, train.global_batch(setup, batches[1]))
+  _assert_trees_equal(jax.device_get(state.critics), before)
+  counters = jax.device_get(state.counters)
+  assert (counters.bad_streak, counters.bad_total,
+          counters.updates) == (1, 1, 1)
+  state, metrics = steps.critic(state, step_lib.global_batch(setup, batches[1]))
   assert float(metrics['skipped']) == 0.
-  counters = jax.device_get(state['counters'])
-  assert (counters['bad_streak'], counters['bad_total']) == (0, 1)
-  changed = jax.device_get(state['critics'])
+  counters = jax.device_get(state.counters)
+  assert (counters.bad_streak, counters.bad_total) == (0, 1)
+  changed = jax.device_get(state.critics)
   assert any(np.any(a != b) for a, b in zip(jax.tree.leaves(changed),
                                             jax.tree.leaves(before)))
 
@@ -155,7 +175,7 @@ def test_non_finite_update_is_skipped_and_counted():
 def test_indivisible_batch_is_a_clear_error():
   with pytest.raises(ValueError, match=r'config.batch_size=6 must be a '
                      r'positive multiple of the 8 devices'):
-    train.make_setup(_config(batch_size=6))
+    step_lib.make_setup(_config(batch_size=6))
 
 
 @pytest.fixture(scope='module')
@@ -169,7 +189,11 @@ def trained(tmp_path_factory):
 def test_run_writes_checkpoints_logs_and_strips(trained):
   workdir, state = trained
   names = set(os.listdir(workdir))
-  assert {'checkpoints', 'generator.json', 'config.json', 'strips'} <= names
+  assert {'checkpoints', 'generator.json', 'config.json', 'strips',
+          cpu_hours.FILE} <= names
+  rows = cpu_hours.read(epath.Path(workdir) / cpu_hours.FILE)
+  assert [step for step, _ in rows] == [1, 2, 3]  # Logged every step.
+  assert 0 < rows[0][1] <= rows[1][1] <= rows[2][1]
   assert any(n.startswith('events.out.tfevents') for n in names)
   assert sorted(os.listdir(os.path.join(workdir, 'strips'))) == [
       'step_0000000.png', 'step_0000002.png', 'step_0000003.png']
@@ -181,7 +205,7 @@ def test_run_writes_checkpoints_logs_and_strips(trained):
   # The workdir is a checkpoint for inference, at its latest step.
   gen, meta = checkpointing.load_generator(workdir)
   assert meta['step'] == 3
-  _assert_trees_equal(checkpointing.pure_params(gen), state['generator'])
+  _assert_trees_equal(checkpointing.pure_params(gen), state.generator)
   inpainter = inference.Inpainter.from_checkpoint(workdir)
   image = np.full((40, 48, 3), 100, np.uint8)
   hole = np.zeros((40, 48), bool)
@@ -207,7 +231,7 @@ def test_workdir_trained_on_8_devices_loads_on_1(trained):
   step, total = proc.stdout.split()
   assert int(step) == 3
   want = sum(float(np.abs(x).sum()) for x in jax.tree.leaves(
-      state['generator']))
+      state.generator))
   np.testing.assert_allclose(float(total), want, rtol=1e-6)
 
 
@@ -216,7 +240,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(trained, tmp_path,
   _, uninterrupted = trained
   workdir = str(tmp_path)
   config = _config(num_train_steps=3)
-  real_iteration = train.train_iteration
+  real_iteration = step_lib.train_iteration
   calls = []
 
   def iteration_then_sigterm(*args, **kwargs):
@@ -226,15 +250,16 @@ def test_interrupted_and_resumed_run_is_bit_identical(trained, tmp_path,
       os.kill(os.getpid(), signal.SIGTERM)  # As a preempting scheduler.
     return result
 
-  monkeypatch.setattr(train, 'train_iteration', iteration_then_sigterm)
+  monkeypatch.setattr(step_lib, 'train_iteration', iteration_then_sigterm)
   with pytest.raises(train.TrainingStopped, match='SIGTERM at step 1') as e:
     train.train_and_evaluate(config, workdir)
   assert e.value.exit_code == 128 + signal.SIGTERM
   assert checkpointing.load_generator(workdir)[1]['step'] == 1
-  monkeypatch.setattr(train, 'train_iteration', real_iteration)
+  monkeypatch.setattr(step_lib, 'train_iteration', real_iteration)
   resumed = jax.device_get(train.train_and_evaluate(config, workdir))
   for name in ('generator', 'critics', 'opt_g', 'opt_d', 'counters'):
-    _assert_trees_equal(resumed[name], uninterrupted[name])
+    _assert_trees_equal(getattr(resumed, name),
+                        getattr(uninterrupted, name))
 
 
 def test_unfinished_checkpoint_is_never_picked_up(trained, tmp_path):
@@ -259,9 +284,9 @@ def test_init_from_a_workdir_takes_generator_and_critics(trained, tmp_path):
   source, state = trained
   config = _config(num_train_steps=0, init_from=source)
   started = jax.device_get(train.train_and_evaluate(config, str(tmp_path)))
-  _assert_trees_equal(started['generator'], state['generator'])
-  _assert_trees_equal(started['critics'], state['critics'])
-  assert int(started['counters']['step']) == 0
+  _assert_trees_equal(started.generator, state.generator)
+  _assert_trees_equal(started.critics, state.critics)
+  assert int(started.counters.step) == 0
   wider = _config(num_train_steps=0, init_from=source, **{'model.cnum': 8})
   with pytest.raises(ValueError, match='its generator is'):
     train.train_and_evaluate(wider, str(tmp_path / 'wider'))

@@ -1,70 +1,9 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-r"""Exports a generator for serving.
+"""Runs deepfill_jax/tools/export.py, installed as `deepfill-export`
+(flags: --help)."""
 
-  python tools/export.py --checkpoint=places2_jax --output=places2_export \
-      --sizes=256x256,512x680
-
-`--checkpoint` is anything `checkpointing.load_generator` accepts: an
-inference checkpoint (e.g. from tools/convert_tf_checkpoint.py) or a training
-workdir (latest step, or `--step`). The output directory holds
-
-  * `generator.json` + `params/`: the generator parameters alone (orbax) with
-    the model config; no optimizer or critics;
-  * `deepfill_<H>x<W>.jax` + `export.json`: serialized `jax.export` StableHLO
-    artifacts, one per size, symbolic batch, parameters baked in, lowered for
-    `--platforms`. Load them with `deepfill_jax.export.load(OUTPUT)`.
-
-See docs/checkpoints.md.
-"""
-
-from __future__ import annotations
-
-import sys
-import time
-
-from absl import app
-from absl import flags
-from absl import logging
-
-_CHECKPOINT = flags.DEFINE_string(
-    'checkpoint', None, 'Inference checkpoint or training workdir.',
-    required=True)
-_OUTPUT = flags.DEFINE_string('output', None, 'Export directory (new).',
-                              required=True)
-_SIZES = flags.DEFINE_string(
-    'sizes', '256x256', 'Comma-separated HEIGHTxWIDTH image sizes (multiples '
-    'of 8), one artifact each.')
-_PLATFORMS = flags.DEFINE_list('platforms', ['cpu', 'cuda', 'tpu'],
-                               'Platforms to lower for.')
-_STEP = flags.DEFINE_integer('step', None,
-                             'Training step when --checkpoint is a workdir.')
-
-
-def main(argv: list[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  if not flags.FLAGS['verbosity'].present:  # Quiet orbax unless asked.
-    logging.set_verbosity(logging.WARNING)
-  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import checkpointing
-  from deepfill_jax import export
-  # pylint: enable=g-import-not-at-top
-  start = time.perf_counter()
-  try:
-    sizes = export.parse_sizes(_SIZES.value)
-    manifest = export.export_checkpoint(
-        _CHECKPOINT.value, _OUTPUT.value, sizes, platforms=_PLATFORMS.value,
-        step=_STEP.value)
-  except (ValueError, FileNotFoundError, FileExistsError) as e:
-    sys.exit(f'error: {e}')
-  output = checkpointing.as_path(_OUTPUT.value)
-  for size, name in manifest['artifacts'].items():
-    mb = (output / name).stat().length / 1e6
-    print(f'{size}: {name} ({mb:.1f} MB)')
-  print(f'Exported for {", ".join(manifest["platforms"])} to {output} in '
-        f'{time.perf_counter() - start:.1f} s.')
-
+from deepfill_jax.tools.export import run
 
 if __name__ == '__main__':
-  app.run(main)
+  run()

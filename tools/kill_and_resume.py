@@ -23,7 +23,6 @@ a short version (tests/fault_injection_test.py).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -190,15 +189,21 @@ def run(output: str, kills: int, steps: int, seed: int,
   return summary
 
 
+def _flags():
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import cli  # pylint: disable=g-import-not-at-top
+  f = cli.Flags('kill_and_resume', __doc__.splitlines()[0])
+  flags.DEFINE_integer('kills', 40, 'SIGKILLs in all', flag_values=f.values)
+  flags.DEFINE_integer('steps', 6, 'training steps', flag_values=f.values)
+  flags.DEFINE_integer('seed', 0, 'order and timing of the kills',
+                       flag_values=f.values)
+  flags.DEFINE_string('output', None, 'folder for the two workdirs (default: '
+                      'a new temporary one)', flag_values=f.values)
+  return f
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--kills', type=int, default=40)
-  parser.add_argument('--steps', type=int, default=6)
-  parser.add_argument('--seed', type=int, default=0)
-  parser.add_argument('--output', default=None,
-                      help='Folder for the two workdirs (default: a new '
-                      'temporary one).')
-  args = parser.parse_args(argv)
+  args = _flags().parse(argv)
   output = args.output or tempfile.mkdtemp(prefix='deepfill_kills_')
   os.makedirs(output, exist_ok=True)
   summary = run(output, args.kills, args.steps, args.seed)

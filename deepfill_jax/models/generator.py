@@ -87,6 +87,9 @@ def _merged_decoder(c: int) -> tuple[Layer, ...]:
           *_decoder('allconv', c, start=13))
 
 
+# The network's total downscale: image H and W must be multiples of it.
+GRID = 8
+
 # The generator's stages in call order, each a function of cnum.
 _PLAN = {
     'coarse': _coarse,
@@ -204,9 +207,9 @@ class InpaintGenerator(nnx.Module):
       (x_stage1, x_stage2, offsets).
     """
     bsz, h, w, ch = x.shape
-    if ch != 3 or h % 8 or w % 8:
+    if ch != 3 or h % GRID or w % GRID:
       raise ValueError(f'InpaintGenerator: x must be [B, H, W, 3] with H, W '
-                       f'multiples of 8, got {x.shape}.')
+                       f'multiples of {GRID}, got {x.shape}.')
     if mask.shape != (bsz, h, w, 1):
       raise ValueError(f'InpaintGenerator: mask must be {(bsz, h, w, 1)}, '
                        f'got {mask.shape}.')
@@ -225,6 +228,6 @@ class InpaintGenerator(nnx.Module):
       pm, offsets = run.attention(pm, pm, mask_s, ksize=3, stride=1, rate=2)
       branches.append(run.stage(self, 'attention_decoder', pm))
     else:  # Baseline: no attention, so every position "attends to itself".
-      offsets = jnp.zeros((bsz, h // 8, w // 8, 2), jnp.int32)
+      offsets = jnp.zeros((bsz, h // GRID, w // GRID, 2), jnp.int32)
     x2 = run.stage(self, 'merged_decoder', run.merge(*branches))
     return x1.astype(x.dtype), x2.astype(x.dtype), offsets

@@ -224,3 +224,12 @@ class Upsample(nnx.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     _, h, w, _ = x.shape
     return jax.nn.elu(self.conv(resize_nearest(x, (2 * h, 2 * w))))
+
+
+def crop_each(x: jax.Array, starts: jax.Array, size: tuple[int, int]
+              ) -> jax.Array:
+  """Per-image crops [B, *size, C] of x [B, H, W, C] whose top-left corners
+  are starts[:, :2] (traced); `size` is static."""
+  def one(xi, si):
+    return jax.lax.dynamic_slice(xi, (si[0], si[1], 0), (*size, xi.shape[-1]))
+  return jax.vmap(one)(x, starts)

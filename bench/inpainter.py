@@ -18,17 +18,15 @@ loop once, so for 'auto' the matmul flops of the other executed tiles are
 added (`tiled_attention.tile_flops`). Dense configurations whose score matrices
 cannot fit in RAM are reported as such instead of being run.
 
-  python bench/inference.py                  # all, writes the JSON
-  python bench/inference.py --sizes 256 512 --modes auto
+  python bench/inpainter.py                  # all, writes the JSON
+  python bench/inpainter.py --sizes 256 512 --modes auto
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -36,10 +34,11 @@ import time
 
 import numpy as np
 
+import common  # bench/common.py
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results',
                        'inference.json')
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)  # deepfill_jax, also when not installed.
+ROOT = common.ROOT
 _GIB = 1 << 30
 
 
@@ -50,30 +49,6 @@ def dense_scores_gib(size: int) -> float:
   return inference.dense_attention_bytes((size, size)) / _GIB
 
 
-def machine() -> dict:
-  """Where and when the numbers were measured."""
-  cpu = platform.processor() or platform.machine()
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          cpu = line.split(':', 1)[1].strip()
-          break
-  except OSError:
-    pass
-  return dict(cpu=cpu, cpus=os.cpu_count(), load_average=os.getloadavg(),
-              date=datetime.date.today().isoformat(),
-              python=platform.python_version())
-
-
-def _hole(size: int, frac: float) -> np.ndarray:
-  side = int(round(size * frac ** 0.5))
-  start = (size - side) // 2
-  mask = np.zeros((size, size), bool)
-  mask[start:start + side, start:start + side] = True
-  return mask
-
-
 def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   """Measures one configuration in this process."""
   # pylint: disable=g-import-not-at-top
@@ -81,11 +56,12 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   from flax import nnx
   from deepfill_jax.models import tiled_attention
   from deepfill_jax import inference
+  from deepfill_jax.models import hole_aware
   from deepfill_jax.models import InpaintGenerator
   gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
   inp = inference.Inpainter(gen, attention=mode)
   image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
-  mask = _hole(size, frac)
+  mask = common.hole(size, frac)
   t0 = time.perf_counter()
   inp(image, mask)
   first = time.perf_counter() - t0
@@ -101,7 +77,7 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   flops = float(compiled.cost_analysis()['flops'])
   tiles = None
   if mode == 'auto':
-    plan = inference.make_plan(mask[None], mask[None])
+    plan = hole_aware.make_plan(mask[None], mask[None])
     tiles = int(plan.counts[0])
     grid = (size // 8, size // 8)
     geo = tiled_attention.tile_geometry(grid,
@@ -170,7 +146,7 @@ def main() -> None:
     size, frac, mode = args.child
     print(json.dumps(child(int(size), float(frac), mode, args.repeats)))
     return
-  where = machine()
+  where = common.machine()
   print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
   results = []
   for size in args.sizes:

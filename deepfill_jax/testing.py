@@ -1,14 +1,39 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Deterministic synthetic training batches (no files) for the train tests."""
+"""Deterministic fixtures shared by tests/ and bench/: synthetic training
+batches and a random generator, built without files or compiled
+initializers."""
 
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from flax import nnx
 
+from deepfill_jax import checkpointing
 from deepfill_jax import masks
+from deepfill_jax.models import InpaintGenerator
 
 
-def make(config: ml_collections.ConfigDict, count: int, seed: int = 0
+def random_generator(cnum: int = 4, seed: int = 0) -> InpaintGenerator:
+  """A glorot-uniform generator built without compiling any initializer."""
+  gen = checkpointing.abstract_generator(cnum)
+  rng = np.random.default_rng(seed)
+
+  def init(p):
+    if len(p.shape) == 1:
+      return jnp.zeros(p.shape, p.dtype)
+    receptive = np.prod(p.shape[:-2])
+    limit = np.sqrt(6. / (receptive * (p.shape[-2] + p.shape[-1])))
+    return jnp.asarray(rng.uniform(-limit, limit, p.shape), p.dtype)
+
+  nnx.update(gen, jax.tree.map(init, nnx.state(gen, nnx.Param)))
+  return gen
+
+
+def train_batches(config: ml_collections.ConfigDict, count: int, seed: int = 0
          ) -> list[dict[str, np.ndarray]]:
   """`count` global batches shaped like the input pipeline's, from `seed`."""
   rng = np.random.default_rng(seed)

@@ -17,19 +17,25 @@ Types (`GENERATED`, docs/evaluation.md):
 
 Every mask comes from its own `np.random.Generator` seeded by (seed, type,
 image name), so an image gets the same mask whatever else is in the folder.
+
+Folder masks (`FolderMasks`) are the user's own, matched by file name; a
+`MaskSource` is either kind, and `load_image` / `load_hole` give the checked
+image and hole an evaluation scores.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import zlib
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 
+from deepfill_jax import image_io
 from deepfill_jax import masks as masks_lib
 
 GENERATED = ('center', 'bbox', 'free_form', 'thin', 'medium', 'thick')
@@ -155,3 +161,124 @@ class EvalMasks:
     if self._config is not None:
       return masks_lib.MaskGenerator(self._config, image_hw)(rng)[0]
     return lama_style_mask(rng, image_hw, LAMA_STYLES[self.kind])
+
+
+# ----------------------------------------------------------------------------
+# Images and masks of an evaluation.
+
+# Images smaller than this are skipped (SSIM's 7x7 window needs room).
+MIN_SIDE = 16
+
+
+def fit(img: Image.Image, size: int,
+        resample: Image.Resampling = Image.Resampling.BICUBIC) -> Image.Image:
+  """The centred square crop of `img` resized to `size` (0: `img` unchanged)."""
+  if not size:
+    return img
+  side = min(img.size)
+  left, top = (img.width - side) // 2, (img.height - side) // 2
+  return img.crop((left, top, left + side, top + side)).resize(
+      (size, size), resample)
+
+
+class FolderMasks:
+  """User masks matched by relative file name, any image suffix.
+
+  The mask of IMAGES/a/b.jpg is MASKS/a/b.<suffix>. A mask the size of the
+  original image is cropped and resized like the image (nearest neighbour);
+  one of the evaluated size is used as is.
+  """
+
+  def __init__(self, root: str):
+    self.root = os.path.abspath(root)
+    self.by_stem = {}
+    for path in image_io.list_images(self.root):
+      stem = os.path.splitext(os.path.relpath(path, self.root))[0]
+      self.by_stem[stem.replace(os.sep, '/')] = path
+
+  def __call__(self, name: str, original: Image.Image, size: int
+               ) -> np.ndarray:
+    path = self.by_stem.get(os.path.splitext(name)[0])
+    if path is None:
+      raise ValueError(f'{name}: no mask for it in {self.root}.')
+    img = image_io.open_image(path)
+    if img.size == original.size:
+      img = fit(img, size, Image.Resampling.NEAREST)
+    elif size and img.size != (size, size):
+      raise ValueError(f'{path}: mask size {img.width}x{img.height} is '
+                       f'neither the image size {original.width}x'
+                       f'{original.height} nor {size}x{size}.')
+    return image_io.mask_from_image(img, name=path)
+
+
+@dataclasses.dataclass
+class MaskSource:
+  """A named mask type: `draw(name, original image, size)` -> bool [H, W]."""
+  label: str
+  draw: Callable[[str, Image.Image, int], np.ndarray]
+  needs_full_decode: bool = False
+
+
+def mask_sources(spec: Sequence[str], masks_config: Any,
+                 seed: int) -> list[MaskSource]:
+  """Mask types from `--masks` items: generated type names or folders."""
+  sources = []
+  for item in spec:
+    if item in GENERATED:
+      gen = EvalMasks(item, masks_config, seed)
+      sources.append(MaskSource(
+          item, lambda n, img, s, g=gen: g(n, _fitted_hw(img, s))))
+    elif os.path.isdir(item):
+      folder = FolderMasks(item)
+      label = 'folder_' + os.path.basename(os.path.normpath(folder.root))
+      sources.append(MaskSource(label, folder, needs_full_decode=True))
+    else:
+      raise ValueError(f'--masks: {item!r} is neither a mask type '
+                       f'({", ".join(GENERATED)}) nor a folder.')
+  labels = [s.label for s in sources]
+  if len(set(labels)) != len(labels) or not labels:
+    raise ValueError(f'--masks: need distinct mask types, got {labels}.')
+  return sources
+
+
+def _fitted_hw(img: Image.Image, size: int) -> tuple[int, int]:
+  return (size, size) if size else (img.height, img.width)
+
+
+def load_image(path: str, size: int, full_decode: bool = False
+               ) -> tuple[Image.Image, np.ndarray]:
+  """The decoded file and the evaluated image (uint8 [H, W, 3]).
+
+  Args:
+    path: image file.
+    size: side of the centre crop, 0 for full size.
+    full_decode: decode JPEGs at full resolution even if resized down (for
+      masks of the original size).
+
+  Raises:
+    ValueError: unreadable or too small (one line, naming the file).
+  """
+  img = image_io.open_image(path,
+                            min_size=None if full_decode else size or None)
+  image = np.asarray(fit(img, size))
+  if min(image.shape[:2]) < MIN_SIDE:
+    raise ValueError(f'{path}: image is smaller than {MIN_SIDE} px.')
+  return img, image
+
+
+def load_hole(source: MaskSource, name: str, original: Image.Image,
+              image: np.ndarray, size: int) -> np.ndarray:
+  """The checked hole (bool [H, W]) of `source` for an image.
+
+  Raises:
+    ValueError: unreadable mask, wrong size, no hole or no known pixel.
+  """
+  hole = source.draw(name, original, size)
+  if hole.shape != image.shape[:2]:
+    raise ValueError(f'{name}: {source.label} mask is {hole.shape[1]}x'
+                     f'{hole.shape[0]}, the image {image.shape[1]}x'
+                     f'{image.shape[0]}.')
+  if not hole.any() or hole.all():
+    raise ValueError(f'{name}: the {source.label} mask has '
+                     f'{"no hole" if not hole.any() else "no known pixel"}.')
+  return hole

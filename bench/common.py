@@ -1,0 +1,141 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""What the bench scripts share: the machine, timing, FLOPs, the training
+set-up and the test holes. Scripts run as `python bench/<name>.py` and import
+this as `common` (their own folder is first on the path)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_DIR = os.path.join(ROOT, 'bench', 'results')
+
+
+def machine() -> dict:
+  """Where and when the numbers were measured."""
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        if line.startswith('model name'):
+          cpu = line.split(':', 1)[1].strip()
+          break
+  except OSError:
+    pass
+  return dict(cpu=cpu, cpus=os.cpu_count(), load_average=os.getloadavg(),
+              date=datetime.date.today().isoformat(),
+              python=platform.python_version())
+
+
+def hole(size: int, frac: float) -> np.ndarray:
+  """A centred square hole of about `frac` of a size x size image."""
+  side = int(round(size * frac ** 0.5))
+  start = (size - side) // 2
+  mask = np.zeros((size, size), bool)
+  mask[start:start + side, start:start + side] = True
+  return mask
+
+
+def config(model: str, dtype: str, devices: int = 1):
+  """tiny (batch 8), or the paper's model at 256x256, batch 4 (on 8 devices
+  batch 8, the smallest batch they can share)."""
+  # pylint: disable=g-import-not-at-top
+  from configs import default
+  from configs import tiny
+  if model == 'tiny':
+    config = tiny.get_config()
+  else:
+    config = default.get_config()
+    config.batch_size = config.eval.batch_size = max(4, devices)
+  config.critic_steps = 5
+  config.model.dtype = dtype
+  return config
+
+
+def training(config, devices: int = 1, num_batches: int = 2):
+  """(setup, jitted steps, initial state, host batches) of `config` on the
+  first `devices` devices; the batches are the tests' fixed random ones."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from deepfill_jax import step as step_lib
+  from deepfill_jax import testing
+  setup = step_lib.make_setup(
+      config, step_lib.create_mesh(jax.devices()[:devices]))
+  return (setup, step_lib.compile_steps(setup), step_lib.init_state(setup),
+          testing.train_batches(config, num_batches))
+
+
+def median_time(fn, repeats: int) -> float:
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def best_time(fn, *args, repeats: int) -> float:
+  """The fastest of `repeats` calls of `fn(*args)` after a first one."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  jax.block_until_ready(fn(*args))
+  best = float('inf')
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    best = min(best, time.perf_counter() - start)
+  return best
+
+
+def gflop(jitted, *args) -> float:
+  """XLA's FLOP count of a jitted function on `args` (cost analysis), GFLOP."""
+  cost = jitted.lower(*args).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, list) else cost
+  return float(cost['flops']) / 1e9
+
+
+def peak_gflops(dtype: str = 'float32', repeats: int = 5) -> float:
+  """The fastest rate XLA reaches on this machine in `dtype`, GFLOP/s.
+
+  The best of a 4096x4096 matmul and the generator's commonest layer (3x3
+  conv, 128 -> 128 channels, 64x64, batch 4), each the best of `repeats`.
+  """
+  # pylint: disable=g-import-not-at-top
+  import jax
+  import jax.numpy as jnp
+  rng = np.random.default_rng(0)
+  a = jnp.asarray(rng.standard_normal((4096, 4096)), dtype)
+  x = jnp.asarray(rng.standard_normal((4, 64, 64, 128)), dtype)
+  w = jnp.asarray(rng.standard_normal((3, 3, 128, 128)), dtype)
+  conv = lambda x, w: jax.lax.conv_general_dilated(
+      x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+      preferred_element_type=jnp.float32)
+  # Both accumulate in float32, XLA's fast form for bfloat16 operands.
+  matmul = lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32)
+  return max(
+      work / best_time(jax.jit(fn), *args, repeats=repeats)
+      for fn, args, work in (
+          (matmul, (a, a), 2 * 4096 ** 3 / 1e9),
+          (conv, (x, w), 2 * 9 * 128 * 128 * 4 * 64 * 64 / 1e9)))
+
+
+def work_floor(steps, state, batch, critic_steps: int,
+               dtype: str = 'float32') -> dict:
+  """The iteration's GFLOP, the machine's peak in the compute `dtype` and the
+  time floor they give.
+
+  Lowering recompiles the steps; `state` is only read (its shapes).
+  """
+  critic = gflop(steps.critic, state, batch)
+  generator = gflop(steps.generator, state, batch)
+  iteration = critic_steps * critic + generator
+  peak = peak_gflops(dtype)
+  return dict(critic_gflop=critic, generator_gflop=generator,
+              iteration_gflop=iteration, peak_gflops=peak,
+              floor_s=iteration / peak)

@@ -1,0 +1,45 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""absl flags for the command-line tools that return an exit status.
+
+Each such tool (`inpaint`, `evaluate`) defines its flags on its own
+`FlagValues`, so several tools import side by side, and `main(argv)` can be
+called again with other flags (tests). Bad flags exit with status 2 and a
+one-line error, as argparse's did.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn, Sequence
+
+from absl import flags
+
+
+class Flags:
+  """A tool's flags: define with `self.values`, then `parse(argv)`."""
+
+  def __init__(self, prog: str, description: str):
+    self.prog, self.description = prog, description
+    self.values = flags.FlagValues()
+
+  def error(self, message: str) -> NoReturn:
+    print(f'usage: {self.prog} [flags] (--help for all)\n'
+          f'{self.prog}: error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+  def parse(self, argv: Sequence[str] | None) -> flags.FlagValues:
+    """Parses `argv` (without the program name; default sys.argv[1:])."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if {'--help', '--helpfull', '-h'} & set(argv):
+      print(f'{self.description}\n\nusage: {self.prog} [flags]\n\n'
+            f'{self.values.get_help()}')
+      sys.exit(0)
+    self.values.unparse_flags()
+    try:
+      rest = self.values([self.prog] + argv)
+    except flags.Error as e:
+      self.error(str(e).splitlines()[0])
+    if len(rest) > 1:
+      self.error(f'unexpected arguments: {" ".join(rest[1:])}')
+    return self.values

@@ -1,0 +1,38 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Evaluation of a generator and classical baselines on a folder of images.
+
+Used by `deepfill-evaluate` / `tools/evaluate.py` (see docs/evaluation.md):
+
+* `masks`: deterministic evaluation masks and the user's mask folders;
+* `baselines`: OpenCV and scikit-image inpainting, SSIM (optional extras);
+* `runner`: `evaluate`, every image x mask type x method, scored;
+* `report`: results.json, results.md and contact sheets (`write_report`);
+* `periodic`: training's evaluation of held-out batches at every
+  `eval_every_steps`.
+
+The metrics are `deepfill_jax.metrics`, the same training's periodic
+evaluation logs.
+"""
+
+from deepfill_jax.evaluation.baselines import BASELINE_FNS
+from deepfill_jax.evaluation.baselines import BASELINES
+from deepfill_jax.evaluation.baselines import METHOD_TITLES
+from deepfill_jax.evaluation.baselines import MODEL
+from deepfill_jax.evaluation.baselines import NEEDS
+from deepfill_jax.evaluation.baselines import biharmonic
+from deepfill_jax.evaluation.baselines import has_module
+from deepfill_jax.evaluation.baselines import mean_fill
+from deepfill_jax.evaluation.baselines import missing_extras
+from deepfill_jax.evaluation.baselines import ssim
+from deepfill_jax.evaluation.masks import fit
+from deepfill_jax.evaluation.masks import mask_sources
+from deepfill_jax.evaluation.report import markdown
+from deepfill_jax.evaluation.report import write_report
+from deepfill_jax.evaluation.runner import ExportedModel
+from deepfill_jax.evaluation.runner import Settings
+from deepfill_jax.evaluation.runner import aggregate
+from deepfill_jax.evaluation.runner import bin_label
+from deepfill_jax.evaluation.runner import evaluate
+from deepfill_jax.evaluation.runner import hole_bin
+from deepfill_jax.evaluation.runner import load_model

@@ -1,0 +1,63 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Pixel conventions and the strips that show them, in one place.
+
+The networks see float images in [-1, 1]; files and people see uint8. An
+input shown to a person has its hole painted white, as the model sees it.
+A strip puts the stages of a fill side by side, one row per image:
+real | input | coarse | refined | composite | flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from deepfill_jax.models import flow_to_image
+
+
+def to_unit(image: Any) -> Any:
+  """uint8 [0, 255] -> float32 [-1, 1] (NumPy or JAX arrays)."""
+  return image.astype(np.float32) / 127.5 - 1.
+
+
+def to_uint8(y: jax.Array) -> jax.Array:
+  """[-1, 1] -> uint8 by rounding (y + 1) * 127.5 (the original truncates);
+  in the jitted graph, computed in float32."""
+  return jnp.clip(jnp.round((y.astype(jnp.float32) + 1.) * 127.5),
+                  0, 255).astype(jnp.uint8)
+
+
+def to_uint8_host(x: np.ndarray) -> np.ndarray:
+  """`to_uint8` on the host, in `x`'s own dtype."""
+  return np.clip(np.rint((x + 1.) * 127.5), 0, 255).astype(np.uint8)
+
+
+def hole_white(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+  """The input as the model sees it: uint8 [..., H, W, 3] with the hole
+  (bool [..., H, W]) painted white."""
+  return np.where(hole[..., None], np.uint8(255), image)
+
+
+def training_strip(views: dict[str, np.ndarray]) -> np.ndarray:
+  """Rows of [real | input with hole | coarse | refined | composite | flow]
+  from a training evaluation's `views` ([-1, 1] images, masks, offsets)."""
+  image = to_uint8_host(views['image'])
+  shown = hole_white(image, views['mask'][..., 0] > 0.5)
+  flow = np.asarray(flow_to_image(views['offsets']))
+  scale = image.shape[1] // flow.shape[1]
+  flow = flow.repeat(scale, axis=1).repeat(scale, axis=2)
+  cols = [image, shown, to_uint8_host(views['coarse']),
+          to_uint8_host(views['refined']), to_uint8_host(views['complete']),
+          flow]
+  return np.concatenate(cols, axis=2).reshape(
+      -1, image.shape[2] * len(cols), 3)
+
+
+def demo_strip(image: np.ndarray, hole: np.ndarray, result: np.ndarray,
+               flow: np.ndarray) -> np.ndarray:
+  """[input with the hole in white | result | flow], side by side."""
+  return np.concatenate([hole_white(image, hole), result, flow], axis=1)

@@ -1,0 +1,69 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""Copies a training step's generator into the package as a shipped model.
+
+  python -m tools.ship_model --workdir=/ckpt/photos --step=1500 \
+      --name=photos_v1
+
+Writes `deepfill_jax/pretrained/NAME/` (an inference checkpoint: the
+generator's float32 parameters alone, no optimizer or critics) and records in
+its `generator.json` the step, the CPU hours the run had used by then (from
+WORKDIR/cpu_hours.tsv or `--cpu_log`) and the training config. An existing
+model of that name is replaced only with `--replace`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Sequence
+
+from absl import app
+from absl import flags
+from absl import logging
+import numpy as np
+
+from deepfill_jax import checkpointing
+from deepfill_jax import cpu_hours
+from deepfill_jax import files
+from deepfill_jax import pretrained
+
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.')
+_STEP = flags.DEFINE_integer('step', None, 'Step (default: the latest).')
+_NAME = flags.DEFINE_string('name', pretrained.DEFAULT, 'Model name.')
+_CPU_LOG = flags.DEFINE_string('cpu_log', '', '"STEP CPU_SECONDS" lines '
+                               '(default: WORKDIR/cpu_hours.tsv).')
+_REPLACE = flags.DEFINE_bool('replace', False, 'Replace an existing model.')
+
+
+def main(argv: Sequence[str]) -> None:
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  if _NAME.value not in pretrained.MODELS:
+    sys.exit(f'error: add {_NAME.value!r} to deepfill_jax.pretrained.MODELS '
+             'first.')
+  gen, meta = checkpointing.load_generator(_WORKDIR.value, step=_STEP.value)
+  workdir = checkpointing.as_path(_WORKDIR.value)
+  rows = cpu_hours.read(checkpointing.as_path(_CPU_LOG.value) if
+                        _CPU_LOG.value else workdir / cpu_hours.FILE)
+  hours = (float(np.interp(meta['step'], *np.array(rows).T)) / 3600.
+           if rows else None)
+  config = files.read_json(workdir / 'config.json')
+  target = os.path.join(os.path.dirname(pretrained.__file__), _NAME.value)
+  if os.path.exists(target):
+    if not _REPLACE.value:
+      sys.exit(f'error: {target} exists; pass --replace to replace it.')
+    shutil.rmtree(target)
+  checkpointing.save_generator(
+      target, gen, trained_with=meta.get('trained_with', {}),
+      training={'step': meta['step'], 'cpu_hours': hours,
+                'config': config})
+  print(f'{_NAME.value}: step {meta["step"]}'
+        + (f', {hours:.2f} CPU hours' if hours is not None else '')
+        + f' -> {target}')
+
+
+if __name__ == '__main__':
+  flags.mark_flag_as_required('workdir')
+  app.run(main)
