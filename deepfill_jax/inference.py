@@ -458,6 +458,7 @@ def inpaint_many(model: Model,
 
   Each size runs in batches of one fixed size (one compile per size unless a
   later mask needs larger crops). A failed batch is retried image by image.
+  A model with a `context` runs one image at a time, window by window.
   """
   groups: dict[tuple[int, int], list[Any]] = {}
   for key, shape in items:

@@ -126,3 +126,31 @@ def test_context_mode_changes_only_holes_and_matches_a_crop():
     np.testing.assert_array_equal(out[crop][win.holes], alone[win.holes])
   with pytest.raises(memory.MemoryLimitError):
     inference.Inpainter(gen, max_pixels=240 * 320 // 2)(image, hole)
+
+
+def test_cli_context_runs_windows_through_inpaint_many(tmp_path, ckpt,
+                                                       capsys):
+  """Folder mode with --context: two images above --max_pixels, each
+  inpainted window by window (one at a time), as the API does."""
+  images, masks, outs = (tmp_path / n for n in ('in', 'masks', 'out'))
+  images.mkdir()
+  masks.mkdir()
+  rng = np.random.default_rng(1)
+  hole = np.zeros((64, 80), np.uint8)
+  hole[10:20, 10:30] = 255
+  for name in ('a.png', 'b.png'):
+    Image.fromarray(rng.integers(0, 256, (64, 80, 3), np.uint8)).save(
+        images / name)
+    Image.fromarray(hole).save(masks / name)
+  flags = ['--checkpoint', ckpt, '--input_dir', str(images), '--mask_dir',
+           str(masks), '--output_dir', str(outs), '--max_pixels=3000',
+           '--no_progress']
+  assert inpaint.main(flags) == 1  # 80x64 = 5120 pixels: refused...
+  assert 'above the limit of 3,000 pixels' in capsys.readouterr().err
+  assert inpaint.main(flags + ['--context=24']) == 0  # ...windows fit.
+  windowed = inference.Inpainter.from_checkpoint(ckpt, context=24,
+                                                 max_pixels=3000)
+  for name in ('a.png', 'b.png'):
+    image = np.asarray(Image.open(images / name))
+    np.testing.assert_array_equal(np.asarray(Image.open(outs / name)),
+                                  windowed(image, hole >= 128))
