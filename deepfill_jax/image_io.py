@@ -178,18 +178,60 @@ def hole_mask(mask: Any, hw: tuple[int, int] | None = None,
   return holes_from_values(mask, name)
 
 
+# A mask file's pixels sit near two levels (hole and not); JPEG moves them
+# by a few tens and blurs edges. More than this share of pixels further than
+# this from both levels is not a mask (e.g. a photo given as the mask).
+# Bundled photos have 18-60% of pixels off level, binary masks with thin
+# strokes saved as JPEG at quality 10 have 4%. Masks of fewer pixels than
+# MASK_CHECK_MIN_PIXELS are too small to tell and are not checked.
+MASK_LEVEL_TOLERANCE = 24
+MASK_OFF_LEVEL_SHARE = 0.1
+MASK_CHECK_MIN_PIXELS = 256
+
+
+def check_two_levels(values: np.ndarray, name: str = 'mask') -> None:
+  """Refuses a uint8 mask image whose pixels are not near two levels.
+
+  The levels are the most common value below 128 and the most common one
+  from 128 up; a pixel further than `MASK_LEVEL_TOLERANCE` from both is off
+  level. Binary masks saved as JPEG pass (their noise and edges are a small
+  share), photos do not.
+
+  Raises:
+    ValueError: more than `MASK_OFF_LEVEL_SHARE` of the pixels are off level.
+  """
+  if values.size < MASK_CHECK_MIN_PIXELS:
+    return
+  counts = np.bincount(values.ravel(), minlength=256)
+  levels = [int(np.argmax(counts[:128])), 128 + int(np.argmax(counts[128:]))]
+  levels = [v for v in levels if counts[v]]
+  distance = np.abs(np.arange(256)[:, None] - np.asarray(levels)[None]).min(1)
+  off = counts[distance > MASK_LEVEL_TOLERANCE].sum() / max(values.size, 1)
+  if off > MASK_OFF_LEVEL_SHARE:
+    raise ValueError(
+        f'{name}: not a mask: {100 * off:.0f}% of its pixels are neither '
+        'dark nor bright (a mask image has two levels, white or >= 128 = '
+        'hole); is it a photo?')
+
+
 def mask_from_image(img: Image.Image, name: str = 'mask') -> np.ndarray:
   """Binarizes an RGB mask image by the convention: hole where red >= 128."""
   return hole_mask(np.asarray(img)[..., 0], name=name)
 
 
 def load_mask(path: str) -> np.ndarray:
-  """Reads a mask file as bool [H, W] (True = hole); `ValueError` on failure.
+  """Reads a mask file as bool [H, W] (True = hole); `ValueError` on failure
+  (also for a file that is not two-level, `check_two_levels`).
+
+  Mask folders of training and evaluation are resized before thresholding
+  (soft edges), so they are thresholded without this check.
 
   The original thresholded channel 0 of OpenCV's BGR image (blue); here it is
   channel 0 of the RGB image. Both agree for grey or black-and-white masks.
   """
-  return mask_from_image(open_image(path), name=path)
+  img = open_image(path)
+  check_two_levels(np.asarray(img)[..., 0], name=path)
+  return mask_from_image(img, name=path)
 
 
 def image_size(path: str) -> tuple[int, int]:
@@ -201,7 +243,10 @@ def image_size(path: str) -> tuple[int, int]:
   try:
     with Image.open(path) as img:
       width, height = img.size
-      if img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
+      # PIL decodes a whole PNG to look for an EXIF chunk after the pixels;
+      # only one before them (in `info`) is read here.
+      exif = img.format != 'PNG' or 'exif' in img.info
+      if exif and img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
         width, height = height, width
   except Exception as e:  # pylint: disable=broad-except
     raise ValueError(f'{path}: cannot read image ({_first_line(e)}).') from e

@@ -33,7 +33,9 @@ import numpy as np
 from flax import nnx
 
 from deepfill_jax import checkpointing
+from deepfill_jax import context_windows
 from deepfill_jax import image_io
+from deepfill_jax import memory
 from deepfill_jax import pixels
 from deepfill_jax import pretrained
 from deepfill_jax.models import flow as flow_lib
@@ -147,7 +149,9 @@ class Inpainter:
 
   def __init__(self, generator: generator_lib.InpaintGenerator, *,
                attention: str = 'auto',
-               tile: tuple[int, int] | None = None):
+               tile: tuple[int, int] | None = None,
+               max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
+               context: int | None = None):
     """Wraps a generator.
 
     Args:
@@ -155,6 +159,12 @@ class Inpainter:
       attention: 'auto' (exact, hole-aware and memory-efficient) or 'dense'
         (the reference layer; memory grows with (HW)^2).
       tile: attention query tile for 'auto' (default: by image size).
+      max_pixels: largest H * W inpainted at once (None or 0: no limit);
+        larger images, or runs whose estimated memory exceeds the free
+        memory, raise `memory.MemoryLimitError` before any work.
+      context: if set, `__call__` inpaints each group of holes in a window
+        of this many pixels around it instead of the whole image (for huge
+        photos; results differ, see `context_windows`).
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
@@ -162,7 +172,23 @@ class Inpainter:
     self.generator = generator
     self.attention = attention
     self.tile = None if tile is None else tuple(tile)
+    self.max_pixels = max_pixels
+    self.context = context
     self._graphdef, self._state = nnx.split(generator)
+
+  def check_memory(self, hw: tuple[int, int], batch: int = 1,
+                   sizes=None, *, dense: bool | None = None) -> None:
+    """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
+    (with hole windows of plan `sizes`, default: small) do not fit; `dense`
+    overrides whether the dense attention's scores count."""
+    dense = self.attention == 'dense' if dense is None else dense
+    dense = dense_attention_bytes(hw) if dense else 0
+    window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
+    need = memory.estimate_bytes(padded_size(hw), cnum=self.generator.cnum,
+                                 batch=batch, window_hw=window,
+                                 dense_attention_bytes=dense)
+    memory.check(hw, need, max_pixels=self.max_pixels,
+                 free=available_memory())
 
   @classmethod
   def from_checkpoint(cls, path: str | None, *, step: int | None = None,
@@ -258,6 +284,8 @@ class Inpainter:
     """
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
                                   return_flow)
+    self.check_memory(np.asarray(images[0]).shape[:2], len(images),
+                      kwargs['sizes'])
     out, offsets, coarse = _run(*args, **kwargs)
     hgt, wid = np.asarray(images[0]).shape[:2]
     out = np.asarray(out)[:, :hgt, :wid]
@@ -290,6 +318,10 @@ class Inpainter:
     """
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
+    if self.context and hole.any():
+      return context_windows.inpaint(self, rgb, hole, self.context,
+                                     return_flow=return_flow,
+                                     return_coarse=return_coarse)
     if not hole.any():  # Nothing to inpaint.
       res = InpaintResult(rgb.copy(),
                           np.full_like(rgb, 255) if return_flow else None,
@@ -371,7 +403,8 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
   log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '
       f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
       "using --attention=auto for them (same results, less memory).")
-  return Inpainter(model.generator, attention='auto', tile=model.tile), limit
+  return Inpainter(model.generator, attention='auto', tile=model.tile,
+                   max_pixels=model.max_pixels, context=model.context), limit
 
 
 def _run_batch(model: Model, images: list[np.ndarray],
@@ -382,8 +415,11 @@ def _run_batch(model: Model, images: list[np.ndarray],
   at a time, so one bad image costs only itself."""
   pad = limit - len(images)
   try:
-    outs = model.inpaint_batch(images + images[-1:] * pad,
-                               holes + holes[-1:] * pad, sizes=sizes)
+    if getattr(model, 'context', None):  # Window by window, one at a time.
+      outs = [model(image, hole) for image, hole in zip(images, holes)]
+    else:
+      outs = model.inpaint_batch(images + images[-1:] * pad,
+                                 holes + holes[-1:] * pad, sizes=sizes)
   except Exception as e:  # pylint: disable=broad-except
     if len(images) == 1:
       return [None], [e]
@@ -422,6 +458,7 @@ def inpaint_many(model: Model,
 
   Each size runs in batches of one fixed size (one compile per size unless a
   later mask needs larger crops). A failed batch is retried image by image.
+  A model with a `context` runs one image at a time, window by window.
   """
   groups: dict[tuple[int, int], list[Any]] = {}
   for key, shape in items:
@@ -429,6 +466,8 @@ def inpaint_many(model: Model,
   for shape, keys in groups.items():
     run, limit = fit_attention(
         model, shape, min(batch_size_for(shape, batch_size), len(keys)), log)
+    context = getattr(run, 'context', None)
+    limit = 1 if context else limit
     plan = (sizes or {}).get(shape)
     for start in range(0, len(keys), limit):
       chunk = keys[start:start + limit]
@@ -440,7 +479,7 @@ def inpaint_many(model: Model,
           batch.images.append(loaded[0])
           batch.holes.append(loaded[1])
       if batch.keys:
-        if getattr(run, 'attention', None) == 'auto':
+        if getattr(run, 'attention', None) == 'auto' and not context:
           plan = run.plan_sizes(batch.holes, plan)
         batch.outputs, batch.errors = _run_batch(
             run, batch.images, batch.holes, limit, plan, log)

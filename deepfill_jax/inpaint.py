@@ -15,10 +15,16 @@ Batches (a progress bar, a summary, bad items reported and skipped):
       The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>; the result is
       written to OUT/a/b.png.
 
-Masks: a pixel is a hole where the first (red) channel is >= 128 (a
-non-binary mask is thresholded there; a mask holding only the values 0 and 1
-is an error, see `image_io.MASK_RULE`). Images of any size are accepted; sizes
-are grouped so each one compiles once, and each file is decoded once.
+Masks: a pixel is a hole where the first (red) channel is >= 128 (JPEG noise
+and soft edges are thresholded there; a file whose pixels are not near two
+levels, e.g. a photo, is refused, `image_io.check_two_levels`; a mask holding
+only the values 0 and 1 is an error, see `image_io.MASK_RULE`). Images of any
+size are accepted; sizes are grouped so each one compiles once, and each file
+is decoded once.
+
+Memory: an image whose estimated peak memory is above `--max_pixels` or the
+free memory is refused from its header, before any decoding (`memory`);
+`--context` inpaints each group of holes in a window around it instead.
 
 Outputs: no output may overwrite an input of the run (image or mask), and no
 two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
@@ -47,6 +53,7 @@ from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax import memory
 
 
 @dataclasses.dataclass
@@ -156,6 +163,19 @@ def check_job(job: Job) -> tuple[int, int]:
   return hw
 
 
+def check_memory(inpainter: inference.Inpainter, job: Job,
+                 hw: tuple[int, int]) -> None:
+  """Refuses (ValueError naming the file) an image too large to inpaint at
+  once, from its size alone; with `--context` the windows are checked.
+  Dense attention is left to `fit_attention` (it falls back to 'auto')."""
+  if inpainter.context:
+    return
+  try:
+    inpainter.check_memory(hw, dense=False)
+  except memory.MemoryLimitError as e:
+    raise ValueError(f'{job.image}: {e}') from e
+
+
 def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
   """Decodes and checks a job's image and mask (one-line ValueErrors)."""
   _check_exists(job)
@@ -215,7 +235,9 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
   for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
                   leave=False):
     try:
-      items.append((job, check_job(job)))
+      hw = check_job(job)
+      check_memory(inpainter, job, hw)
+      items.append((job, hw))
     except ValueError as e:
       runner.report(e)
   with tqdm(total=len(items), desc='inpainting', unit='img',
@@ -224,7 +246,9 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
                                         batch_size=batch_size, log=log,
                                         progress=bar.update):
       for job, out, err in zip(batch.keys, batch.outputs, batch.errors):
-        if err is not None:
+        if isinstance(err, memory.MemoryLimitError):
+          runner.report(f'{job.image}: {err}')
+        elif err is not None:
           runner.report(f'{job.image}: inpainting failed '
                         f'({inference.first_line(err)}).')
         else:
@@ -253,6 +277,15 @@ def _flags() -> cli.Flags:
     flags.DEFINE_string(name, None, text, flag_values=v)
   flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
                     'attention implementation', flag_values=v)
+  flags.DEFINE_integer('max_pixels', memory.DEFAULT_MAX_PIXELS,
+                       'largest image (H * W) inpainted at once; larger ones, '
+                       'or ones whose estimated memory exceeds the free '
+                       'memory, are refused before any work (0: no pixel '
+                       'limit)', flag_values=v)
+  flags.DEFINE_integer('context', None, 'inpaint each group of holes in a '
+                       'window of this many pixels around it, not the whole '
+                       'image (huge photos; the attention copies only from '
+                       'the window, see docs/inference.md)', flag_values=v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -276,15 +309,17 @@ def _mode(args, parser: cli.Flags) -> str:
     parser.error('--flow and --coarse are for single-image mode')
   if args.batch_size < 1:
     parser.error('--batch_size must be >= 1')
+  if args.max_pixels < 0 or (args.context is not None and args.context < 1):
+    parser.error('--max_pixels must be >= 0 and --context >= 1')
   return modes[0]
 
 
 def _run_single(args, log) -> int:
   """Single-image mode; returns the exit status."""
   job = Job(args.image, args.mask, args.output)
+  inpainter = _load(args)
+  check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask = load_job(job)
-  inpainter = inference.Inpainter.from_checkpoint(
-      args.checkpoint, step=args.step, attention=args.attention)
   inpainter, _ = inference.fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
@@ -294,6 +329,9 @@ def _run_single(args, log) -> int:
   try:
     res = inpainter(image, mask, return_flow=bool(args.flow),
                     return_coarse=bool(args.coarse))
+  except memory.MemoryLimitError as e:
+    log(f'error: {args.image}: {e}')
+    return 1
   except Exception as e:  # pylint: disable=broad-except
     log(f'error: {args.image}: inpainting failed '
         f'({inference.first_line(e)}).')
@@ -305,6 +343,12 @@ def _run_single(args, log) -> int:
     res = res.image
   image_io.save_image(args.output, res)
   return 0
+
+
+def _load(args) -> inference.Inpainter:
+  return inference.Inpainter.from_checkpoint(
+      args.checkpoint, step=args.step, attention=args.attention,
+      max_pixels=args.max_pixels or None, context=args.context)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -329,8 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       jobs, errors = jobs_from_dirs(args.input_dir, args.mask_dir,
                                     args.output_dir), []
     check_jobs(jobs)
-    inpainter = inference.Inpainter.from_checkpoint(
-        args.checkpoint, step=args.step, attention=args.attention)
+    inpainter = _load(args)
   except image_io.OutputConflictError as e:
     for problem in e.problems:
       print(f'error: {problem}', file=sys.stderr)

@@ -145,7 +145,15 @@ class _ProcessBlocks(grain.MapDataset):
 
 
 class _SkipFailedIterator(grain.DatasetIterator):
-  """Drops failed elements with a warning; the next one carries the count."""
+  """Drops failed elements; the next one carries the count.
+
+  Each unreadable image is reported once (every epoch meets it again, and a
+  warning per meeting buries the log); it is counted every time.
+  """
+
+  def __init__(self, parent: grain.DatasetIterator):
+    super().__init__(parent)
+    self._reported = set()
 
   def __next__(self) -> dict[str, Any]:
     skipped = 0
@@ -154,7 +162,10 @@ class _SkipFailedIterator(grain.DatasetIterator):
       if _FAILED not in element:
         element['skipped'] = np.int32(skipped)
         return element
-      logging.warning('Skipping unreadable image: %s', element[_FAILED])
+      if element[_FAILED] not in self._reported:
+        self._reported.add(element[_FAILED])
+        logging.warning('Skipping unreadable image (reported once, counted '
+                        'in data/skipped_images): %s', element[_FAILED])
       skipped += 1
       if skipped >= _MAX_CONSECUTIVE_FAILURES:
         raise RuntimeError(f'{skipped} unreadable images in a row; last: '

@@ -20,6 +20,8 @@ from absl import logging
 from ml_collections import config_flags
 
 from deepfill_jax import compilation_cache
+from deepfill_jax import run_config
+from deepfill_jax import workdir_lock
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Directory for outputs and checkpoints.')
@@ -71,6 +73,28 @@ def initialize_distributed(coordinator_address: str | None = None,
                        f'{type(e).__name__}: {str(e).splitlines()[0]}') from e
 
 
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with a config typo as one line and exit status 2.
+
+  `--config.batch_sz=4` makes ml_collections raise deep inside the parser,
+  its "did you mean" on the last line of a long traceback.
+  """
+  try:
+    return app.parse_flags_with_usage(argv)
+  except (AttributeError, KeyError) as e:
+    text = e
+    while isinstance(text, BaseException) and text.args:  # KeyError inside.
+      text = text.args[0]
+    text = str(text)
+    lines = [line.strip().strip('\'"') for line in text.splitlines()]
+    flag = next((a for a in argv[1:] if a.startswith('--config.')
+                 and lines[0] and lines[0] in a.split('=')[0]), '--config')
+    hint = ' '.join(line for line in lines[1:] if line)
+    print(f'error: {flag}: the config has no field {lines[0]!r}.'
+          + (f' {hint}' if hint else ''), file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
@@ -102,6 +126,10 @@ def main(argv):
     logging.flush()
     print(str(e), file=sys.stderr)
     sys.exit(e.exit_code)
+  except (workdir_lock.WorkdirInUse, run_config.ConfigMismatch) as e:
+    logging.flush()  # Refused before any work: one line, status 2.
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(2)
   except (ValueError, OSError) as e:  # Bad data, config or paths: one line.
     sys.exit(f'error: {e}')
 
@@ -109,7 +137,7 @@ def main(argv):
 def run() -> None:
   """Console script `deepfill-train`."""
   jax.config.config_with_absl()
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == '__main__':

@@ -23,13 +23,15 @@ The model loads once. Requests are queued; runs for one padded image size
 hold that size's lock (`ShapeLocks`), so a shape is never compiled twice at
 once, even with `--concurrency` above 1.
 
-The request handling (`read_upload`, `read_editor`, `Service`) is plain
-Python with no Gradio import, testable without a server or a browser.
+The request handling (`web_inputs`: `read_upload`, `read_editor`; `Service`)
+is plain Python with no Gradio import, testable without a server or a
+browser.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import abc
+import functools
 import logging
 import os
 import threading
@@ -41,6 +43,14 @@ from PIL import Image
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax.web_inputs import Limits
+from deepfill_jax.web_inputs import MB as _MB
+from deepfill_jax.web_inputs import RequestError
+from deepfill_jax.web_inputs import check_pixels
+from deepfill_jax.web_inputs import editor_value
+from deepfill_jax.web_inputs import preprocess_editor
+from deepfill_jax.web_inputs import read_editor
+from deepfill_jax.web_inputs import read_upload
 
 # The bundled photos offered as examples (relative to the repository root).
 PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(
@@ -48,146 +58,9 @@ PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(
 VIEWS = ('Result', 'Attention flow')
 # The brush paints in this colour; any painted pixel (alpha > 0) is a hole.
 BRUSH_COLOR = '#ff00ff'
-_MB = 1 << 20
-
-
-class RequestError(ValueError):
-  """A request the demo refuses; the message is shown on the page."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-  """What one request may send.
-
-  Attributes:
-    max_bytes: largest image file a user may open.
-    max_pixels: largest H * W of an image (opened or sent by the editor).
-  """
-  max_bytes: int = 10 * _MB
-  max_pixels: int = 4_000_000
-
-  def transport_bytes(self) -> int:
-    """Gradio's upload cap: the editor re-sends the image as an RGBA PNG,
-    which may be larger than the file the user opened."""
-    return max(self.max_bytes, 4 * self.max_pixels + _MB)
-
-  def describe(self) -> str:
-    """The limits in words, for the page."""
-    return (f'files up to {self.max_bytes / _MB:g} MB and '
-            f'{self.max_pixels / 1e6:g} megapixels')
-
-
-# ----------------------------------------------------------------------------
-# Request handling (plain functions).
-
-
-def check_pixels(hw: Sequence[int], limits: Limits, name: str) -> None:
-  """Raises `RequestError` if an image of size `hw` has too many pixels."""
-  height, width = int(hw[0]), int(hw[1])
-  if height * width > limits.max_pixels:
-    raise RequestError(
-        f'{name} is {width}x{height} = {height * width / 1e6:.1f} megapixels; '
-        f'this server accepts at most {limits.max_pixels / 1e6:g} megapixels. '
-        'Please resize it first.')
-
-
-def read_upload(path: str | None, limits: Limits) -> np.ndarray:
-  """Validates and decodes a file the user opened.
-
-  Checks the byte size and the header's pixel count before decoding, so an
-  oversized file or a decompression bomb costs no memory.
-
-  Args:
-    path: the server-side temporary copy Gradio made of the upload.
-    limits: the server's limits.
-
-  Returns:
-    uint8 RGB [H, W, 3].
-
-  Raises:
-    RequestError: no file, too many bytes, not an image, too many pixels.
-  """
-  if not path:
-    raise RequestError('No file was received; please choose an image file.')
-  name = os.path.basename(path)
-  try:
-    size = os.path.getsize(path)
-  except OSError as e:
-    raise RequestError(f'{name}: the upload could not be read.') from e
-  if size > limits.max_bytes:
-    raise RequestError(
-        f'{name} is {size / _MB:.1f} MB; this server accepts image files of '
-        f'at most {limits.max_bytes / _MB:g} MB.')
-  try:
-    hw = image_io.image_size(path)
-    check_pixels(hw, limits, name)
-    return image_io.load_image(path)
-  except ValueError as e:
-    if isinstance(e, RequestError):
-      raise
-    if isinstance(e.__cause__, Image.DecompressionBombError):
-      raise RequestError(
-          f'{name} has far too many pixels; this server accepts at most '
-          f'{limits.max_pixels / 1e6:g} megapixels.') from e
-    raise RequestError(f'{name} is not an image this server can read '
-                       '(PNG, JPEG, WebP, BMP, ...).') from e
-
-
-def editor_value(image: np.ndarray | None) -> dict[str, Any] | None:
-  """The ImageEditor value showing `image` with no strokes."""
-  if image is None:
-    return None
-  return {'background': image, 'layers': [], 'composite': image}
-
-
-def _as_uint8_image(x: Any, what: str) -> np.ndarray:
-  x = np.asarray(x)
-  if x.dtype != np.uint8 or x.ndim not in (2, 3) or (
-      x.ndim == 3 and x.shape[-1] not in (1, 3, 4)):
-    raise RequestError(f'The editor sent an unexpected {what} '
-                       f'({x.dtype}, shape {x.shape}); please reload the page.')
-  return x
-
-
-def read_editor(value: dict[str, Any] | None,
-                limits: Limits) -> tuple[np.ndarray, np.ndarray]:
-  """The image and the painted holes of an ImageEditor value.
-
-  Args:
-    value: {'background': [H, W, C], 'layers': [[H, W, 4], ...], ...} as
-      numpy arrays (the editor's `type='numpy'`, RGBA mode).
-    limits: the server's limits.
-
-  Returns:
-    (uint8 RGB [H, W, 3], bool holes [H, W]): a pixel is a hole if any
-    stroke covers it (alpha > 0: anything the brush touched is replaced).
-
-  Raises:
-    RequestError: no image, too many pixels, no stroke, layers whose size
-      differs from the image's.
-  """
-  background = value.get('background') if isinstance(value, dict) else None
-  if background is None:
-    raise RequestError('Open an image or pick one of the photos first.')
-  background = _as_uint8_image(background, 'image')
-  check_pixels(background.shape[:2], limits, 'The image')
-  image = inference.as_rgb(background)
-  holes = np.zeros(image.shape[:2], bool)
-  for layer in value.get('layers') or []:
-    layer = _as_uint8_image(layer, 'layer')
-    if layer.shape[:2] != image.shape[:2]:
-      raise RequestError(
-          f'A paint layer is {layer.shape[1]}x{layer.shape[0]} but the image '
-          f'is {image.shape[1]}x{image.shape[0]}; please clear the strokes '
-          'and paint again.')
-    if layer.ndim == 3 and layer.shape[-1] == 4:
-      holes |= layer[..., 3] > 0
-    else:  # No alpha: whatever is not black was painted.
-      holes |= (layer.reshape(*layer.shape[:2], -1) > 0).any(-1)
-  if not holes.any():
-    raise RequestError('Nothing to inpaint: paint over the region to remove '
-                       'with the brush, then press Inpaint.')
-  return image, holes
+# What the editor shows before an image is open.
+EMPTY_EDITOR = ('Open an image (the button below) or pick one of the photos '
+                'to start.')
 
 
 class ShapeLocks:
@@ -286,6 +159,23 @@ def _error(message: str) -> str:
   return f'**Error:** {message}'
 
 
+def _checked_editor(gr: Any, limits: Limits) -> type:
+  """gr.ImageEditor whose input files are checked first (`preprocess_editor`).
+
+  A subclass, because Gradio rebuilds a session's component from its class.
+  Made without Gradio's component metaclass hook, which would write a .pyi
+  stub next to this file at run time, and named ImageEditor, which picks the
+  page's editor widget.
+  """
+  def preprocess(self, payload):
+    return preprocess_editor(
+        payload, limits, functools.partial(gr.ImageEditor.preprocess, self))
+  return abc.ABCMeta.__new__(
+      type(gr.ImageEditor), 'ImageEditor', (gr.ImageEditor,),
+      {'preprocess': preprocess, '__module__': __name__,
+       '__qualname__': 'CheckedImageEditor'})
+
+
 def build_app(service: Service, *, concurrency: int = 1):
   """The Gradio Blocks app of the demo (not launched)."""
   os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
@@ -341,8 +231,9 @@ def build_app(service: Service, *, concurrency: int = 1):
     gr.Markdown(_INTRO.format(limits=limits.describe()))
     with gr.Row():
       with gr.Column():
-        editor = gr.ImageEditor(
+        editor = _checked_editor(gr, limits)(
             label='Input: paint the region to remove', type='numpy',
+            placeholder=EMPTY_EDITOR,
             image_mode='RGBA', sources=(), transforms=(), layers=False,
             brush=gr.Brush(default_size=24, colors=[BRUSH_COLOR],
                            color_mode='fixed'),
@@ -411,6 +302,11 @@ def main(argv: Sequence[str]) -> None:
     raise absl_app.UsageError(f'Unexpected arguments: {argv[1:]}')
   if not flags_['verbosity'].present:  # Quiet orbax unless asked.
     absl_logging.set_verbosity(absl_logging.WARNING)
+  try:  # Before the model loads: say what to install, in one line.
+    import gradio  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    raise SystemExit('error: the web demo needs Gradio: pip install -r '
+                     'requirements-serve.txt') from None
   limits = Limits(max_bytes=int(flags_.max_upload_mb * _MB),
                   max_pixels=int(flags_.max_pixels))
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.

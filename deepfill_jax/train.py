@@ -7,6 +7,8 @@ are in `step.py`.
 
 from __future__ import annotations
 
+import functools
+import os
 import signal
 import time
 from typing import Any
@@ -17,7 +19,6 @@ import ml_collections
 import numpy as np
 from etils import epath
 from flax import nnx
-from jax.experimental import multihost_utils
 
 from deepfill_jax import cpu_hours
 from deepfill_jax import checkpointing
@@ -26,8 +27,11 @@ from deepfill_jax import image_io
 from deepfill_jax import input_pipeline
 from deepfill_jax import losses as losses_lib
 from deepfill_jax import pixels
-from deepfill_jax.evaluation import periodic
+from deepfill_jax import run_config
 from deepfill_jax import step as step_lib
+from deepfill_jax import stop_signals
+from deepfill_jax import workdir_lock
+from deepfill_jax.evaluation import periodic
 from deepfill_jax.step import Metrics
 from deepfill_jax.step import TrainState
 
@@ -99,36 +103,6 @@ def _format_eta(seconds: float) -> str:
 # The loop.
 
 
-class _Signals:
-  """Turns SIGTERM/SIGINT into a flag the loop checks (save, then exit)."""
-
-  def __init__(self):
-    self.received = None
-    self._old = {}
-
-  def __enter__(self):
-    for sig in (signal.SIGTERM, signal.SIGINT):
-      try:
-        self._old[sig] = signal.signal(sig, self._handle)
-      except ValueError:  # Not the main thread: leave signals alone.
-        pass
-    return self
-
-  def _handle(self, signum, frame):  # pylint: disable=unused-argument
-    self.received = signum
-
-  def __exit__(self, *exc):
-    for sig, handler in self._old.items():
-      signal.signal(sig, handler)
-
-  def stop_requested(self) -> bool:
-    """True on every process if any process received a signal."""
-    flag = np.int32(self.received is not None)
-    if jax.process_count() > 1:
-      flag = multihost_utils.process_allgather(flag).max()
-    return bool(flag)
-
-
 def _write_run_files(workdir: epath.Path,
                      config: ml_collections.ConfigDict) -> None:
   """generator.json (so the workdir is a checkpoint) and config.json."""
@@ -144,11 +118,30 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
                        ) -> TrainState:
   """Trains (or resumes training) in `workdir`; returns the final state.
 
+  The workdir is locked for the run (`workdir_lock`), a resume is checked
+  against the recorded model config before anything is built
+  (`run_config`), and SIGTERM/SIGINT are answered at once (`stop_signals`).
+
   Raises:
     TrainingStopped: too many non-finite updates in a row, or SIGTERM/SIGINT
       (after saving a checkpoint).
+    WorkdirInUse: another run holds `workdir`.
+    ConfigMismatch: `workdir` holds checkpoints of another model.
     ValueError, FileNotFoundError: bad config or data.
   """
+  checkpoints = os.path.join(workdir, checkpointing.CHECKPOINTS_DIR)
+  with workdir_lock.hold(workdir, chief=jax.process_index() == 0,
+                         process_count=jax.process_count()) as lock:
+    run_config.check_resume(
+        config, workdir, bool(stop_signals.finalised_steps(checkpoints)))
+    release = lock and functools.partial(workdir_lock.release, workdir, lock)
+    with stop_signals.Signals(checkpoints, on_hard_stop=release) as signals:
+      return _train_and_evaluate(config, workdir, signals)
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                        signals: stop_signals.Signals) -> TrainState:
+  """`train_and_evaluate` in a held workdir, with `signals` watched."""
   from clu import metric_writers  # pylint: disable=g-import-not-at-top
   workdir_path = epath.Path(workdir)
   workdir_path.mkdir(parents=True, exist_ok=True)
@@ -206,7 +199,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
                           strip)
 
   try:
-    with _Signals() as signals, metric_writers.ensure_flushes(writer):
+    with metric_writers.ensure_flushes(writer):
       if step == 0 and num_steps > 0:
         log_eval(0, strips=True)
       while step < num_steps:

@@ -15,13 +15,14 @@ PACKAGE = os.path.join(ROOT, 'deepfill_jax')
 # Lowest first. A module may import modules of its own layer or below.
 LAYERS = (
     ('files', 'image_io', 'compilation_cache', 'cli', 'pretrained',
-     'cpu_hours'),
+     'cpu_hours', 'workdir_lock', 'stop_signals'),
     ('models',),
-    ('masks', 'metrics', 'losses', 'pixels', 'data_sources'),
-    ('input_pipeline', 'checkpointing'),
+    ('masks', 'metrics', 'losses', 'pixels', 'data_sources', 'memory',
+     'context_windows'),
+    ('input_pipeline', 'checkpointing', 'run_config'),
     ('convert', 'export', 'step', 'inference', 'testing'),
     ('evaluation',),
-    ('train', 'demo', 'main', 'inpaint', 'serve', 'tools'),
+    ('train', 'demo', 'main', 'inpaint', 'serve', 'web_inputs', 'tools'),
 )
 MAX_LINES = 500
 

@@ -286,7 +286,9 @@ def test_each_file_is_decoded_once(ckpt, tmp_path, capsys, monkeypatch):
 
 def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
                                                    capsys, monkeypatch):
-  hw = (40, 48)
+  # Large enough that half of dense attention's need holds the 'auto' run
+  # (whose memory estimate is checked against the free memory too).
+  hw = (240, 320)
   need = inference.dense_attention_bytes(hw)
   dense = inference.Inpainter(api.generator, attention='dense')
   monkeypatch.setattr(inference, 'available_memory', lambda: int(2.6 * need))

@@ -100,6 +100,8 @@ class InputPipelineTest(parameterized.TestCase):
       batches = [next(it) for _ in range(6)]  # 24 > 2 epochs of 8 files.
     self.assertIn('corrupt.jpg', '\n'.join(logs.output))
     self.assertGreaterEqual(it.skipped, 2)
+    # Met in every epoch, reported once.
+    self.assertLen([x for x in logs.output if 'corrupt.jpg' in x], 1)
     self.assertEqual(it.get_state()['skipped'], it.skipped)
     for batch in batches:
       self.assertEqual(batch['image'].shape, (4, 64, 64, 3))

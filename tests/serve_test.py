@@ -48,6 +48,8 @@ MAX_UPLOAD_MB = 0.5
 MAX_PIXELS = 500_000
 STARTUP_SECONDS = 180
 REQUEST_SECONDS = 120
+# The log file of the module's server (set by the `server` fixture).
+SERVER_LOG = []
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -272,6 +274,68 @@ def test_service_with_a_real_model_changes_only_the_holes(ckpt):
   assert res.flow.shape == image.shape and res.flow.dtype == np.uint8
 
 
+class _File:
+  """What the editor's payload holds for a file (Gradio's FileData)."""
+
+  def __init__(self, path):
+    self.path = str(path)
+
+
+class _Payload:
+
+  def __init__(self, background, layers=()):
+    self.background, self.layers = background, list(layers)
+
+
+def test_preprocess_editor_checks_files_before_decoding(tmp_path):
+  decoded = []
+  decode = lambda payload: decoded.append(payload) or {'background': 1}
+  table = _write(tmp_path / 'table.png', b'a,b\n1,2\n')
+  wide = tmp_path / 'wide.png'
+  Image.new('RGB', (100, 50)).save(wide)
+  ok = _write(tmp_path / 'ok.png', _png(np.zeros((8, 8, 3), np.uint8)))
+  limits = serve.Limits(max_bytes=2000, max_pixels=64 * 64)
+  assert serve.preprocess_editor(_Payload(_File(table)), limits, decode) == {
+      'error': 'table.png is not an image this server can read (PNG, JPEG, '
+               'WebP, BMP, ...).'}
+  answer = serve.preprocess_editor(_Payload(_File(ok), [_File(wide)]),
+                                   limits, decode)
+  assert answer['error'].startswith('wide.png is 100x50 = 0.0 megapixels')
+  assert not decoded
+  payload = _Payload(_File(ok), [_File(ok)])
+  assert serve.preprocess_editor(payload, limits, decode) == {'background': 1}
+  assert decoded == [payload]
+  with pytest.raises(serve.RequestError, match='^table.png is not an image'):
+    serve.read_editor(serve.preprocess_editor(_Payload(_File(table)), limits,
+                                              decode), limits)
+
+
+def test_serve_without_gradio_says_what_to_install_before_loading():
+  code = ('import sys, runpy; sys.modules["gradio"] = None; '
+          'sys.argv = ["serve", "--checkpoint=/nonexistent"]; '
+          'runpy.run_module("deepfill_jax.serve", run_name="__main__")')
+  proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                        capture_output=True, text=True, timeout=300,
+                        env=dict(os.environ, PYTHONPATH=REPO))
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines() == [
+      'error: the web demo needs Gradio: pip install -r '
+      'requirements-serve.txt']
+
+
+@NEEDS_GRADIO
+def test_empty_editor_says_to_open_an_image_or_pick_a_photo(ckpt):
+  del ckpt
+  service = serve.Service(None, photos=serve.bundled_photos())
+  app = serve.build_app(service)
+  editors = [c for c in app.config['components']
+             if c.get('props', {}).get('elem_id') == 'editor']
+  assert [e['props']['placeholder'] for e in editors] == [serve.EMPTY_EDITOR]
+  assert 'draw tool' not in serve.EMPTY_EDITOR
+  # Building the page writes nothing into the package (no Gradio .pyi).
+  assert not os.path.exists(os.path.splitext(serve.__file__)[0] + '.pyi')
+
+
 # ----------------------------------------------------------------------------
 # A real server.
 
@@ -290,6 +354,7 @@ def server(ckpt, tmp_path_factory):
                 'requirements-serve.txt')
   port = _free_port()
   log_path = tmp_path_factory.mktemp('serve_log') / 'server.log'
+  SERVER_LOG[:] = [log_path]
   env = dict(os.environ, GRADIO_ANALYTICS_ENABLED='False',
              GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp('gradio')),
              JAX_PLATFORMS='cpu', XLA_FLAGS='', PYTHONPATH=REPO)
@@ -422,6 +487,33 @@ def test_api_inpaint_refuses_too_many_pixels(client, tmp_path):
   status = _call(client, _editor(str(path)), 'Result',
                  api_name='/inpaint')[-1]
   assert 'is 1000x600 = 0.6 megapixels' in status
+
+
+def _assert_no_traceback_in_server_log():
+  time.sleep(1)  # Let the server write its log.
+  log = SERVER_LOG[0].read_text()
+  assert 'Traceback' not in log, log[-3000:]
+
+
+@NEEDS_GRADIO
+def test_api_inpaint_refuses_a_non_image_background(client, tmp_path):
+  path = _write(tmp_path / 'table.png', b'a,b\n1,2\n')
+  status = _call(client, _editor(path), 'Result', api_name='/inpaint')[-1]
+  assert status == ('**Error:** table.png is not an image this server can '
+                    'read (PNG, JPEG, WebP, BMP, ...).')
+  _assert_no_traceback_in_server_log()
+
+
+@NEEDS_GRADIO
+def test_api_inpaint_refuses_a_background_far_over_the_limit(client,
+                                                            tmp_path):
+  path = tmp_path / 'bomb.png'
+  Image.new('RGB', (1500, 800)).save(path)  # Past PIL's bomb limit here.
+  status = _call(client, _editor(str(path)), 'Result',
+                 api_name='/inpaint')[-1]
+  assert status == ('**Error:** bomb.png has far too many pixels; this '
+                    'server accepts at most 0.5 megapixels.')  # As /open.
+  _assert_no_traceback_in_server_log()
 
 
 @NEEDS_GRADIO
