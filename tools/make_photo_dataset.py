@@ -39,18 +39,12 @@ import json
 import os
 from typing import Sequence
 
-from absl import app
 from absl import flags
 import numpy as np
 from PIL import Image
 
+from deepfill_jax import cli
 from deepfill_jax import files as files_lib
-
-_SOURCES = flags.DEFINE_list(
-    'sources', [], 'Folders searched recursively for the photos (e.g. the '
-    'extracted .deb packages).')
-_OUTPUT = flags.DEFINE_string('output', None, 'Output directory (new).')
-_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the evaluation crops.')
 
 TRAIN_SHORTER_SIDES = (320, 512, 768)
 EVAL_CROPS = ((256, 1), (512, 3), (768, 4))  # (shorter side, crops).
@@ -246,9 +240,25 @@ def make_dataset(sources: Sequence[str], output: str, seed: int = 0
   return manifest
 
 
-def main(argv: Sequence[str]) -> None:
-  del argv
-  manifest = make_dataset(_SOURCES.value, _OUTPUT.value, _SEED.value)
+def _flags() -> cli.Flags:
+  f = cli.Flags('python tools/make_photo_dataset.py',
+                'Writes the shipped model\'s training and evaluation photos.')
+  flags.DEFINE_list('sources', [], 'Folders searched recursively for the '
+                    'photos (e.g. the extracted .deb packages).',
+                    flag_values=f.values)
+  flags.DEFINE_string('output', None, 'Output directory (new).',
+                      flag_values=f.values)
+  flags.DEFINE_integer('seed', 0, 'Seed of the evaluation crops.',
+                       flag_values=f.values)
+  return f
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+  f = _flags()
+  args = f.parse(argv)
+  if not args.output:
+    f.error('--output is required')
+  manifest = make_dataset(args.sources, args.output, args.seed)
   photos = manifest['photos']
   for split in ('train', 'eval'):
     chosen = [p for p in photos if p['split'] == split]
@@ -257,5 +267,4 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == '__main__':
-  flags.mark_flag_as_required('output')
-  app.run(main)
+  main()
