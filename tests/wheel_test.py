@@ -81,20 +81,26 @@ def test_console_script_runs(venv, script, tmp_path):
   assert SCRIPTS[script] in run.stdout + run.stderr
 
 
-def test_installed_inpaint_writes_a_result(venv, tmp_path):
-  ckpt = checkpointing.save_generator(str(tmp_path / 'ckpt'),
-                                      random_generator())
+def _installed_inpaint(venv, tmp_path, *flags_):
+  """Runs the installed `deepfill-inpaint` on a fixed random image and hole;
+  returns (image, hole as uint8 0/255, the result read back)."""
   image = np.random.default_rng(0).integers(0, 256, (40, 48, 3), np.uint8)
   hole = np.zeros((40, 48), np.uint8)
   hole[10:20, 12:30] = 255
   image_io.save_image(str(tmp_path / 'in.png'), image)
   image_io.save_image(str(tmp_path / 'mask.png'), hole)
-  run = _run([os.path.join(venv, 'bin', 'deepfill-inpaint'),
-              f'--checkpoint={ckpt}', f'--image={tmp_path / "in.png"}',
+  run = _run([os.path.join(venv, 'bin', 'deepfill-inpaint'), *flags_,
+              f'--image={tmp_path / "in.png"}',
               f'--mask={tmp_path / "mask.png"}',
               f'--output={tmp_path / "out.png"}'], cwd=tmp_path, env=_env())
   assert run.returncode == 0, run.stderr[-2000:]
-  out = image_io.load_image(str(tmp_path / 'out.png'))
+  return image, hole, image_io.load_image(str(tmp_path / 'out.png'))
+
+
+def test_installed_inpaint_writes_a_result(venv, tmp_path):
+  ckpt = checkpointing.save_generator(str(tmp_path / 'ckpt'),
+                                      random_generator())
+  image, hole, out = _installed_inpaint(venv, tmp_path, f'--checkpoint={ckpt}')
   np.testing.assert_array_equal(out[hole == 0], image[hole == 0])
 
 
@@ -102,16 +108,6 @@ def test_the_wheel_carries_the_shipped_model(venv, tmp_path):
   """`pip install` brings the weights: the installed CLI inpaints without
   --checkpoint, exactly as the repository's shipped model does."""
   from deepfill_jax import inference  # pylint: disable=g-import-not-at-top
-  image = np.random.default_rng(1).integers(0, 256, (48, 56, 3), np.uint8)
-  hole = np.zeros((48, 56), np.uint8)
-  hole[12:30, 16:40] = 255
-  image_io.save_image(str(tmp_path / 'in.png'), image)
-  image_io.save_image(str(tmp_path / 'mask.png'), hole)
-  run = _run([os.path.join(venv, 'bin', 'deepfill-inpaint'),
-              f'--image={tmp_path / "in.png"}',
-              f'--mask={tmp_path / "mask.png"}',
-              f'--output={tmp_path / "out.png"}'], cwd=tmp_path, env=_env())
-  assert run.returncode == 0, run.stderr[-2000:]
-  want = inference.Inpainter.pretrained()(image, hole > 0)
-  np.testing.assert_array_equal(image_io.load_image(str(tmp_path / 'out.png')),
-                                want)
+  image, hole, out = _installed_inpaint(venv, tmp_path)
+  np.testing.assert_array_equal(
+      out, inference.Inpainter.pretrained()(image, hole > 0))
