@@ -351,8 +351,9 @@ class Model(Protocol):
   def plan_sizes(self, masks: Sequence[np.ndarray], min_sizes=None): ...
 
   def inpaint_batch(self, images: Sequence[np.ndarray],
-                    masks: Sequence[np.ndarray], *, sizes=None
-                    ) -> np.ndarray: ...
+                    masks: Sequence[np.ndarray], *, sizes=None,
+                    return_flow: bool = False
+                    ) -> np.ndarray | InpaintResult: ...
 
 
 @dataclasses.dataclass
@@ -361,7 +362,8 @@ class Batch:
 
   `outputs[i]` is the uint8 result of `keys[i]`, or None if inpainting it
   failed; `errors[i]` then says why. `limit` is the batch size the model
-  ran (short batches are padded by repeating their last item).
+  ran (short batches are padded by repeating their last item). `flows[i]`
+  is its attention flow image when `inpaint_many` was asked for flows.
   """
   keys: list[Any]
   images: list[np.ndarray]
@@ -369,6 +371,7 @@ class Batch:
   outputs: list[np.ndarray | None]
   errors: list[BaseException | None]
   limit: int
+  flows: list[np.ndarray | None] = dataclasses.field(default_factory=list)
 
 
 def first_line(e: BaseException) -> str:
@@ -409,29 +412,38 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
 
 def _run_batch(model: Model, images: list[np.ndarray],
                holes: list[np.ndarray], limit: int, sizes: Any,
-               log: Callable[[str], None]
-               ) -> tuple[list[np.ndarray | None], list[BaseException | None]]:
-  """Runs one batch padded to `limit`; a failed batch is retried one image
-  at a time, so one bad image costs only itself."""
+               log: Callable[[str], None], flow: bool = False
+               ) -> tuple[list[np.ndarray | None], list[BaseException | None],
+                          list[np.ndarray | None]]:
+  """Runs one batch padded to `limit`: (outputs, errors, flows). A failed
+  batch is retried one image at a time, so one bad image costs only itself;
+  flows are None unless `flow`."""
   pad = limit - len(images)
   try:
     if getattr(model, 'context', None):  # Window by window, one at a time.
-      outs = [model(image, hole) for image, hole in zip(images, holes)]
+      outs = [model(image, hole, return_flow=flow)
+              for image, hole in zip(images, holes)]
+      outs = InpaintResult(*map(list, zip(*outs))) if flow else outs
     else:
       outs = model.inpaint_batch(images + images[-1:] * pad,
-                                 holes + holes[-1:] * pad, sizes=sizes)
+                                 holes + holes[-1:] * pad, sizes=sizes,
+                                 **({'return_flow': True} if flow else {}))
   except Exception as e:  # pylint: disable=broad-except
     if len(images) == 1:
-      return [None], [e]
+      return [None], [e], [None]
     log(f'note: a batch of {len(images)} failed ({first_line(e)}); '
         'retrying its images one at a time.')
-    outputs, errors = [], []
+    outputs, errors, flows = [], [], []
     for image, hole in zip(images, holes):
-      out, err = _run_batch(model, [image], [hole], 1, None, log)
+      out, err, flw = _run_batch(model, [image], [hole], 1, None, log, flow)
       outputs += out
       errors += err
-    return outputs, errors
-  return list(outs[:len(images)]), [None] * len(images)
+      flows += flw
+    return outputs, errors, flows
+  n = len(images)
+  if flow:
+    return list(outs.image[:n]), [None] * n, list(outs.flow[:n])
+  return list(outs[:n]), [None] * n, [None] * n
 
 
 def inpaint_many(model: Model,
@@ -439,8 +451,8 @@ def inpaint_many(model: Model,
                  load: Callable[[Any], tuple[np.ndarray, np.ndarray] | None],
                  *, batch_size: int = 8, sizes: dict[Any, Any] | None = None,
                  log: Callable[[str], None] = print,
-                 progress: Callable[[int], None] = lambda n: None
-                 ) -> Iterator[Batch]:
+                 progress: Callable[[int], None] = lambda n: None,
+                 return_flow: bool = False) -> Iterator[Batch]:
   """Inpaints many images, grouped by size, in batches; yields each `Batch`.
 
   Args:
@@ -455,6 +467,7 @@ def inpaint_many(model: Model,
       grows batch by batch.
     log: receives notes (retries, attention fallbacks).
     progress: called with the number of keys each batch consumed.
+    return_flow: also fill each `Batch.flows` with attention flow images.
 
   Each size runs in batches of one fixed size (one compile per size unless a
   later mask needs larger crops). A failed batch is retried image by image.
@@ -481,7 +494,7 @@ def inpaint_many(model: Model,
       if batch.keys:
         if getattr(run, 'attention', None) == 'auto' and not context:
           plan = run.plan_sizes(batch.holes, plan)
-        batch.outputs, batch.errors = _run_batch(
-            run, batch.images, batch.holes, limit, plan, log)
+        batch.outputs, batch.errors, batch.flows = _run_batch(
+            run, batch.images, batch.holes, limit, plan, log, return_flow)
         yield batch
       progress(len(chunk))

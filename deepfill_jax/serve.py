@@ -131,7 +131,12 @@ class Service:
       if progress:
         progress(0.1, 'Inpainting (the first image of a size compiles the '
                  'model for it: that one takes longer)...')
-      return self.inpainter(image, holes, return_flow=True)
+      batch, = inference.inpaint_many(
+          self.inpainter, [(0, image.shape[:2])], lambda _: (image, holes),
+          batch_size=1, return_flow=True, log=logging.info)
+    if batch.errors[0] is not None:
+      raise batch.errors[0]
+    return inference.InpaintResult(batch.outputs[0], batch.flows[0], None)
 
 
 def bundled_photos(folder: str = PHOTOS_DIR) -> list[str]:

@@ -188,6 +188,29 @@ def test_batch_equals_single_calls_and_compiles_once(inpainter):
     np.testing.assert_array_equal(batch[i], inpainter(images[i], masks[i]))
 
 
+def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
+  hw = (40, 48)
+  images = {i: _image(hw, seed=i) for i in range(3)}
+  masks = {i: np.roll(_mask(hw), 5 * i, axis=0) >= 128 for i in range(3)}
+  batches = list(inpainter.inpaint_many(
+      [(i, hw) for i in range(3)], lambda i: (images[i], masks[i]),
+      batch_size=2, return_flow=True))
+  assert [b.keys for b in batches] == [[0, 1], [2]]
+  for batch in batches:
+    for key, out, flow in zip(batch.keys, batch.outputs, batch.flows):
+      want = inpainter(images[key], masks[key], return_flow=True)
+      np.testing.assert_array_equal(out, want.image)
+      np.testing.assert_array_equal(flow, want.flow)
+  plain, = inpainter.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]))
+  assert plain.flows == [None]
+  windows = inference.Inpainter(inpainter.generator, context=16)
+  batch, = windows.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]),
+                                return_flow=True)
+  want = windows(images[0], masks[0], return_flow=True)
+  np.testing.assert_array_equal(batch.outputs[0], want.image)
+  np.testing.assert_array_equal(batch.flows[0], want.flow)
+
+
 def test_reflect_padding_keeps_holes_holes():
   mask = np.zeros((5, 6), bool)
   mask[3:, 4] = True

@@ -189,7 +189,8 @@ def test_read_editor_refuses_malformed_arrays(background):
 
 
 class _FakeInpainter:
-  """Records calls; tracks how many runs of one size overlap."""
+  """A `Model` for `inference.inpaint_many` that records its calls and
+  tracks how many runs of one size overlap."""
 
   def __init__(self, seconds: float = 0.):
     self.seconds = seconds
@@ -198,7 +199,9 @@ class _FakeInpainter:
     self.max_active: dict[tuple[int, int], int] = {}
     self.guard = threading.Lock()
 
-  def __call__(self, image, holes, return_flow=False):
+  def inpaint_batch(self, images, masks, *, sizes=None, return_flow=False):
+    (image,), (holes,) = images, masks
+    del sizes
     key = image.shape[:2]
     with self.guard:
       self.calls.append((image, holes, return_flow))
@@ -209,7 +212,8 @@ class _FakeInpainter:
     with self.guard:
       self.active[key] -= 1
     out = np.where(holes[..., None], np.uint8(0), image)
-    return serve.inference.InpaintResult(out, np.full_like(image, 255))
+    return serve.inference.InpaintResult(out[None],
+                                         np.full_like(image, 255)[None])
 
 
 def test_service_photo_by_index_only():
