@@ -22,11 +22,22 @@ Rows (random weights and inputs: speed does not depend on them):
   floor (`common.work_floor`: its FLOPs over the fastest float32 rate XLA
   reaches on this machine, both from this run) beside half the port's time.
 
-Each side runs in its own long-lived worker process that sets up (and, ours,
-compiles) once; the driver then alternates timed calls, port, ours, port,
-ours ..., so both see the same machine load. Medians of `--repeats` calls.
-Ratios are port time / our time (> 1: ours is faster). JSON in
-bench/results/peer_pytorch.json with the CPU model and date.
+Method. Each task runs three sessions of worker processes, each set up once
+(ours compiles) and then timed `--repeats` times: the port alone in a fresh
+process, ours alone in a fresh process, then both, in turn (port, ours,
+port, ours ...), so both see the same machine load. While one worker is
+timed the other is stopped (SIGSTOP), so nothing of it (a thread pool
+spinning, a background thread) can run on the cores (`--idle run` leaves it
+running, to show what that changes). Every call records its own CPU
+seconds, the waiting worker's and those of every other process of the
+machine (`other_cpu_s`: load from outside the benchmark).
+
+Validation: each side's median in turn must be within 10% of its median
+alone (`TOLERANCE`); only then is the ratio (port time / our time in turn,
+> 1: ours is faster) published, else the row says the method failed and
+gives none. JSON in bench/results/peer_pytorch.json with the CPU model, its
+AVX-512 flags, the float32 peak of a fresh process (`common.peak_gflops`),
+the date and every call.
 
   python -m venv /tmp/torchvenv
   /tmp/torchvenv/bin/pip install torch==2.13.0 numpy pillow pyyaml
@@ -207,8 +218,8 @@ def floor_line(row: dict) -> str:
   return (f"our iteration is {row['iteration_gflop']:.0f} GFLOP; at this "
           f"machine's peak {row['peak_gflops']:.0f} GFLOP/s (same run) it "
           f"takes at least {row['floor_s']:.2f} s; 2x the port needs "
-          f"{row['port_s'] / 2:.2f} s, i.e. "
-          f"{2 * row['iteration_gflop'] / row['port_s']:.0f} GFLOP/s")
+          f"{row['port_together_s'] / 2:.2f} s, i.e. "
+          f"{2 * row['iteration_gflop'] / row['port_together_s']:.0f} GFLOP/s")
 
 
 def ours_worker() -> None:
@@ -329,12 +340,19 @@ def session(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
   return dict(setup=setup, calls=calls)
 
 
+def run_calls(run: dict) -> list[list[dict]]:
+  """The call lists of a session, or of a dict of sessions by side."""
+  if 'calls' in run:
+    return list(run['calls'].values())
+  return [c for session_ in run.values() for c in session_['calls'].values()]
+
+
 def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
-            repeats: int, idle: str) -> dict:
+            repeats: int, idle: str, floor: bool = True) -> dict:
   """Each side alone in a fresh process, then both in turn; ratios only
   where every side's in-turn time agrees with its time alone."""
   alone = {side: session(name, {side: how}, repeats, idle,
-                         describe=side == 'ours')
+                         describe=floor and side == 'ours')
            for side, how in sides.items()}
   both = session(name, sides, repeats, idle)
   port_setup = alone['port']['setup']['port']
@@ -358,6 +376,11 @@ def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
       row[f'{label}_change'] = change
       agree &= abs(change) <= TOLERANCE
   row['method_ok'] = bool(agree)
+  # Share of the machine other processes took during the timed calls.
+  calls = [c for run in (alone, both) for side_calls in run_calls(run)
+           for c in side_calls]
+  row['outside_load'] = sum(c['other_cpu_s'] for c in calls) / (
+      os.cpu_count() * sum(c['wall_s'] for c in calls))
   for key in both['calls']['ours'][0]['times']:
     if agree:  # Both in turn: the same machine load for both.
       row[f'ratio_{key}'] = row['port_together_s'] / row[
@@ -368,7 +391,8 @@ def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
 def table(rows: list[dict]) -> str:
   """Markdown table: one line per (task, our variant), both runs."""
   lines = ['| work | port alone (s) | port in turn (s) | ours alone (s) | '
-           'ours in turn (s) | ratio |', '|---|---|---|---|---|---|']
+           'ours in turn (s) | ratio | outside load |',
+           '|---|---|---|---|---|---|---|']
   labels = {'forward_256': 'generator forward 256x256',
             'forward_512': 'generator forward 512x512, 10% hole',
             'train_256_b4': 'one training iteration 256x256, batch 4 '
@@ -387,7 +411,8 @@ def table(rows: list[dict]) -> str:
       lines.append(f"| {labels[row['name']]}{how} | "
                    f"{row['port_alone_s']:.2f} | {row['port_together_s']:.2f}"
                    f" | {row[f'ours_{key}_alone_s']:.2f} | "
-                   f"{row[f'ours_{key}_together_s']:.2f} | {ratio} |")
+                   f"{row[f'ours_{key}_together_s']:.2f} | {ratio} | "
+                   f"{row['outside_load']:.0%} |")
   lines += [f'\n{floor_line(row)}.' for row in rows if 'floor_s' in row]
   return '\n'.join(lines)
 
@@ -403,6 +428,9 @@ def main() -> None:
                       help='the worker waiting for its turn is stopped '
                       '(SIGSTOP) or left running (the method before '
                       '2026-12-03, kept to show what it measured)')
+  parser.add_argument('--no_floor', action='store_true',
+                      help="skip the training row's work floor (it compiles "
+                      'the steps again and measures the peak in the worker)')
   parser.add_argument('--output', default=RESULTS)
   parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
   parser.add_argument('--peak', action='store_true', help=argparse.SUPPRESS)
@@ -432,7 +460,8 @@ def main() -> None:
       repeats = args.repeats if TASKS[name]['task'] == 'forward' else max(
           2, args.repeats // 2)
       try:
-        rows.append(measure(name, sides, repeats, args.idle))
+        rows.append(measure(name, sides, repeats, args.idle,
+                            floor=not args.no_floor))
       except RuntimeError as e:  # One failed task does not lose the others.
         print(f'{name}: failed: {e}', flush=True)
         continue
