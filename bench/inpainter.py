@@ -124,29 +124,37 @@ def fresh_row(spec: str) -> dict:
   cmd = [sys.executable, os.path.abspath(__file__), '--one', size, frac, count]
   env = dict(os.environ, DEEPFILL_JAX_CACHE='off',
              PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-  start = time.perf_counter()
+  start, busy = time.perf_counter(), common.busy_cpu_s()
+  before = resource.getrusage(resource.RUSAGE_CHILDREN)
   res = subprocess.run(cmd, capture_output=True, text=True, env=env,
                        check=False)
   wall = time.perf_counter() - start
+  after = resource.getrusage(resource.RUSAGE_CHILDREN)
+  own = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+  # Share of the cores other processes took meanwhile (0 when idle).
+  outside = max(0., common.busy_cpu_s() - busy - own) / (
+      os.cpu_count() * wall)
   if res.returncode != 0:
     tail = (res.stderr.strip().splitlines() or ['?'])[-1]
     return dict(spec=spec, status='failed', reason=f'exit {res.returncode}: '
                 f'{tail}')
   row = json.loads(res.stdout.strip().splitlines()[-1])
-  return dict(row, spec=spec, status='ok', process_wall_s=wall)
+  return dict(row, spec=spec, status='ok', process_wall_s=wall,
+              process_cpu_s=own, outside_load=outside)
 
 
 def fresh_table(rows: list[dict]) -> str:
   """Markdown table of the fresh-process rows."""
   lines = ['| size | holes | hole area | process wall (s) | of which the call, '
-           'compile included (s) | peak RSS (GiB) |', '|' + '---|' * 6]
+           'compile included (s) | peak RSS (GiB) | outside load |',
+           '|' + '---|' * 7]
   for r in rows:
     if r['status'] != 'ok':
-      lines.append(f"| {r['spec']} | {r['reason']} | | | | |")
+      lines.append(f"| {r['spec']} | {r['reason']} | | | | | |")
       continue
     lines.append(f"| {r['size']} | {r['holes']} | {r['hole_area']:.1%} | "
                  f"{r['process_wall_s']:.1f} | {r['call_s']:.1f} | "
-                 f"{r['peak_rss_gib']:.2f} |")
+                 f"{r['peak_rss_gib']:.2f} | {r['outside_load']:.0%} |")
   return '\n'.join(lines)
 
 
