@@ -18,19 +18,37 @@ RESULTS_DIR = os.path.join(ROOT, 'bench', 'results')
 
 
 def machine() -> dict:
-  """Where and when the numbers were measured."""
-  cpu = platform.processor() or platform.machine()
+  """Where and when the numbers were measured (with the CPU's AVX-512 flags:
+  XLA's and torch's kernels differ with and without them)."""
+  cpu, flags = platform.processor() or platform.machine(), []
   try:
     with open('/proc/cpuinfo') as f:
       for line in f:
         if line.startswith('model name'):
           cpu = line.split(':', 1)[1].strip()
+        elif line.startswith('flags'):
+          flags = line.split(':', 1)[1].split()
           break
   except OSError:
     pass
   return dict(cpu=cpu, cpus=os.cpu_count(), load_average=os.getloadavg(),
+              avx512=sorted(f for f in flags if f.startswith('avx512')),
               date=datetime.date.today().isoformat(),
               python=platform.python_version())
+
+
+def process_cpu_s(pid: int) -> float:
+  """CPU seconds (user + system, all threads) process `pid` has used."""
+  with open(f'/proc/{pid}/stat') as f:
+    fields = f.read().rsplit(')', 1)[1].split()
+  return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def busy_cpu_s() -> float:
+  """CPU seconds all processes of the machine have used since boot."""
+  with open('/proc/stat') as f:
+    ticks = [int(v) for v in f.readline().split()[1:]]
+  return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf('SC_CLK_TCK')
 
 
 def hole(size: int, frac: float) -> np.ndarray:
@@ -39,6 +57,17 @@ def hole(size: int, frac: float) -> np.ndarray:
   start = (size - side) // 2
   mask = np.zeros((size, size), bool)
   mask[start:start + side, start:start + side] = True
+  return mask
+
+
+def holes(size: int, frac: float, count: int) -> np.ndarray:
+  """`count` equal square holes, together about `frac` of a size x size
+  image, their centres spread along the diagonal."""
+  side = int(round(size * (frac / count) ** 0.5))
+  mask = np.zeros((size, size), bool)
+  for i in range(count):
+    start = (i + 1) * size // (count + 1) - side // 2
+    mask[start:start + side, start:start + side] = True
   return mask
 
 

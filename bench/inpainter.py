@@ -18,6 +18,11 @@ loop once, so for 'auto' the matmul flops of the other executed tiles are
 added (`tiled_attention.tile_flops`). Dense configurations whose score matrices
 cannot fit in RAM are reported as such instead of being run.
 
+Fresh-process rows (`--fresh SIZE:HOLE:COUNT`, default 2048x2048 with two
+holes of together 9% of the area): the wall time of a whole new process
+that imports, builds the model, compiles and inpaints once (`auto`
+attention, no compilation cache), and its peak RSS.
+
   python bench/inpainter.py                  # all, writes the JSON
   python bench/inpainter.py --sizes 256 512 --modes auto
 """
@@ -93,6 +98,66 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
       jax=jax.__version__)
 
 
+def one_call(size: int, frac: float, count: int) -> dict:
+  """A fresh process's single `auto` inpainting; its peak RSS."""
+  start = time.perf_counter()
+  # pylint: disable=g-import-not-at-top
+  from flax import nnx
+  from deepfill_jax import inference
+  from deepfill_jax.models import InpaintGenerator
+  gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
+  inp = inference.Inpainter(gen, attention='auto')
+  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
+  mask = common.holes(size, frac, count)
+  ready = time.perf_counter()
+  out = inp(image, mask)
+  assert (out[~mask] == image[~mask]).all()
+  return dict(size=size, hole=frac, holes=count, hole_area=float(mask.mean()),
+              setup_s=ready - start, call_s=time.perf_counter() - ready,
+              peak_rss_gib=resource.getrusage(
+                  resource.RUSAGE_SELF).ru_maxrss * 1024 / _GIB)
+
+
+def fresh_row(spec: str) -> dict:
+  """Runs `one_call` in a new process (cache off); its wall time."""
+  size, frac, count = spec.split(':')
+  cmd = [sys.executable, os.path.abspath(__file__), '--one', size, frac, count]
+  env = dict(os.environ, DEEPFILL_JAX_CACHE='off',
+             PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+  start, busy = time.perf_counter(), common.busy_cpu_s()
+  before = resource.getrusage(resource.RUSAGE_CHILDREN)
+  res = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                       check=False)
+  wall = time.perf_counter() - start
+  after = resource.getrusage(resource.RUSAGE_CHILDREN)
+  own = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+  # Share of the cores other processes took meanwhile (0 when idle).
+  outside = max(0., common.busy_cpu_s() - busy - own) / (
+      os.cpu_count() * wall)
+  if res.returncode != 0:
+    tail = (res.stderr.strip().splitlines() or ['?'])[-1]
+    return dict(spec=spec, status='failed', reason=f'exit {res.returncode}: '
+                f'{tail}')
+  row = json.loads(res.stdout.strip().splitlines()[-1])
+  return dict(row, spec=spec, status='ok', process_wall_s=wall,
+              process_cpu_s=own, outside_load=outside)
+
+
+def fresh_table(rows: list[dict]) -> str:
+  """Markdown table of the fresh-process rows."""
+  lines = ['| size | holes | hole area | process wall (s) | of which the call, '
+           'compile included (s) | peak RSS (GiB) | outside load |',
+           '|' + '---|' * 7]
+  for r in rows:
+    if r['status'] != 'ok':
+      lines.append(f"| {r['spec']} | {r['reason']} | | | | | |")
+      continue
+    lines.append(f"| {r['size']} | {r['holes']} | {r['hole_area']:.1%} | "
+                 f"{r['process_wall_s']:.1f} | {r['call_s']:.1f} | "
+                 f"{r['peak_rss_gib']:.2f} | {r['outside_load']:.0%} |")
+  return '\n'.join(lines)
+
+
 def run_config(size: int, frac: float, mode: str, repeats: int,
                max_dense_gib: float) -> dict:
   """Runs one configuration in a subprocess (or explains why not)."""
@@ -132,19 +197,28 @@ def table(results: list[dict]) -> str:
 
 def main() -> None:
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  p.add_argument('--sizes', type=int, nargs='+', default=[256, 512, 1024, 2048])
+  p.add_argument('--sizes', type=int, nargs='*', default=[256, 512, 1024, 2048])
   p.add_argument('--holes', type=float, nargs='+', default=[0.10, 0.25])
   p.add_argument('--modes', nargs='+', default=['dense', 'auto'])
   p.add_argument('--repeats', type=int, default=3)
   p.add_argument('--max_dense_gib', type=float, default=12.,
                  help='skip dense runs whose scores need more RAM')
+  p.add_argument('--fresh', nargs='*', default=['2048:0.09:2'],
+                 metavar='SIZE:HOLE:COUNT',
+                 help='fresh-process rows: wall time and peak RSS of a new '
+                 'process that inpaints once')
   p.add_argument('--output', default=RESULTS)
+  p.add_argument('--one', nargs=3, help=argparse.SUPPRESS)
   p.add_argument('--child', nargs=3, metavar=('SIZE', 'HOLE', 'MODE'),
                  help=argparse.SUPPRESS)
   args = p.parse_args()
   if args.child:
     size, frac, mode = args.child
     print(json.dumps(child(int(size), float(frac), mode, args.repeats)))
+    return
+  if args.one:
+    size, frac, count = args.one
+    print(json.dumps(one_call(int(size), float(frac), int(count))))
     return
   where = common.machine()
   print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
@@ -155,11 +229,17 @@ def main() -> None:
         r = run_config(size, frac, mode, args.repeats, args.max_dense_gib)
         results.append(r)
         print(table([r]).splitlines()[-1], flush=True)
+  fresh = []
+  for spec in args.fresh:
+    fresh.append(fresh_row(spec))
+    print(fresh_table(fresh[-1:]).splitlines()[-1], flush=True)
   print()
   print(table(results))
+  print()
+  print(fresh_table(fresh))
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=where, results=results), f, indent=2)
+    json.dump(dict(machine=where, results=results, fresh=fresh), f, indent=2)
 
 
 if __name__ == '__main__':

@@ -22,11 +22,22 @@ Rows (random weights and inputs: speed does not depend on them):
   floor (`common.work_floor`: its FLOPs over the fastest float32 rate XLA
   reaches on this machine, both from this run) beside half the port's time.
 
-Each side runs in its own long-lived worker process that sets up (and, ours,
-compiles) once; the driver then alternates timed calls, port, ours, port,
-ours ..., so both see the same machine load. Medians of `--repeats` calls.
-Ratios are port time / our time (> 1: ours is faster). JSON in
-bench/results/peer_pytorch.json with the CPU model and date.
+Method. Each task runs three sessions of worker processes, each set up once
+(ours compiles) and then timed `--repeats` times: the port alone in a fresh
+process, ours alone in a fresh process, then both, in turn (port, ours,
+port, ours ...), so both see the same machine load. While one worker is
+timed the other is stopped (SIGSTOP), so nothing of it (a thread pool
+spinning, a background thread) can run on the cores (`--idle run` leaves it
+running, to show what that changes). Every call records its own CPU
+seconds, the waiting worker's and those of every other process of the
+machine (`other_cpu_s`: load from outside the benchmark).
+
+Validation: each side's median in turn must be within 10% of its median
+alone (`TOLERANCE`); only then is the ratio (port time / our time in turn,
+> 1: ours is faster) published, else the row says the method failed and
+gives none. JSON in bench/results/peer_pytorch.json with the CPU model, its
+AVX-512 flags, the float32 peak of a fresh process (`common.peak_gflops`),
+the date and every call.
 
   python -m venv /tmp/torchvenv
   /tmp/torchvenv/bin/pip install torch==2.13.0 numpy pillow pyyaml
@@ -41,6 +52,7 @@ import json
 import os
 import subprocess
 import sys
+import signal
 import tempfile
 import time
 from typing import Callable
@@ -51,6 +63,8 @@ import common  # bench/common.py
 
 ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'peer_pytorch.json')
+# Each side's median in turn must be within this of its median alone.
+TOLERANCE = 0.10
 
 # The tasks, as (name, setup message for both workers).
 TASKS = {
@@ -204,8 +218,8 @@ def floor_line(row: dict) -> str:
   return (f"our iteration is {row['iteration_gflop']:.0f} GFLOP; at this "
           f"machine's peak {row['peak_gflops']:.0f} GFLOP/s (same run) it "
           f"takes at least {row['floor_s']:.2f} s; 2x the port needs "
-          f"{row['port_s'] / 2:.2f} s, i.e. "
-          f"{2 * row['iteration_gflop'] / row['port_s']:.0f} GFLOP/s")
+          f"{row['port_together_s'] / 2:.2f} s, i.e. "
+          f"{2 * row['iteration_gflop'] / row['port_together_s']:.0f} GFLOP/s")
 
 
 def ours_worker() -> None:
@@ -219,7 +233,8 @@ def ours_worker() -> None:
                          else _ours_train)(msg)
       for call in calls.values():
         call()  # Compiles.
-      out = {'s': time.perf_counter() - start, 'info': describe()}
+      out = {'s': time.perf_counter() - start,
+             'info': describe() if msg.get('describe') else {}}
     else:
       out = {}
       for name, call in calls.items():
@@ -245,7 +260,15 @@ class Worker:
                          f'(exit {self.proc.wait()}).')
     return json.loads(line)
 
+  def cpu_s(self) -> float:
+    return common.process_cpu_s(self.proc.pid)
+
+  def pause(self, paused: bool) -> None:
+    """Stops (SIGSTOP) or resumes the whole process, all its threads."""
+    os.kill(self.proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
   def close(self) -> None:
+    self.pause(False)
     self.proc.stdin.close()
     self.proc.wait()
 
@@ -271,51 +294,125 @@ def port_worker(tmp: str, port_dir: str, python: str
   return [python, script, os.path.abspath(port_dir)], env
 
 
-def measure(name: str, port_cmd: list[str], port_env: dict[str, str],
-            repeats: int) -> dict:
-  """Sets both workers up for `name`, then alternates timed calls."""
-  msg = dict(TASKS[name], op='setup')
-  port = Worker(port_cmd, port_env)
-  ours = Worker([sys.executable, os.path.abspath(__file__), '--worker'],
-                dict(os.environ))
+def timed(worker: Worker, partners: list[Worker], idle: str) -> dict:
+  """One timed call of `worker`, with where the machine's CPU time went.
+
+  `own_cpu_s`: the worker's CPU seconds (all threads) during the call;
+  `partner_cpu_s`: the other worker's, which waits for its turn (stopped
+  with `idle='stop'`); `other_cpu_s`: every other process of the machine.
+  """
+  for partner in partners:
+    partner.pause(idle == 'stop')
   try:
-    port_setup, ours_setup = port.ask(msg), ours.ask(msg)
-    port_times, ours_times = [], {}
-    for _ in range(repeats):
-      port_times.append(port.ask({'op': 'time'})['s'])
-      for key, value in ours.ask({'op': 'time'}).items():
-        ours_times.setdefault(key, []).append(value)
+    busy, own = common.busy_cpu_s(), worker.cpu_s()
+    partner_cpu = [p.cpu_s() for p in partners]
+    start = time.perf_counter()
+    out = worker.ask({'op': 'time'})
+    wall = time.perf_counter() - start
+    own = worker.cpu_s() - own
+    partner_cpu = sum(p.cpu_s() for p in partners) - sum(partner_cpu)
+    busy = common.busy_cpu_s() - busy
   finally:
-    port.close()
-    ours.close()
-  row = dict(TASKS[name], name=name, port_s=float(np.median(port_times)),
-             port_times_s=port_times, port_setup_s=port_setup['s'],
+    for partner in partners:
+      partner.pause(False)
+  times = {'port': out['s']} if 's' in out else out
+  return dict(times=times, wall_s=wall, own_cpu_s=own,
+              partner_cpu_s=partner_cpu,
+              other_cpu_s=max(0., busy - own - partner_cpu))
+
+
+def session(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
+            repeats: int, idle: str, describe: bool = False) -> dict:
+  """Starts a worker per side, sets each up for `name`, then times them in
+  turn (port, ours, port, ours ...) `repeats` times. One side: alone."""
+  workers = {side: Worker(*how) for side, how in sides.items()}
+  try:
+    setup = {side: w.ask(dict(TASKS[name], op='setup', describe=describe))
+             for side, w in workers.items()}
+    calls = {side: [] for side in workers}
+    for _ in range(repeats):
+      for side, w in workers.items():
+        calls[side].append(timed(
+            w, [p for p in workers.values() if p is not w], idle))
+  finally:
+    for w in workers.values():
+      w.close()
+  return dict(setup=setup, calls=calls)
+
+
+def run_calls(run: dict) -> list[list[dict]]:
+  """The call lists of a session, or of a dict of sessions by side."""
+  if 'calls' in run:
+    return list(run['calls'].values())
+  return [c for session_ in run.values() for c in session_['calls'].values()]
+
+
+def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
+            repeats: int, idle: str, floor: bool = True) -> dict:
+  """Each side alone in a fresh process, then both in turn; ratios only
+  where every side's in-turn time agrees with its time alone."""
+  alone = {side: session(name, {side: how}, repeats, idle,
+                         describe=floor and side == 'ours')
+           for side, how in sides.items()}
+  both = session(name, sides, repeats, idle)
+  port_setup = alone['port']['setup']['port']
+  row = dict(TASKS[name], name=name, idle=idle, repeats=repeats,
              torch=port_setup['torch'], torch_threads=port_setup['threads'],
-             ours_compile_s=ours_setup['s'], **ours_setup['info'])
-  for key, values in ours_times.items():
-    row[f'ours_{key}_s'] = float(np.median(values))
-    row[f'ours_{key}_times_s'] = values
-    row[f'ratio_{key}'] = row['port_s'] / row[f'ours_{key}_s']
+             port_setup_s=port_setup['s'],
+             ours_compile_s=alone['ours']['setup']['ours']['s'],
+             **alone['ours']['setup']['ours']['info'])
+  agree = True
+  for side in sides:
+    for run, calls in (('alone', alone[side]['calls'][side]),
+                       ('together', both['calls'][side])):
+      row[f'{side}_{run}_calls'] = calls
+      for key in calls[0]['times']:
+        label = key if side == 'port' else f'ours_{key}'
+        row[f'{label}_{run}_s'] = float(np.median(
+            [c['times'][key] for c in calls]))
+    for key in calls[0]['times']:
+      label = key if side == 'port' else f'ours_{key}'
+      change = row[f'{label}_together_s'] / row[f'{label}_alone_s'] - 1
+      row[f'{label}_change'] = change
+      agree &= abs(change) <= TOLERANCE
+  row['method_ok'] = bool(agree)
+  # Share of the machine other processes took during the timed calls.
+  calls = [c for run in (alone, both) for side_calls in run_calls(run)
+           for c in side_calls]
+  row['outside_load'] = sum(c['other_cpu_s'] for c in calls) / (
+      os.cpu_count() * sum(c['wall_s'] for c in calls))
+  for key in both['calls']['ours'][0]['times']:
+    if agree:  # Both in turn: the same machine load for both.
+      row[f'ratio_{key}'] = row['port_together_s'] / row[
+          f'ours_{key}_together_s']
   return row
 
 
 def table(rows: list[dict]) -> str:
-  """Markdown table: one line per (task, our variant)."""
-  lines = ['| work | PyTorch port (s) | deepfill_jax (s) | ratio |',
-           '|---|---|---|---|']
+  """Markdown table: one line per (task, our variant), both runs."""
+  lines = ['| work | port alone (s) | port in turn (s) | ours alone (s) | '
+           'ours in turn (s) | ratio | outside load |',
+           '|---|---|---|---|---|---|---|']
   labels = {'forward_256': 'generator forward 256x256',
             'forward_512': 'generator forward 512x512, 10% hole',
             'train_256_b4': 'one training iteration 256x256, batch 4 '
                             '(5 critic + 1 generator updates)'}
   for row in rows:
     for key in ('generator', 'inpainter_auto', 'iteration'):
-      if f'ours_{key}_s' not in row:
+      if f'ours_{key}_alone_s' not in row:
         continue
       how = {'generator': ' (jit, whole image)',
              'inpainter_auto': ' (Inpainter auto)', 'iteration': ''}[key]
-      lines.append(f"| {labels[row['name']]}{how} | {row['port_s']:.2f} | "
-                   f"{row[f'ours_{key}_s']:.2f} | "
-                   f"{row[f'ratio_{key}']:.2f}x |")
+      ratio = (f"{row[f'ratio_{key}']:.2f}x" if row['method_ok'] else
+               f"none: method failed (in turn / alone - 1: port "
+               f"{row['port_change']:+.0%}, ours "
+               f"{row[f'ours_{key}_change']:+.0%}; tolerance "
+               f"{TOLERANCE:.0%})")
+      lines.append(f"| {labels[row['name']]}{how} | "
+                   f"{row['port_alone_s']:.2f} | {row['port_together_s']:.2f}"
+                   f" | {row[f'ours_{key}_alone_s']:.2f} | "
+                   f"{row[f'ours_{key}_together_s']:.2f} | {ratio} | "
+                   f"{row['outside_load']:.0%} |")
   lines += [f'\n{floor_line(row)}.' for row in rows if 'floor_s' in row]
   return '\n'.join(lines)
 
@@ -327,25 +424,44 @@ def main() -> None:
   parser.add_argument('--tasks', nargs='+', default=list(TASKS),
                       choices=list(TASKS))
   parser.add_argument('--repeats', type=int, default=5)
+  parser.add_argument('--idle', choices=('stop', 'run'), default='stop',
+                      help='the worker waiting for its turn is stopped '
+                      '(SIGSTOP) or left running (the method before '
+                      '2026-12-03, kept to show what it measured)')
+  parser.add_argument('--no_floor', action='store_true',
+                      help="skip the training row's work floor (it compiles "
+                      'the steps again and measures the peak in the worker)')
   parser.add_argument('--output', default=RESULTS)
   parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+  parser.add_argument('--peak', action='store_true', help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.worker:
     ours_worker()
+    return
+  if args.peak:
+    print(json.dumps(common.peak_gflops()))
     return
   if not (args.port_dir and args.python):
     parser.error('--port_dir and --python are required (this benchmark is '
                  'optional: without the port there is nothing to compare).')
   where = common.machine()
-  print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
+  where['peak_gflops'] = json.loads(subprocess.run(  # A fresh process.
+      [sys.executable, os.path.abspath(__file__), '--peak'], check=True,
+      capture_output=True, text=True).stdout.splitlines()[-1])
+  print(f"{where['cpu']}, {where['cpus']} CPUs, AVX-512: "
+        f"{'yes' if where['avx512'] else 'no'}, float32 peak "
+        f"{where['peak_gflops']:.0f} GFLOP/s, {where['date']}", flush=True)
   rows = []
   with tempfile.TemporaryDirectory() as tmp:
-    port_cmd, port_env = port_worker(tmp, args.port_dir, args.python)
+    sides = {'port': port_worker(tmp, args.port_dir, args.python),
+             'ours': ([sys.executable, os.path.abspath(__file__), '--worker'],
+                      dict(os.environ))}
     for name in args.tasks:
       repeats = args.repeats if TASKS[name]['task'] == 'forward' else max(
           2, args.repeats // 2)
       try:
-        rows.append(measure(name, port_cmd, port_env, repeats))
+        rows.append(measure(name, sides, repeats, args.idle,
+                            floor=not args.no_floor))
       except RuntimeError as e:  # One failed task does not lose the others.
         print(f'{name}: failed: {e}', flush=True)
         continue
@@ -354,7 +470,8 @@ def main() -> None:
   print(table(rows))
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
   with open(args.output, 'w') as f:
-    json.dump(dict(machine=where, rows=rows), f, indent=2)
+    json.dump(dict(machine=where, tolerance=TOLERANCE, rows=rows), f,
+              indent=2)
   print(f'wrote {args.output}')
 
 
