@@ -4,6 +4,13 @@ r"""Copies a training step's generator into the package as a shipped model.
 
   python -m tools.ship_model --workdir=/ckpt/photos --step=1500 \
       --name=photos_v1
+  python -m tools.ship_model --workdir=/ckpt/photos \
+      --average=1500,1750,2000 --name=photos_v1 --replace
+
+`--average` ships the mean of the generator parameters of several steps of
+one run (weight averaging: the steps of a constant learning rate scatter
+around a minimum, and their mean sits nearer to it than any one of them;
+measured in docs/model_card.md). The recorded step is the last one.
 
 Writes `deepfill_jax/pretrained/NAME/` (an inference checkpoint: the
 generator's float32 parameters alone, no optimizer or critics) and records in
@@ -22,6 +29,8 @@ from typing import Sequence
 from absl import app
 from absl import flags
 from absl import logging
+from flax import nnx
+import jax
 import numpy as np
 
 from deepfill_jax import checkpointing
@@ -35,6 +44,21 @@ _NAME = flags.DEFINE_string('name', pretrained.DEFAULT, 'Model name.')
 _CPU_LOG = flags.DEFINE_string('cpu_log', '', '"STEP CPU_SECONDS" lines '
                                '(default: WORKDIR/cpu_hours.tsv).')
 _REPLACE = flags.DEFINE_bool('replace', False, 'Replace an existing model.')
+_AVERAGE = flags.DEFINE_list('average', [], 'Steps whose generators to '
+                             'average (instead of --step).')
+
+
+def average_generators(workdir: str, steps: Sequence[int]):
+  """(generator, meta) whose parameters are the mean of `steps`' (float64
+  sums, float32 result); meta is the last step's, with `averaged_steps`."""
+  loaded = [checkpointing.load_generator(workdir, step=s) for s in steps]
+  gen, meta = loaded[-1]
+  params = [nnx.state(g, nnx.Param) for g, _ in loaded]
+  mean = jax.tree.map(
+      lambda *xs: (sum(np.asarray(x, np.float64) for x in xs)
+                   / len(xs)).astype(np.float32), *params)
+  nnx.update(gen, mean)
+  return gen, dict(meta, averaged_steps=[int(s) for s in steps])
 
 
 def main(argv: Sequence[str]) -> None:
@@ -43,7 +67,17 @@ def main(argv: Sequence[str]) -> None:
   if _NAME.value not in pretrained.MODELS:
     sys.exit(f'error: add {_NAME.value!r} to deepfill_jax.pretrained.MODELS '
              'first.')
-  gen, meta = checkpointing.load_generator(_WORKDIR.value, step=_STEP.value)
+  if _AVERAGE.value and _STEP.value is not None:
+    sys.exit('error: pass --step or --average, not both.')
+  if _AVERAGE.value:
+    try:
+      steps = sorted(int(s) for s in _AVERAGE.value)
+    except ValueError:
+      sys.exit(f'error: --average takes steps, got {_AVERAGE.value}.')
+    gen, meta = average_generators(_WORKDIR.value, steps)
+  else:
+    gen, meta = checkpointing.load_generator(_WORKDIR.value,
+                                             step=_STEP.value)
   workdir = checkpointing.as_path(_WORKDIR.value)
   rows = cpu_hours.read(checkpointing.as_path(_CPU_LOG.value) if
                         _CPU_LOG.value else workdir / cpu_hours.FILE)
@@ -58,7 +92,9 @@ def main(argv: Sequence[str]) -> None:
   checkpointing.save_generator(
       target, gen, trained_with=meta.get('trained_with', {}),
       training={'step': meta['step'], 'cpu_hours': hours,
-                'config': config})
+                'config': config,
+                **({'averaged_steps': meta['averaged_steps']}
+                   if 'averaged_steps' in meta else {})})
   print(f'{_NAME.value}: step {meta["step"]}'
         + (f', {hours:.2f} CPU hours' if hours is not None else '')
         + f' -> {target}')
