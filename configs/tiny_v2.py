@@ -1,0 +1,27 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Tiny DeepFill v2 for tests and smoke runs: seconds per step on a CPU.
+
+  python -m deepfill_jax.main --config=configs/tiny_v2.py \
+      --config.data.path=data/photos --workdir=/tmp/deepfill_tiny_v2
+
+configs/tiny.py's data and schedule with the v2 model and objective
+(configs/celeba_hq_v2.py), generator width 8 (gated: 4 channels passed on)
+and critic width 4.
+"""
+
+import ml_collections
+
+from configs import celeba_hq_v2
+from configs import tiny
+
+
+def get_config() -> ml_collections.ConfigDict:
+  """Returns the tiny v2 test configuration."""
+  config = tiny.get_config()
+  v2 = celeba_hq_v2.get_config()
+  for field in ('model', 'loss', 'masks'):
+    config[field] = v2[field]
+  config.update(critic_steps=1, adam_b2=v2.adam_b2)
+  config.model.update(cnum=8, critic_cnum=4)
+  return config
