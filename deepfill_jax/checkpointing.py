@@ -335,7 +335,8 @@ def critics_from_params(critics: dict[str, Params], config: dict[str, Any]):
   modules = []
   for name, build in builders.items():
     module = nnx.eval_shape(build)
-    state = nnx.state(module, nnx.Param, critics_lib.SpectralVector)
+    state = nnx.state(module,
+                      nnx.Any(nnx.Param, critics_lib.SpectralVector))
     nnx.replace_by_pure_dict(state, _map(jnp.asarray, critics[name]))
     nnx.update(module, state)
     modules.append(module)
