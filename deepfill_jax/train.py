@@ -53,9 +53,12 @@ def init_from(setup: step_lib.Setup, state: TrainState, path: str
   """
   config = setup.config
   gen, meta = checkpointing.load_generator(path)
-  want = {'cnum': config.model.cnum,
-          'contextual_attention': config.model.contextual_attention}
-  have = {'cnum': gen.cnum, 'contextual_attention': gen.contextual_attention}
+  want = {'name': config.model.name, 'cnum': config.model.cnum,
+          'contextual_attention': config.model.contextual_attention,
+          'guided': config.model.guided}
+  have = {'name': gen.model_name, 'cnum': gen.cnum,
+          'contextual_attention': gen.contextual_attention,
+          'guided': gen.guided}
   if want != have:
     raise ValueError(f'config.init_from={path}: its generator is {have}, the '
                      f'config asks for {want}.')
@@ -193,7 +196,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     logging.info('eval at step %d: %s', step, ', '.join(
         f'{k[5:]}={v:.4g}' for k, v in sorted(means.items())))
     if strips and is_chief:
-      strip = pixels.training_strip(views)
+      strip = pixels.training_strip(
+          views, 'bilinear' if step_lib.is_v2(config) else 'nearest')
       writer.write_images(step, {'strips': strip[None]})
       image_io.save_image(str(workdir_path / 'strips' / f'step_{step:07d}.png'),
                           strip)
