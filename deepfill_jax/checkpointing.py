@@ -181,8 +181,8 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
       raise ValueError(f'{meta_path}: unknown model setting {key!r} (known: '
                        f'{", ".join(_MODEL_KEYS)}).')
     # Exact types: True is not a width, 32.0 is not a flag.
-    if (type(value) is not kind or (kind is int and value < 1)  # pylint: disable=unidiomatic-typecheck
-        or (key == 'name' and value not in registry.MODEL_NAMES)):
+    bad_name = key == 'name' and value not in registry.MODEL_NAMES
+    if type(value) is not kind or (kind is int and value < 1) or bad_name:  # pylint: disable=unidiomatic-typecheck
       raise ValueError(f'{meta_path}: bad model setting {key}={value!r}.')
   order = meta.get('channel_order', 'RGB')
   if order not in CHANNEL_ORDERS:

@@ -236,7 +236,7 @@ def _modules(setup: Setup, generator: Any, critics: Any | None,
     return gen, None
   modules = {}
   for name, params in critics.items():
-    extra = [critic_state[name]] if critic_state and name in critic_state else []
+    extra = [critic_state[name]] if name in (critic_state or {}) else []
     modules[name] = nnx.merge(setup.networks.critics[name], params, *extra)
   return gen, modules
 

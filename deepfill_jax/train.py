@@ -1,8 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The training loop of DeepFill v1 (docs/training.md): data, checkpoints,
-periodic evaluation, logging, signals. The state and the pure steps it runs
-are in `step.py`.
+"""The training loop of DeepFill v1 and v2 (docs/training.md): data,
+checkpoints, periodic evaluation, logging, signals. The state and the pure
+steps it runs are in `step.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The local and global WGAN critics of DeepFill v1 (docs/spec.md §3).
+"""The critics: DeepFill v1's local and global WGAN critics (docs/spec.md
+§3) and DeepFill v2's SN-PatchGAN (below, docs/deepfill_v2.md).
 
 Each is four 5x5 stride-2 'SAME' convolutions with leaky ReLU (alpha 0.2),
 flattened in (h, w, c) order into one dense output. The dense layer fixes the
