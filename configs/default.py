@@ -112,16 +112,22 @@ def tfds_config(name: str, random_crop: bool) -> ml_collections.ConfigDict:
   return config
 
 
-def deepfill_v2(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+def deepfill_v2(config: ml_collections.ConfigDict, *,
+                schedule: bool = True) -> ml_collections.ConfigDict:
   """`config` with DeepFill v2's model, objective and masks, as the original
-  v2 `inpaint.yml` (docs/deepfill_v2.md); changed in place and returned."""
+  v2 `inpaint.yml` (docs/deepfill_v2.md); changed in place and returned.
+
+  With `schedule`, also its run length and save/summary periods (small
+  configs keep their own).
+  """
   config.model.update(name='deepfill_v2', cnum=48, critic_cnum=64)
   config.critic_steps = 1  # One critic update per generator update.
   config.adam_b2 = 0.999
   config.loss.update(l1_loss_alpha=1., gan_loss_alpha=1., gan_with_mask=True)
   config.masks.type = 'bbox+free_form'  # Box (128, shrink 32) | strokes.
-  config.num_train_steps = 100_000_000  # max_iters: until stopped.
-  config.checkpoint_every_steps = 4000  # train_spe.
-  config.log_images_every = 2000  # val_psteps.
-  config.eval_every_steps = 2000
+  if schedule:
+    config.num_train_steps = 100_000_000  # max_iters: until stopped.
+    config.checkpoint_every_steps = 4000  # train_spe.
+    config.log_images_every = 2000  # val_psteps.
+    config.eval_every_steps = 2000
   return config

@@ -5,23 +5,19 @@
   python -m deepfill_jax.main --config=configs/tiny_v2.py \
       --config.data.path=data/photos --workdir=/tmp/deepfill_tiny_v2
 
-configs/tiny.py's data and schedule with the v2 model and objective
-(configs/celeba_hq_v2.py), generator width 8 (gated: 4 channels passed on)
-and critic width 4.
+configs/tiny.py's data and schedule with the v2 model, objective and masks
+(`default.deepfill_v2`), generator width 8 (gated: 4 channels passed on) and
+critic width 4.
 """
 
 import ml_collections
 
-from configs import celeba_hq_v2
+from configs import default as default_lib
 from configs import tiny
 
 
 def get_config() -> ml_collections.ConfigDict:
   """Returns the tiny v2 test configuration."""
-  config = tiny.get_config()
-  v2 = celeba_hq_v2.get_config()
-  for field in ('model', 'loss', 'masks'):
-    config[field] = v2[field]
-  config.update(critic_steps=1, adam_b2=v2.adam_b2)
+  config = default_lib.deepfill_v2(tiny.get_config(), schedule=False)
   config.model.update(cnum=8, critic_cnum=4)
   return config

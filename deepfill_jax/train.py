@@ -96,6 +96,12 @@ def _mean_metrics(metrics: list[Metrics], prefix: str) -> dict[str, float]:
           for k in host[0] if k != 'bad_streak'}
 
 
+# The progress line's loss terms (label, scalar), those the model has.
+_PROGRESS = (('g_loss', 'generator/g_loss'), ('l1', 'generator/l1_loss'),
+             ('ae', 'generator/ae_loss'), ('d_loss', 'critic/d_loss'),
+             ('gp', 'critic/gp_loss'))
+
+
 def _format_eta(seconds: float) -> str:
   seconds = int(seconds)
   return (f'{seconds // 3600}h{seconds % 3600 // 60:02d}m' if seconds >= 3600
@@ -241,16 +247,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                   state.counters.bad_total)),
               'data/skipped_images': float(train_iter.skipped)})
           writer.write_scalars(step, scalars)
+          shown = ' '.join(
+              f'{label} {scalars[key]:.4f}' for label, key in _PROGRESS
+              if key in scalars)
           logging.info(
-              'step %d/%d (%.1f%%) %.3f it/s %.1f img/s ETA %s | g_loss %.4f '
-              'l1 %.4f ae %.4f d_loss %.4f gp %.4f', step, num_steps,
-              100 * step / num_steps, rate, rate * images_per_step,
-              _format_eta((num_steps - step) / max(rate, 1e-9)),
-              scalars.get('generator/g_loss', np.nan),
-              scalars.get('generator/l1_loss', np.nan),
-              scalars.get('generator/ae_loss', np.nan),
-              scalars.get('critic/d_loss', np.nan),
-              scalars.get('critic/gp_loss', np.nan))
+              'step %d/%d (%.1f%%) %.3f it/s %.1f img/s ETA %s | %s', step,
+              num_steps, 100 * step / num_steps, rate,
+              rate * images_per_step,
+              _format_eta((num_steps - step) / max(rate, 1e-9)), shown)
           pending_critic, pending_gen = [], []
         if (step % config.eval_every_steps == 0 or step == num_steps):
           log_eval(step, strips=step % config.log_images_every == 0
