@@ -52,9 +52,6 @@ from deepfill_jax.models.hole_aware import make_plan
 ATTENTION_MODES = ('auto', 'dense')
 # The dense attention keeps about this many [L, L] float32 tensors alive.
 _DENSE_COPIES = 4
-# A sketch pixel is an edge where its value / 255 is above this (the
-# original's `edge_threshold`).
-EDGE_THRESHOLD = 0.6
 # `inpaint_many` batches hold at most this many (padded) pixels...
 BATCH_PIXELS = 1 << 22
 # ...and dense attention at most this fraction of the free memory.
@@ -114,7 +111,7 @@ def as_edge(edge: np.ndarray, hw: tuple[int, int], name: str = 'edge'
             ) -> np.ndarray:
   """A sketch as bool [H, W]: bool as is; uint8 [H, W] or [H, W, C] (first
   channel) and float [0, 1] where value / 255 (uint8) or value is above
-  `EDGE_THRESHOLD`, as the original thresholds its edge maps."""
+  `pixels.EDGE_THRESHOLD`, as the original thresholds its edge maps."""
   edge = np.asarray(edge)
   if edge.ndim == 3:
     edge = edge[..., 0]
@@ -124,10 +121,10 @@ def as_edge(edge: np.ndarray, hw: tuple[int, int], name: str = 'edge'
   if edge.dtype == bool:
     return edge
   if edge.dtype == np.uint8:
-    return edge / 255. > EDGE_THRESHOLD
+    return edge / 255. > pixels.EDGE_THRESHOLD
   if np.issubdtype(edge.dtype, np.floating) and edge.min() >= 0 and (
       edge.max() <= 1):
-    return edge > EDGE_THRESHOLD
+    return edge > pixels.EDGE_THRESHOLD
   raise ValueError(f'{name}: expected bool, uint8 or float in [0, 1], got '
                    f'{edge.dtype}.')
 

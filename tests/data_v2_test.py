@@ -1,14 +1,18 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""DeepFill v2's training masks: the brush strokes' code values and the
+"""DeepFill v2's training data: the brush strokes' code values, the
 box-or-strokes union of the v2 configs (tests/masks_test.py covers the
-geometry and the coverage statistics)."""
+geometry and the coverage statistics) and the edge maps of guided runs."""
 
 import math
 
 import numpy as np
 
 from configs import celeba_hq_v2
+from configs import tiny_v2
+from deepfill_jax import data_sources
+from deepfill_jax import image_io
+from deepfill_jax import input_pipeline
 from deepfill_jax import masks
 
 
@@ -65,3 +69,30 @@ def test_v2_configs_draw_box_or_strokes():
     outside[top:top + h, left:left + w] = False
     extra.append(outside.sum())
   assert max(extra) > 0  # Strokes reach outside the box.
+
+
+def test_guided_batches_carry_edge_maps_cropped_with_the_image(tmp_path):
+  """Each image's `<name>_edge.jpg` goes through the same crop and flip."""
+  rng = np.random.default_rng(0)
+  for i in range(2):
+    # Red blocks of 0 or 255; the edge map is the red channel itself, so a
+    # batch's edge must equal its image's red channel thresholded.
+    red = np.kron(rng.integers(0, 2, (10, 12)), np.ones((8, 8))) * 255
+    image = np.stack([red, rng.integers(0, 256, red.shape),
+                      np.full(red.shape, 90)], -1).astype(np.uint8)
+    image_io.save_image(str(tmp_path / f'im{i}.png'), image)
+    image_io.save_image(str(tmp_path / f'im{i}_edge.jpg'),
+                        red.astype(np.uint8))
+  config = tiny_v2.get_config()
+  config.model.guided = True
+  config.data.update(path=str(tmp_path), eval_holdout=0, random_flip=True)
+  config.batch_size = 4
+  batch = next(input_pipeline.create_dataset(config, process_index=0,
+                                             process_count=1))
+  assert batch['edge'].shape == (4, 64, 64, 1)
+  red = (batch['image'][..., 0] + 1.) * 127.5 > 128
+  agree = np.mean(red == (batch['edge'][..., 0] > 0.5))
+  assert agree > 0.98, agree  # JPEG ringing at block edges aside.
+  assert 0.2 < batch['edge'].mean() < 0.8
+  # The edge maps are not training images themselves.
+  assert len(data_sources.make_source(config.data, edges=True)) == 2
