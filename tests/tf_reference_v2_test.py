@@ -27,8 +27,6 @@ from deepfill_jax.models.critics import SpectralVector  # pylint: disable=g-impo
 import tf1_checkpoints as spec  # pylint: disable=g-import-not-at-top
 from tf_reference_test import TFInpaintNet  # pylint: disable=g-import-not-at-top
 from tf_reference_test import _image  # pylint: disable=g-import-not-at-top
-from tf_reference_test import tf_contextual_attention  # pylint: disable=g-import-not-at-top
-from tf_reference_test import tf_resize_nearest  # pylint: disable=g-import-not-at-top
 
 
 class TFGatedInpaintNet(TFInpaintNet):
@@ -54,19 +52,12 @@ class TFGatedInpaintNet(TFInpaintNet):
     xin = x * (1. - mask)
     ones = tf.ones_like(xin)[..., 0:1]
     first = [xin] if edge is None else [xin, edge * mask]
-    x = self.encoder(tf.concat(first + [ones, ones * mask], axis=3), 'conv')
-    mask_s = tf_resize_nearest(mask, x.shape[1:3])
-    x = self.atrous(x, 'conv')
-    x = self.conv(self.conv(x, 'conv11'), 'conv12')
-    x_stage1 = self.decoder(x, 'conv')
-    xnow = x_stage1 * mask + xin * (1. - mask)  # Stage 2: composite only.
-    x_hallu = self.atrous(self.encoder(xnow, 'xconv'), 'xconv')
-    x = self.encoder(xnow, 'pmconv', last_act='relu')
-    x, offsets = tf_contextual_attention(x, x, mask_s, 3, 1, rate=2)
-    x = self.conv(self.conv(x, 'pmconv9'), 'pmconv10')
-    x = tf.concat([x_hallu, x], axis=3)
-    x = self.conv(self.conv(x, 'allconv11'), 'allconv12')
-    return x_stage1, self.decoder(x, 'allconv'), offsets
+    x_stage1, mask_s = self.coarse(
+        tf.concat(first + [ones, ones * mask], axis=3), mask)
+    # Stage 2 on the composite alone.
+    x_stage2, offsets = self.refine(x_stage1 * mask + xin * (1. - mask),
+                                    mask_s)
+    return x_stage1, x_stage2, offsets
 
 
 def tf_sn_patch_gan(reader, x):

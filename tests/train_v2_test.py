@@ -5,7 +5,6 @@ bit-identical to the uninterrupted run (spectral-norm state included), and
 the trained workdir through load_generator, the Inpainter and the CLI."""
 
 import os
-import signal
 
 import jax
 import numpy as np
@@ -21,6 +20,7 @@ from deepfill_jax import step as step_lib
 from deepfill_jax import testing
 from deepfill_jax import train
 from deepfill_jax.models import GatedGenerator
+import train_helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,8 +34,7 @@ def _config(**overrides):
 
 def _assert_trees_equal(a, b):
   assert jax.tree.structure(a) == jax.tree.structure(b)
-  for (path, x), y in zip(jax.tree.leaves_with_path(a), jax.tree.leaves(b)):
-    np.testing.assert_array_equal(x, y, err_msg=jax.tree_util.keystr(path))
+  train_helpers.assert_trees_equal(a, b)
 
 
 @pytest.fixture(scope='module')
@@ -66,23 +65,8 @@ def test_run_trains_v2_and_carries_spectral_state(trained):
 def test_interrupted_and_resumed_v2_run_is_bit_identical(trained, tmp_path,
                                                          monkeypatch):
   _, uninterrupted = trained
-  workdir = str(tmp_path)
-  config = _config(num_train_steps=2)
-  real_iteration = step_lib.train_iteration
-  calls = []
-
-  def iteration_then_sigterm(*args, **kwargs):
-    result = real_iteration(*args, **kwargs)
-    calls.append(1)
-    if len(calls) == 1:
-      os.kill(os.getpid(), signal.SIGTERM)
-    return result
-
-  monkeypatch.setattr(step_lib, 'train_iteration', iteration_then_sigterm)
-  with pytest.raises(train.TrainingStopped, match='SIGTERM at step 1'):
-    train.train_and_evaluate(config, workdir)
-  monkeypatch.setattr(step_lib, 'train_iteration', real_iteration)
-  resumed = jax.device_get(train.train_and_evaluate(config, workdir))
+  resumed = train_helpers.interrupted_and_resumed(
+      _config(num_train_steps=2), str(tmp_path), monkeypatch)
   for name in ('generator', 'critics', 'critic_state', 'opt_g', 'opt_d',
                'counters'):
     _assert_trees_equal(getattr(resumed, name), getattr(uninterrupted, name))
