@@ -125,9 +125,11 @@ def test_v2_generator_matches_tf_reference(checkpoint, h, w, hole):
   # Gated ReLU features have exact-zero patches, so a few argmaxes are
   # near-ties that float rounding breaks either way (the pasted features,
   # hence x2, agree to float32 precision).
-  assert np.mean(np.all(j_off == t_off, axis=-1)) > 0.99
+  same = np.mean(np.all(j_off == t_off, axis=-1))
+  assert same > 0.99
   complete = lambda y: y * mask + x_rgb * (1. - mask)
   levels = np.abs(_uint8(complete(j2)) - _uint8(complete(t2[..., ::-1])))
+  print(f'  offsets equal: {same:.2%}; composite: {levels.max()} levels')
   assert levels.max() <= 1
 
 
@@ -152,6 +154,8 @@ def test_v2_guided_generator_matches_tf_reference(tmp_path):
   j1, j2, _ = gen(x_rgb, mask, edge=edge)
   np.testing.assert_allclose(j1, t1[..., ::-1], atol=1e-4, rtol=0)
   np.testing.assert_allclose(j2, t2[..., ::-1], atol=1e-4, rtol=0)
+  print(f'guided: max |JAX - TF| x1 {np.abs(j1 - t1[..., ::-1]).max():.2e}, '
+        f'x2 {np.abs(j2 - t2[..., ::-1]).max():.2e}')
   # The sketch matters: without it the result differs.
   assert np.abs(np.asarray(gen(x_rgb, mask)[1]) - j2).max() > 1e-2
 
@@ -164,6 +168,8 @@ def test_v2_critic_matches_tf_reference(checkpoint):
   t_out, t_us = tf_sn_patch_gan(tf.train.load_checkpoint(prefix),
                                 np.concatenate([image[..., ::-1], mask], -1))
   j_out = critic(np.concatenate([image, mask], -1))
+  print(f'critic: max |JAX - TF| = {np.abs(j_out - t_out).max():.2e} '
+        f'(values up to {np.abs(t_out).max():.2f})')
   np.testing.assert_allclose(j_out, t_out, atol=1e-4, rtol=1e-4)
   # The forward advanced u as the original's assign does.
   j_us = nnx.to_pure_dict(nnx.state(critic, SpectralVector))
