@@ -15,9 +15,8 @@ never leaks into the context). The output is cropped back.
 dense generator but only the work that can reach a hole pixel
 (`models.hole_aware`).
 
-DeepFill v2 generators run the same way; a guided one (sketch input) also
-takes an `edge` map per image (without one: no sketch), and its flow pictures
-are enlarged bilinearly as the original's.
+DeepFill v2 generators run the same way (a guided one also takes a sketch
+per image; flow pictures enlarged bilinearly, as the original's).
 
 `Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
 batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
@@ -92,41 +91,7 @@ def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
 # ----------------------------------------------------------------------------
 
 
-def as_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
-  """uint8 [H, W], [H, W, 1|3|4] -> [H, W, 3] (grey repeated, alpha dropped)."""
-  image = np.asarray(image)
-  if image.dtype != np.uint8:
-    raise ValueError(f'{name}: expected uint8 pixels, got {image.dtype}.')
-  if image.ndim == 2:
-    image = image[..., None]
-  if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
-    raise ValueError(f'{name}: expected [H, W], [H, W, 3] or [H, W, 4], got '
-                     f'shape {image.shape}.')
-  if image.shape[-1] == 1:
-    return np.repeat(image, 3, axis=-1)
-  return image[..., :3]
-
-
-def as_edge(edge: np.ndarray, hw: tuple[int, int], name: str = 'edge'
-            ) -> np.ndarray:
-  """A sketch as bool [H, W]: bool as is; uint8 [H, W] or [H, W, C] (first
-  channel) and float [0, 1] where value / 255 (uint8) or value is above
-  `pixels.EDGE_THRESHOLD`, as the original thresholds its edge maps."""
-  edge = np.asarray(edge)
-  if edge.ndim == 3:
-    edge = edge[..., 0]
-  if edge.shape != tuple(hw):
-    raise ValueError(f'{name}: expected shape {tuple(hw)} (the image\'s), got '
-                     f'{edge.shape}.')
-  if edge.dtype == bool:
-    return edge
-  if edge.dtype == np.uint8:
-    return edge / 255. > pixels.EDGE_THRESHOLD
-  if np.issubdtype(edge.dtype, np.floating) and edge.min() >= 0 and (
-      edge.max() <= 1):
-    return edge > pixels.EDGE_THRESHOLD
-  raise ValueError(f'{name}: expected bool, uint8 or float in [0, 1], got '
-                   f'{edge.dtype}.')
+as_rgb = image_io.as_rgb  # For callers of `inference.as_rgb`.
 
 
 def padded_size(hw: tuple[int, int]) -> tuple[int, int]:
@@ -271,17 +236,13 @@ class Inpainter:
 
   def _edges(self, edges, count: int, hw) -> np.ndarray | None:
     """Padded bool sketches [B, H', W'] for a guided generator, else None."""
-    if edges is None:
-      return None
-    if not self.generator.guided:
-      raise ValueError('edges (a sketch) need a guided DeepFill v2 '
-                       'generator; this one takes none.')
-    if len(edges) != count:
-      raise ValueError(f'need one edge map per image, got {len(edges)} for '
-                       f'{count} images.')
-    return np.stack([_reflect_pad(as_edge(e, hw, f'edge {i}'),
-                                  padded_size(hw))
-                     for i, e in enumerate(edges)])
+    if edges is not None and (not self.generator.guided
+                              or len(edges) != count):
+      raise ValueError(f'edges: one sketch per image ({count}) for a guided '
+                       f'v2 generator (guided={self.generator.guided}).')
+    return None if edges is None else np.stack([
+        _reflect_pad(image_io.as_edge(e, hw, f'edge {i}'), padded_size(hw))
+        for i, e in enumerate(edges)])
 
   def _run_args(self, images, masks, sizes, coarse=False, flow=False,
                 edges=None):
@@ -322,8 +283,8 @@ class Inpainter:
       return_flow: also return the attention flow images.
       return_coarse: also return the composited stage-1 results.
       sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
-      edges: B sketches for a guided v2 generator (see `as_edge`), or None
-        (no sketch).
+      edges: B sketches for a guided v2 generator (`image_io.as_edge`), or
+        None (no sketch).
 
     Returns:
       uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked.
@@ -339,9 +300,8 @@ class Inpainter:
       return out
     flow = None
     if return_flow:
-      flow = flow_lib.enlarge(flow_lib.flow_to_image(np.asarray(offsets)),
-                              GRID, self.generator.flow_upsampling)
-      flow = flow[:, :hgt, :wid]
+      flow = flow_lib.enlarge(flow_lib.flow_to_image(np.asarray(offsets)), GRID,
+                              self.generator.flow_upsampling)[:, :hgt, :wid]
     if return_coarse:
       coarse = np.asarray(coarse)[:, :hgt, :wid]
     return InpaintResult(out, flow, coarse if return_coarse else None)
@@ -356,12 +316,12 @@ class Inpainter:
       image: uint8 [H, W], [H, W, 3] (RGB) or [H, W, 4] (alpha ignored).
       mask: [H, W] bool (True = hole), uint8 (hole where >= 128) or float
         in [0, 1] (hole where > 0.5); other values raise ValueError.
-      return_flow: also return the attention flow image ([H, W, 3]; each
-        1/8-resolution offset shown as an 8x8 block, white = attends to
-        itself).
+      return_flow: also return the attention flow image ([H, W, 3]; the
+        1/8-resolution offsets enlarged, v1: 8x8 blocks, v2: bilinearly;
+        white = attends to itself).
       return_coarse: also return the composited stage-1 (coarse) result.
-      edge: a sketch [H, W] (see `as_edge`) for a guided v2 generator; it
-        counts inside the hole only.
+      edge: a sketch [H, W] (`image_io.as_edge`) for a guided v2
+        generator; it counts inside the hole only.
 
     Returns:
       uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
@@ -369,8 +329,7 @@ class Inpainter:
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
     if edge is not None and self.context:
-      raise ValueError('a sketch (edge) with context windows is not '
-                       'supported; inpaint the whole image.')
+      raise ValueError('a sketch (edge) does not go with context windows.')
     if self.context and hole.any():
       return context_windows.inpaint(self, rgb, hole, self.context,
                                      return_flow=return_flow,

@@ -328,7 +328,7 @@ def _run_single(args, log) -> int:
   edge = None
   if args.edge:
     try:
-      edge = inference.as_edge(image_io.load_image(args.edge),
+      edge = image_io.as_edge(image_io.load_image(args.edge),
                                image.shape[:2], args.edge)
     except (OSError, ValueError) as e:
       log(f'error: {args.edge}: {inference.first_line(e)}')

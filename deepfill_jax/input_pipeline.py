@@ -110,7 +110,7 @@ class _Preprocess(grain.transforms.RandomMap):
     out = {'image': np.ascontiguousarray(image[..., :3]), 'mask': mask,
            'box': box}
     if self._edges:  # As the original: value / 255 > 0.6.
-      out['edge'] = image[..., 3] / 255. > pixels.EDGE_THRESHOLD
+      out['edge'] = image[..., 3] / 255. > image_io.EDGE_THRESHOLD
     return out
 
   def _crop(self, img: Image.Image, rng: np.random.Generator) -> np.ndarray:

@@ -20,11 +20,6 @@ from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import flow_to_image
 
 
-# A sketch (edge map) pixel is an edge where value / 255 is above this, as
-# the original DeepFill v2 thresholds its edge maps (`edge_threshold`).
-EDGE_THRESHOLD = 0.6
-
-
 def to_unit(image: Any) -> Any:
   """uint8 [0, 255] -> float32 [-1, 1] (NumPy or JAX arrays)."""
   return image.astype(np.float32) / 127.5 - 1.
