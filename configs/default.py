@@ -43,6 +43,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.gan_loss_alpha = 0.001  # Adversarial term of the generator.
   config.loss.global_wgan_loss_alpha = 1.  # Global vs local critic in g_loss.
   config.loss.wgan_gp_lambda = 10.  # Gradient-penalty weight.
+  config.loss.gan_with_mask = False  # v2: the critic also sees the mask.
 
   # ---- Periodic evaluation (deepfill_jax/metrics.py) -------------------------
   config.eval = ml_collections.ConfigDict()
@@ -52,7 +53,11 @@ def get_config() -> ml_collections.ConfigDict:
 
   # ---- Model -----------------------------------------------------------------
   config.model = ml_collections.ConfigDict()
+  # 'deepfill_v1' (contextual attention, WGAN-GP local + global critics) or
+  # 'deepfill_v2' (gated convs, SN-PatchGAN; `deepfill_v2` below).
+  config.model.name = 'deepfill_v1'
   config.model.cnum = 32  # Base width of the generator (original: 32).
+  config.model.guided = False  # v2 only: a sketch (edge) input channel.
   config.model.dtype = 'float32'  # Compute dtype: 'float32' or 'bfloat16'.
   config.model.contextual_attention = True  # False: the paper's baseline.
   config.model.critic_cnum = 64  # Base width of both critics (original: 64).
@@ -104,4 +109,25 @@ def tfds_config(name: str, random_crop: bool) -> ml_collections.ConfigDict:
   config.data.source = 'tfds'
   config.data.tfds_name = name
   config.data.random_crop = random_crop
+  return config
+
+
+def deepfill_v2(config: ml_collections.ConfigDict, *,
+                schedule: bool = True) -> ml_collections.ConfigDict:
+  """`config` with DeepFill v2's model, objective and masks, as the original
+  v2 `inpaint.yml` (docs/deepfill_v2.md); changed in place and returned.
+
+  With `schedule`, also its run length and save/summary periods (small
+  configs keep their own).
+  """
+  config.model.update(name='deepfill_v2', cnum=48, critic_cnum=64)
+  config.critic_steps = 1  # One critic update per generator update.
+  config.adam_b2 = 0.999
+  config.loss.update(l1_loss_alpha=1., gan_loss_alpha=1., gan_with_mask=True)
+  config.masks.type = 'bbox+free_form'  # Box (128, shrink 32) | strokes.
+  if schedule:
+    config.num_train_steps = 100_000_000  # max_iters: until stopped.
+    config.checkpoint_every_steps = 4000  # train_spe.
+    config.log_images_every = 2000  # val_psteps.
+    config.eval_every_steps = 2000
   return config

@@ -10,6 +10,10 @@ Two layouts are understood by `load_generator`:
       DIR/generator.json   {"format": "deepfill_jax.generator", "version": 1,
                             "model": {"cnum": 32, ...}, "channel_order": "RGB",
                             ...}
+
+  (a DeepFill v2 generator's "model" also says "name": "deepfill_v2" and,
+  when it takes a sketch, "guided": true; v1's says neither, so older
+  readers keep reading v1 checkpoints)
       DIR/params/          orbax StandardCheckpointer of the generator's
                            parameters as a pure dict ({'conv1': {'kernel':...}})
 
@@ -46,6 +50,10 @@ from deepfill_jax import pretrained
 from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
+from deepfill_jax.models import SNPatchGAN
+from deepfill_jax.models import make_generator
+from deepfill_jax.models import critics as critics_lib
+from deepfill_jax.models import registry
 
 FORMAT = 'deepfill_jax.generator'
 VERSION = 1
@@ -56,8 +64,11 @@ GENERATOR_ITEM = 'generator'
 CHANNEL_ORDERS = ('RGB', 'BGR')
 # Critics stored beside a converted generator (`save_generator(critics=)`).
 CRITICS_DIR = 'critics'
-# The critics' items in a training checkpoint, and their training names.
+# The critics' items in a training checkpoint, and their training names:
+# DeepFill v1's two WGAN critics, or v2's SN-PatchGAN.
 CRITICS = ('local_critic', 'global_critic')
+V2_CRITICS = ('sn_patch_gan',)
+ALL_CRITICS = CRITICS + V2_CRITICS
 # The grain iterator's item in a training checkpoint.
 DATA_ITEM = 'data'
 # Layers whose first 3 input channels are the image, and whose 3 output
@@ -65,7 +76,8 @@ DATA_ITEM = 'data'
 BGR_INPUT_LAYERS = ('conv1', 'xconv1', 'pmconv1')
 BGR_OUTPUT_LAYERS = ('conv17', 'allconv17')
 # Model config keys of generator.json and their types.
-_MODEL_KEYS = {'cnum': int, 'contextual_attention': bool}
+_MODEL_KEYS = {'cnum': int, 'contextual_attention': bool, 'name': str,
+               'guided': bool}
 
 
 def as_path(path: str | os.PathLike) -> epath.Path:
@@ -86,6 +98,10 @@ def generator_meta(gen: InpaintGenerator, **extra: Any) -> dict[str, Any]:
   model = {'cnum': gen.cnum}
   if not getattr(gen, 'contextual_attention', True):
     model['contextual_attention'] = False
+  if gen.model_name != registry.DEFAULT:
+    model['name'] = gen.model_name
+  if gen.guided:
+    model['guided'] = True
   meta = {'format': FORMAT, 'version': VERSION, 'model': model,
           'channel_order': 'RGB'}
   meta.update(extra)
@@ -130,9 +146,10 @@ def save_generator(path: str | os.PathLike, gen: InpaintGenerator, *,
 
 def abstract_generator(cnum: int = 32, dtype: jnp.dtype = jnp.float32,
                        **model: Any) -> InpaintGenerator:
-  """A generator whose parameters are shape placeholders (no compute)."""
-  return nnx.eval_shape(lambda: InpaintGenerator(cnum, rngs=nnx.Rngs(0),
-                                                 dtype=dtype, **model))
+  """A generator whose parameters are shape placeholders (no compute);
+  `model` as generator.json's (`name`, `guided`, ...)."""
+  return nnx.eval_shape(lambda: make_generator(cnum=cnum, rngs=nnx.Rngs(0),
+                                               dtype=dtype, **model))
 
 
 def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
@@ -164,7 +181,8 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
       raise ValueError(f'{meta_path}: unknown model setting {key!r} (known: '
                        f'{", ".join(_MODEL_KEYS)}).')
     # Exact types: True is not a width, 32.0 is not a flag.
-    if type(value) is not kind or (kind is int and value < 1):  # pylint: disable=unidiomatic-typecheck
+    bad_name = key == 'name' and value not in registry.MODEL_NAMES
+    if type(value) is not kind or (kind is int and value < 1) or bad_name:  # pylint: disable=unidiomatic-typecheck
       raise ValueError(f'{meta_path}: bad model setting {key}={value!r}.')
   order = meta.get('channel_order', 'RGB')
   if order not in CHANNEL_ORDERS:
@@ -292,36 +310,42 @@ def fold_bgr_critics(critics: dict[str, Params]) -> dict[str, Params]:
 # Modules from parameter trees, and the critics stored beside a generator.
 
 
-def generator_from_params(params: Params, cnum: int = 32):
-  """An `InpaintGenerator` holding `params` (a pure dict)."""
-  gen = abstract_generator(cnum)
+def generator_from_params(params: Params, cnum: int = 32, **model: Any):
+  """A generator (`model` as `abstract_generator`'s) holding `params`."""
+  gen = abstract_generator(cnum, **model)
   state = nnx.state(gen, nnx.Param)
   nnx.replace_by_pure_dict(state, _map(jnp.asarray, params))
   nnx.update(gen, state)
   return gen
 
 
-def critics_from_params(critics: dict[str, Params], config: dict[str, int]):
-  """(LocalCritic, GlobalCritic) holding the converted `critics` params."""
-  modules = []
-  for name, cls in (('local', LocalCritic), ('global', GlobalCritic)):
-    module = nnx.eval_shape(lambda c=cls, n=name: c(
+def critics_from_params(critics: dict[str, Params], config: dict[str, Any]):
+  """The critics holding the converted `critics` trees: (LocalCritic,
+  GlobalCritic), or (SNPatchGAN,) when `config['name']` says so (its trees
+  hold each conv's spectral-norm vector `u` beside kernel and bias)."""
+  if config.get('name') == V2_CRITICS[0]:
+    builders = {V2_CRITICS[0]: lambda: SNPatchGAN(
+        config['cnum'], in_features=config['in_features'], rngs=nnx.Rngs(0))}
+  else:
+    builders = {n: lambda c=cls, n=n: c(
         config['cnum'], in_features=config[f'{n}_in_features'],
-        rngs=nnx.Rngs(0)))
-    state = nnx.state(module, nnx.Param)
+        rngs=nnx.Rngs(0))
+                for n, cls in (('local', LocalCritic),
+                               ('global', GlobalCritic))}
+  modules = []
+  for name, build in builders.items():
+    module = nnx.eval_shape(build)
+    state = nnx.state(module,
+                      nnx.Any(nnx.Param, critics_lib.SpectralVector))
     nnx.replace_by_pure_dict(state, _map(jnp.asarray, critics[name]))
     nnx.update(module, state)
     modules.append(module)
   return tuple(modules)
 
 
-def _map(fn: Callable[[Any], Any], tree: Params) -> Params:
-  return {k: _map(fn, v) if isinstance(v, Mapping) else fn(v)
-          for k, v in tree.items()}
-
-
 def load_critics(path: str):
-  """(LocalCritic, GlobalCritic) of a converted checkpoint, or None."""
+  """The critics of a converted checkpoint (see `critics_from_params`), or
+  None."""
   meta = read_meta(path)
   config = meta.get('critics')
   if config is None:
@@ -390,24 +414,29 @@ def load_training_critics(path: str, like: dict[str, Any]
                           ) -> dict[str, Any] | None:
   """Critic parameters stored with a generator at `path` (a training workdir
   or a converted checkpoint), if any, placed like `like` (a run's critics,
-  keyed by CRITICS).
+  keyed by CRITICS or V2_CRITICS).
 
   Raises:
-    ValueError: the stored critics do not have the shapes of `like`.
+    ValueError: the stored critics are not those of `like` or do not have
+      their shapes.
   """
   root = epath.Path(path)
+  names = tuple(like)
   if (root / CHECKPOINTS_DIR).is_dir():  # A training workdir.
     with ocp.CheckpointManager(root / CHECKPOINTS_DIR) as mngr:
       step = mngr.latest_step()
       if step is None or not all(k in mngr.item_metadata(step)
-                                 for k in CRITICS):
+                                 for k in names):
         return None
       # Restored straight into the shardings of `like`.
       target = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
       restored = mngr.restore(step, args=ocp.args.Composite(
-          **{k: ocp.args.StandardRestore(target[k]) for k in CRITICS}))
-      return {k: restored[k] for k in CRITICS}
+          **{k: ocp.args.StandardRestore(target[k]) for k in names}))
+      return {k: restored[k] for k in names}
   critics = load_critics(str(root))
   if critics is None:
     return None
-  return replicate_like(dict(zip(CRITICS, map(pure_params, critics))), like)
+  if len(critics) != len(names):
+    raise ValueError(f'{path} holds {len(critics)} critics, the run has '
+                     f'{len(names)} ({", ".join(names)}).')
+  return replicate_like(dict(zip(names, map(pure_params, critics))), like)

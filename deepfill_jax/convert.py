@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Import of the original DeepFill v1 TF1 checkpoints (docs/spec.md §1, §3).
+"""Import of the original DeepFill v1 and v2 TF1 checkpoints (docs/spec.md
+§1, §3; docs/deepfill_v2.md).
 
 The name table and the array transforms work on NumPy arrays; only
 `read_tf_checkpoint` needs TensorFlow, imported there.
@@ -14,6 +15,15 @@ Variable names. Every parameter of our modules has exactly one TF name:
                                            conv<i>/kernel
   LocalCritic.dout_local_fc.kernel     discriminator/dout_local_fc/kernel
   (GlobalCritic likewise with `global`; biases likewise.)
+  SNPatchGAN.conv<i>.kernel            discriminator/sn_patch_gan/conv<i>/kernel
+  SNPatchGAN.conv<i>.u                 discriminator/sn_patch_gan/conv<i>/
+                                           kernel_sn/u   (v2)
+
+v1 or v2. Both generators have the same variable names; v2's convolutions
+are gated, so a layer reads half the channels the layer before it writes:
+`conv2_downsample` reading half of `conv1`'s outputs marks v2. Its `conv1`
+reads 6 channels when the model takes a sketch (`guided`), else 5. The
+critic is v1's pair or v2's `sn_patch_gan`, whichever the checkpoint holds.
 
 Layouts carry over unchanged: TF conv kernels are HWIO like flax's, TF dense
 kernels are [in, out] like `nnx.Linear`, and both flatten NHWC features in
@@ -48,11 +58,13 @@ from flax import nnx
 
 from deepfill_jax import checkpointing
 from deepfill_jax.models import GlobalCritic
-from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
+from deepfill_jax.models import SNPatchGAN
+from deepfill_jax.models import make_generator
 
 GENERATOR_SCOPE = 'inpaint_net'
 DISCRIMINATOR_SCOPE = 'discriminator'
+SN_SCOPE = 'sn_patch_gan'  # v2's critic, under DISCRIMINATOR_SCOPE.
 # TF1 optimizer slot variables: `<variable>/<Optimizer>[_<n>]`.
 _SLOT = re.compile(r'/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl'
                    r'|ExponentialMovingAverage)(_\d+)?$')
@@ -64,7 +76,7 @@ ParamPath = tuple[str, ...]
 
 
 class CheckpointMismatchError(ValueError):
-  """The checkpoint's variables do not match the DeepFill v1 layout."""
+  """The checkpoint's variables do not match the DeepFill v1/v2 layout."""
 
 
 @dataclasses.dataclass
@@ -73,10 +85,12 @@ class Converted:
 
   Attributes:
     generator: generator parameters as a pure dict (`nnx.to_pure_dict`).
-    cnum: generator base width (32 for the released models).
-    critics: `{'local': ..., 'global': ...}` pure dicts, or None when the
-      checkpoint has no discriminator.
-    critic_config: `{'cnum', 'local_in_features', 'global_in_features'}`, or
+    cnum: generator base width (32 for the released v1 models, 48 for v2).
+    critics: `{'local': ..., 'global': ...}` (v1) or `{'sn_patch_gan': ...}`
+      (v2, with each conv's `u`) pure dicts, or None when the checkpoint has
+      no discriminator.
+    critic_config: `{'cnum', 'local_in_features', 'global_in_features'}`
+      (v1), `{'name': 'sn_patch_gan', 'cnum', 'in_features'}` (v2), or
       None.
     rgb: whether the BGR flip was folded into the weights.
     ignored: names of the variables that were skipped (slots, step, lr, ...).
@@ -89,6 +103,12 @@ class Converted:
   rgb: bool = True
   ignored: list[str] = dataclasses.field(default_factory=list)
   global_step: int | None = None
+  model: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+  @property
+  def model_name(self) -> str:
+    """'deepfill_v1' or 'deepfill_v2'."""
+    return self.model.get('name', 'deepfill_v1')
 
 
 # --------------------------------------------------------------------------
@@ -133,17 +153,33 @@ def generator_tf_name(path: ParamPath) -> str:
 
 
 def critic_tf_name(critic: str, path: ParamPath) -> str:
-  """TF variable name of a `LocalCritic`/`GlobalCritic` parameter path."""
+  """TF variable name of a `LocalCritic`/`GlobalCritic` parameter path, or
+  of an `SNPatchGAN` one (`critic` 'sn_patch_gan')."""
   layer, param = path
+  if critic == SN_SCOPE:
+    param = 'kernel_sn/u' if param == 'u' else param
+    return f'{DISCRIMINATOR_SCOPE}/{SN_SCOPE}/{layer}/{param}'
   if layer.startswith('dout_'):
     return f'{DISCRIMINATOR_SCOPE}/{layer}/{param}'
   return f'{DISCRIMINATOR_SCOPE}/discriminator_{critic}/{layer}/{param}'
 
 
-def generator_variables(cnum: int = 32) -> Table:
-  """The generator's name table: TF name -> (param path, shape)."""
-  shapes = _abstract_params(lambda: InpaintGenerator(cnum, rngs=nnx.Rngs(0)))
+def generator_variables(cnum: int = 32, **model: Any) -> Table:
+  """The generator's name table: TF name -> (param path, shape); `model`
+  as `models.make_generator`'s (`name`, `guided`)."""
+  shapes = _abstract_params(lambda: make_generator(cnum=cnum,
+                                                   rngs=nnx.Rngs(0), **model))
   return {generator_tf_name(p): (p, s) for p, s in sorted(shapes.items())}
+
+
+def sn_critic_variables(cnum: int = 64, in_features: int = 4) -> Table:
+  """v2's critic name table: TF name -> (('sn_patch_gan', *path), shape),
+  the spectral-norm vectors `u` included."""
+  module = nnx.eval_shape(lambda: SNPatchGAN(cnum, in_features=in_features,
+                                             rngs=nnx.Rngs(0)))
+  pure = nnx.to_pure_dict(nnx.state(module))
+  return {critic_tf_name(SN_SCOPE, p): ((SN_SCOPE,) + p, tuple(v.shape))
+          for p, v in sorted(_flat_shapes(pure).items())}
 
 
 def critic_variables(cnum: int = 64, local_in_features: int = 3,
@@ -191,7 +227,7 @@ def _match(variables: Mapping[str, np.ndarray],
       problems.append(f'{len(items)} {title}:\n  ' + '\n  '.join(items))
   if problems:
     raise CheckpointMismatchError(
-        f'The checkpoint does not match the DeepFill v1 {what} '
+        f'The checkpoint does not match the DeepFill {what} '
         f'({len(table)} variables expected under {scope}/). Variables '
         + '\n'.join(problems))
   return {table[n][0]: np.asarray(variables[n], np.float32) for n in names}
@@ -201,9 +237,25 @@ def _dim(variables: Mapping[str, np.ndarray], name: str, axis: int,
          what: str) -> int:
   if name not in variables:
     raise CheckpointMismatchError(
-        f'Not a DeepFill v1 {what}: no variable {name} (found '
+        f'Not a DeepFill {what}: no variable {name} (found '
         f'{len(variables)} variables, e.g. {sorted(variables)[:5]}).')
   return int(np.shape(variables[name])[axis])
+
+
+def generator_model(variables: Mapping[str, np.ndarray]) -> dict[str, Any]:
+  """The generator's model settings beyond cnum, from the kernel shapes:
+  {} for v1, {'name': 'deepfill_v2'} (plus 'guided': True with a sketch
+  channel) for the gated v2 (module docstring)."""
+  conv1, conv2 = (variables.get(f'{GENERATOR_SCOPE}/{n}/kernel')
+                  for n in ('conv1', 'conv2_downsample'))
+  if conv1 is None or conv2 is None:
+    return {}  # `_dim`/`_match` report what is missing.
+  if np.shape(conv2)[2] * 2 != np.shape(conv1)[3]:
+    return {}
+  model = {'name': 'deepfill_v2'}
+  if np.shape(conv1)[2] == 6:
+    model['guided'] = True
+  return model
 
 
 def convert_variables(variables: Mapping[str, np.ndarray], *,
@@ -227,24 +279,33 @@ def convert_variables(variables: Mapping[str, np.ndarray], *,
   scopes = (GENERATOR_SCOPE + '/', DISCRIMINATOR_SCOPE + '/')
   ignored = sorted(n for n in variables
                    if n not in real or not n.startswith(scopes))
-  cnum = _dim(real, f'{GENERATOR_SCOPE}/conv1/kernel', -1, 'generator')
-  gen = _nest(_match(real, generator_variables(cnum), GENERATOR_SCOPE,
-                     'generator'))
+  model = generator_model(real)
+  version = 'v2' if model else 'v1'
+  cnum = _dim(real, f'{GENERATOR_SCOPE}/conv1/kernel', -1, 'v1/v2 generator')
+  gen = _nest(_match(real, generator_variables(cnum, **model),
+                     GENERATOR_SCOPE, f'{version} generator'))
   step = variables.get('global_step')
   out = Converted(generator=checkpointing.fold_bgr(gen) if rgb else gen,
                   cnum=cnum, rgb=rgb,
                   ignored=ignored,
-                  global_step=None if step is None else int(np.asarray(step)))
+                  global_step=None if step is None else int(np.asarray(step)),
+                  model=model)
   if any(n.startswith(DISCRIMINATOR_SCOPE + '/') for n in real):
-    first = f'{DISCRIMINATOR_SCOPE}/discriminator_%s/conv1/kernel'
-    config = {
-        'cnum': _dim(real, first % 'local', -1, 'discriminator'),
-        'local_in_features': _dim(real, first % 'local', 2, 'discriminator'),
-        'global_in_features': _dim(real, first % 'global', 2, 'discriminator'),
-    }
-    flat = _match(real, critic_variables(**config), DISCRIMINATOR_SCOPE,
-                  'discriminator')
-    critics = _nest(flat)
+    what = f'{version} discriminator'
+    if model:
+      first = f'{DISCRIMINATOR_SCOPE}/{SN_SCOPE}/conv1/kernel'
+      config = {'name': SN_SCOPE, 'cnum': _dim(real, first, -1, what),
+                'in_features': _dim(real, first, 2, what)}
+      table = sn_critic_variables(config['cnum'], config['in_features'])
+    else:
+      first = f'{DISCRIMINATOR_SCOPE}/discriminator_%s/conv1/kernel'
+      config = {
+          'cnum': _dim(real, first % 'local', -1, what),
+          'local_in_features': _dim(real, first % 'local', 2, what),
+          'global_in_features': _dim(real, first % 'global', 2, what),
+      }
+      table = critic_variables(**config)
+    critics = _nest(_match(real, table, DISCRIMINATOR_SCOPE, what))
     out.critics = checkpointing.fold_bgr_critics(critics) if rgb else critics
     out.critic_config = config
   return out
@@ -319,7 +380,7 @@ def save_converted(output: str, converted: Converted, source: str = '') -> str:
   if not converted.rgb:
     meta['channel_order'] = 'BGR'
   gen = checkpointing.generator_from_params(converted.generator,
-                                            converted.cnum)
+                                            converted.cnum, **converted.model)
   return checkpointing.save_generator(
       output, gen, critics=converted.critics,
       critic_config=converted.critic_config, **meta)

@@ -60,6 +60,16 @@ def decode_record(record: bytes) -> tuple[dict[str, Any], bytes]:
   return json.loads(record[8:8 + size]), record[8 + size:]
 
 
+# A sketch-guided (DeepFill v2) training image's edge map lies beside it:
+# the image's path without its suffix, plus this (the original's rule).
+EDGE_SUFFIX = '_edge.jpg'
+
+
+def edge_path(path: str) -> str:
+  """The edge map of the image at `path` (`EDGE_SUFFIX`)."""
+  return os.path.splitext(path)[0] + EDGE_SUFFIX
+
+
 # ----------------------------------------------------------------------------
 # Sources: random-access sequences of {'name', 'path' | 'data' | 'record'}.
 
@@ -183,8 +193,13 @@ def _tfds_source(data: ml_collections.ConfigDict, split: str) -> _RecordSource:
 
 
 def make_source(data: ml_collections.ConfigDict,
-                split: str = 'train') -> Sequence[dict[str, Any]]:
+                split: str = 'train', *, edges: bool = False
+                ) -> Sequence[dict[str, Any]]:
   """The random-access source of `config.data` for 'train' or 'eval'.
+
+  With `edges` (sketch-guided training) the images are files with their
+  edge maps beside them (`edge_path`); the edge maps are not images of the
+  source.
 
   Raises:
     FileNotFoundError, ValueError: missing path, empty source, bad settings.
@@ -192,6 +207,10 @@ def make_source(data: ml_collections.ConfigDict,
   if data.source not in SOURCES:
     raise ValueError(f'config.data.source={data.source!r}; expected one of '
                      f'{SOURCES}.')
+  if edges and data.source not in ('folder', 'flist'):
+    raise ValueError(f'config.model.guided: edge maps are read beside image '
+                     f'files (<name>{EDGE_SUFFIX}); use a folder or flist '
+                     f'source, not {data.source!r}.')
   holdout = data.get('eval_holdout', 0)
   if data.source == 'tfds':
     return _non_empty(_tfds_source(data, split), split)
@@ -205,7 +224,10 @@ def make_source(data: ml_collections.ConfigDict,
                      f'{data.source!r}, split {split!r}); set it or '
                      'config.data.eval_holdout.')
   if data.source == 'folder':
-    source = _PathSource(image_io.list_images(split_path))
+    paths = image_io.list_images(split_path)
+    if edges:
+      paths = [p for p in paths if not p.endswith(EDGE_SUFFIX)]
+    source = _PathSource(paths)
   elif data.source == 'flist':
     source = _PathSource(read_flist(split_path))
   else:

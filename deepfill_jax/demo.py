@@ -35,7 +35,7 @@ from deepfill_jax import inference
 from deepfill_jax import data_sources
 from deepfill_jax import masks as masks_lib
 from deepfill_jax import pixels
-from deepfill_jax.models import InpaintGenerator
+from deepfill_jax.models import make_generator
 
 
 def make_inpainter(config: ml_collections.ConfigDict) -> inference.Inpainter:
@@ -46,8 +46,10 @@ def make_inpainter(config: ml_collections.ConfigDict) -> inference.Inpainter:
         config.demo.checkpoint, attention=config.demo.attention)
   logging.warning('No config.demo.checkpoint: random weights, so the fill is '
                   'noise; train (configs/demo.py) or convert weights.')
-  gen = InpaintGenerator(config.model.cnum, rngs=nnx.Rngs(config.seed),
-                         dtype=jnp.dtype(config.model.dtype))
+  gen = make_generator(config.model.name, config.model.cnum,
+                       rngs=nnx.Rngs(config.seed),
+                       dtype=jnp.dtype(config.model.dtype),
+                       guided=config.model.guided)
   return inference.Inpainter(gen, attention=config.demo.attention)
 
 

@@ -99,14 +99,15 @@ def export_generator(gen: InpaintGenerator, size: Size, *,
     raise ValueError(f'Unknown platforms {unknown}; choose from {PLATFORMS}.')
   graphdef, state = nnx.split(gen)
 
-  def infer(x, mask):
-    return nnx.merge(graphdef, state)(x, mask)
+  def infer(x, mask, *edge):  # A guided v2 generator also takes its sketch.
+    return nnx.merge(graphdef, state)(x, mask, edge=edge[0] if edge else None)
 
   batch, = jax.export.symbolic_shape('b')
   h, w = size
+  plane = jax.ShapeDtypeStruct((batch, h, w, 1), jnp.float32)
   return jax.export.export(jax.jit(infer), platforms=tuple(platforms))(
-      jax.ShapeDtypeStruct((batch, h, w, 3), jnp.float32),
-      jax.ShapeDtypeStruct((batch, h, w, 1), jnp.float32))
+      jax.ShapeDtypeStruct((batch, h, w, 3), jnp.float32), plane,
+      *([plane] if gen.guided else []))
 
 
 def export(gen: InpaintGenerator, output: str, sizes: Sequence[Size], *,
@@ -141,11 +142,16 @@ def export(gen: InpaintGenerator, output: str, sizes: Sequence[Size], *,
   for name, blob in blobs.items():
     artifacts[name] = f'deepfill_{name}.jax'
     files.write_atomic(output / artifacts[name], bytes(blob))
+  signature = SIGNATURE
+  if gen.guided:
+    signature = dict(SIGNATURE, inputs=dict(SIGNATURE['inputs'], edge=(
+        'float32 [b, H, W, 1], sketch in {0, 1} (used inside the hole)')))
   manifest = {
       'format': FORMAT, 'version': VERSION, 'artifacts': artifacts,
-      'platforms': list(platforms), 'model': {'cnum': gen.cnum},
+      'platforms': list(platforms),
+      'model': checkpointing.generator_meta(gen)['model'],
       'channel_order': meta.get('channel_order', 'RGB'),
-      'jax_version': jax.__version__, **SIGNATURE,
+      'jax_version': jax.__version__, **signature,
   }
   files.write_json(output / MANIFEST, manifest)  # Last: marks it complete.
   return manifest

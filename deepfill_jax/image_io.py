@@ -178,6 +178,48 @@ def hole_mask(mask: Any, hw: tuple[int, int] | None = None,
   return holes_from_values(mask, name)
 
 
+# A sketch (edge map) pixel is an edge where value / 255 is above this, as
+# the original DeepFill v2 thresholds its edge maps (`edge_threshold`).
+EDGE_THRESHOLD = 0.6
+
+
+def as_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
+  """uint8 [H, W], [H, W, 1|3|4] -> [H, W, 3] (grey repeated, alpha dropped)."""
+  image = np.asarray(image)
+  if image.dtype != np.uint8:
+    raise ValueError(f'{name}: expected uint8 pixels, got {image.dtype}.')
+  if image.ndim == 2:
+    image = image[..., None]
+  if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+    raise ValueError(f'{name}: expected [H, W], [H, W, 3] or [H, W, 4], got '
+                     f'shape {image.shape}.')
+  if image.shape[-1] == 1:
+    return np.repeat(image, 3, axis=-1)
+  return image[..., :3]
+
+
+def as_edge(edge: np.ndarray, hw: tuple[int, int], name: str = 'edge'
+            ) -> np.ndarray:
+  """A sketch as bool [H, W]: bool as is; uint8 [H, W] or [H, W, C] (first
+  channel) and float [0, 1] where value / 255 (uint8) or value is above
+  `EDGE_THRESHOLD`, as the original thresholds its edge maps."""
+  edge = np.asarray(edge)
+  if edge.ndim == 3:
+    edge = edge[..., 0]
+  if edge.shape != tuple(hw):
+    raise ValueError(f'{name}: expected shape {tuple(hw)} (the image\'s), got '
+                     f'{edge.shape}.')
+  if edge.dtype == bool:
+    return edge
+  if edge.dtype == np.uint8:
+    return edge / 255. > EDGE_THRESHOLD
+  if np.issubdtype(edge.dtype, np.floating) and edge.min() >= 0 and (
+      edge.max() <= 1):
+    return edge > EDGE_THRESHOLD
+  raise ValueError(f'{name}: expected bool, uint8 or float in [0, 1], got '
+                   f'{edge.dtype}.')
+
+
 # A mask file's pixels sit near two levels (hole and not); JPEG moves them
 # by a few tens and blurs edges. More than this share of pixels further than
 # this from both levels is not a mask (e.g. a photo given as the mask).

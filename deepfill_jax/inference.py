@@ -15,6 +15,9 @@ never leaks into the context). The output is cropped back.
 dense generator but only the work that can reach a hole pixel
 (`models.hole_aware`).
 
+DeepFill v2 generators run the same way (a guided one also takes a sketch
+per image; flow pictures enlarged bilinearly, as the original's).
+
 `Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
 batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
 (`inpaint.py`) and the evaluation runner use it.
@@ -63,18 +66,20 @@ class InpaintResult(NamedTuple):
 
 @functools.partial(jax.jit, static_argnames=('graphdef', 'mode', 'sizes',
                                              'tile', 'coarse', 'flow'))
-def _run(graphdef, state, image, mask, starts, tiles, counts, *, mode, sizes,
-         tile, coarse, flow):
-  """uint8 in, composited uint8 (and offsets, coarse if asked) out, padded."""
+def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
+         sizes, tile, coarse, flow):
+  """uint8 in, composited uint8 (and offsets, coarse if asked) out, padded;
+  `edge` (bool, like `mask`) only for a guided generator."""
   gen = nnx.merge(graphdef, state)
   x = pixels.to_unit(image)
   m = mask[..., None].astype(jnp.float32)
+  e = None if edge is None else edge[..., None].astype(jnp.float32)
   if mode == 'dense':
-    x1, x2, offsets = gen(x, m)
+    x1, x2, offsets = gen(x, m, edge=e)
   else:
     x1, x2, offsets = hole_aware_forward(
         gen, x, m, Plan(sizes, starts, tiles, counts), tile=tile,
-        with_offsets=flow)
+        with_offsets=flow, edge=e)
   hole = mask[..., None]
   out = jnp.where(hole, pixels.to_uint8(x2), image)
   out1 = jnp.where(hole, pixels.to_uint8(x1), image) if coarse else None
@@ -86,19 +91,7 @@ def _run(graphdef, state, image, mask, starts, tiles, counts, *, mode, sizes,
 # ----------------------------------------------------------------------------
 
 
-def as_rgb(image: np.ndarray, name: str = 'image') -> np.ndarray:
-  """uint8 [H, W], [H, W, 1|3|4] -> [H, W, 3] (grey repeated, alpha dropped)."""
-  image = np.asarray(image)
-  if image.dtype != np.uint8:
-    raise ValueError(f'{name}: expected uint8 pixels, got {image.dtype}.')
-  if image.ndim == 2:
-    image = image[..., None]
-  if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
-    raise ValueError(f'{name}: expected [H, W], [H, W, 3] or [H, W, 4], got '
-                     f'shape {image.shape}.')
-  if image.shape[-1] == 1:
-    return np.repeat(image, 3, axis=-1)
-  return image[..., :3]
+as_rgb = image_io.as_rgb  # For callers of `inference.as_rgb`.
 
 
 def padded_size(hw: tuple[int, int]) -> tuple[int, int]:
@@ -139,7 +132,7 @@ def _reflect_pad(x: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 
 
 class Inpainter:
-  """Inpaints uint8 images of any size with a DeepFill v1 generator.
+  """Inpaints uint8 images of any size with a DeepFill v1 or v2 generator.
 
   Example:
     inpainter = Inpainter.pretrained()   # the model shipped with the package
@@ -155,7 +148,7 @@ class Inpainter:
     """Wraps a generator.
 
     Args:
-      generator: the (trained) generator; RGB channel order.
+      generator: the (trained) generator (v1 or v2); RGB channel order.
       attention: 'auto' (exact, hole-aware and memory-efficient) or 'dense'
         (the reference layer; memory grows with (HW)^2).
       tile: attention query tile for 'auto' (default: by image size).
@@ -241,7 +234,18 @@ class Inpainter:
     return make_plan(holes, out_mask, tile=self.tile,
                      min_sizes=min_sizes).sizes
 
-  def _run_args(self, images, masks, sizes, coarse=False, flow=False):
+  def _edges(self, edges, count: int, hw) -> np.ndarray | None:
+    """Padded bool sketches [B, H', W'] for a guided generator, else None."""
+    if edges is not None and (not self.generator.guided
+                              or len(edges) != count):
+      raise ValueError(f'edges: one sketch per image ({count}) for a guided '
+                       f'v2 generator (guided={self.generator.guided}).')
+    return None if edges is None else np.stack([
+        _reflect_pad(image_io.as_edge(e, hw, f'edge {i}'), padded_size(hw))
+        for i, e in enumerate(edges)])
+
+  def _run_args(self, images, masks, sizes, coarse=False, flow=False,
+                edges=None):
     """Arguments of the compiled `_run` for a batch."""
     if len(images) != len(masks) or not len(images):
       raise ValueError(f'inpaint_batch: need as many masks as images (>0), got '
@@ -255,7 +259,8 @@ class Inpainter:
     plan = Plan(None, None, None, None)
     if self.attention == 'auto':
       plan = make_plan(holes, out_mask, tile=self.tile, min_sizes=sizes)
-    return ((self._graphdef, self._state, image, holes, plan.starts,
+    return ((self._graphdef, self._state, image, holes,
+             self._edges(edges, len(images), hw), plan.starts,
              plan.tiles, plan.counts),
             dict(mode=self.attention, sizes=plan.sizes, tile=self.tile,
                  coarse=coarse, flow=flow))
@@ -268,7 +273,7 @@ class Inpainter:
   def inpaint_batch(self, images: Sequence[np.ndarray] | np.ndarray,
                     masks: Sequence[np.ndarray] | np.ndarray, *,
                     return_flow: bool = False, return_coarse: bool = False,
-                    sizes=None) -> np.ndarray | InpaintResult:
+                    sizes=None, edges=None) -> np.ndarray | InpaintResult:
     """Inpaints images of one size in a single compiled batch.
 
     Args:
@@ -278,12 +283,14 @@ class Inpainter:
       return_flow: also return the attention flow images.
       return_coarse: also return the composited stage-1 results.
       sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
+      edges: B sketches for a guided v2 generator (`image_io.as_edge`), or
+        None (no sketch).
 
     Returns:
       uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked.
     """
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
-                                  return_flow)
+                                  return_flow, edges)
     self.check_memory(np.asarray(images[0]).shape[:2], len(images),
                       kwargs['sizes'])
     out, offsets, coarse = _run(*args, **kwargs)
@@ -293,31 +300,36 @@ class Inpainter:
       return out
     flow = None
     if return_flow:
-      flow = flow_lib.flow_to_image(np.asarray(offsets))
-      flow = np.repeat(np.repeat(flow, GRID, 1), GRID, 2)[:, :hgt, :wid]
+      flow = flow_lib.enlarge(flow_lib.flow_to_image(np.asarray(offsets)), GRID,
+                              self.generator.flow_upsampling)[:, :hgt, :wid]
     if return_coarse:
       coarse = np.asarray(coarse)[:, :hgt, :wid]
     return InpaintResult(out, flow, coarse if return_coarse else None)
 
   def __call__(self, image: np.ndarray, mask: np.ndarray, *,
-               return_flow: bool = False,
-               return_coarse: bool = False) -> np.ndarray | InpaintResult:
+               return_flow: bool = False, return_coarse: bool = False,
+               edge: np.ndarray | None = None
+               ) -> np.ndarray | InpaintResult:
     """Inpaints one image.
 
     Args:
       image: uint8 [H, W], [H, W, 3] (RGB) or [H, W, 4] (alpha ignored).
       mask: [H, W] bool (True = hole), uint8 (hole where >= 128) or float
         in [0, 1] (hole where > 0.5); other values raise ValueError.
-      return_flow: also return the attention flow image ([H, W, 3]; each
-        1/8-resolution offset shown as an 8x8 block, white = attends to
-        itself).
+      return_flow: also return the attention flow image ([H, W, 3]; the
+        1/8-resolution offsets enlarged, v1: 8x8 blocks, v2: bilinearly;
+        white = attends to itself).
       return_coarse: also return the composited stage-1 (coarse) result.
+      edge: a sketch [H, W] (`image_io.as_edge`) for a guided v2
+        generator; it counts inside the hole only.
 
     Returns:
       uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
     """
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
+    if edge is not None and self.context:
+      raise ValueError('a sketch (edge) does not go with context windows.')
     if self.context and hole.any():
       return context_windows.inpaint(self, rgb, hole, self.context,
                                      return_flow=return_flow,
@@ -328,7 +340,8 @@ class Inpainter:
                           rgb.copy() if return_coarse else None)
       return res if return_flow or return_coarse else res.image
     res = self.inpaint_batch([rgb], [hole], return_flow=return_flow,
-                             return_coarse=return_coarse)
+                             return_coarse=return_coarse,
+                             edges=None if edge is None else [edge])
     if isinstance(res, InpaintResult):
       return InpaintResult(*(None if r is None else r[0] for r in res))
     return res[0]

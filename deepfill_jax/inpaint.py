@@ -5,6 +5,9 @@
 Single image:
   python -m deepfill_jax.inpaint --checkpoint DIR --image in.png \
       --mask mask.png --output out.png [--flow flow.png] [--coarse c.png]
+      [--edge sketch.png]
+  (--edge: a sketch for a guided DeepFill v2 checkpoint; an edge where the
+  first channel / 255 > 0.6, used inside the hole.)
 
 Batches (a progress bar, a summary, bad items reported and skipped):
   python -m deepfill_jax.inpaint --checkpoint DIR --flist FILE
@@ -258,7 +261,7 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
 
 def _flags() -> cli.Flags:
   f = cli.Flags('deepfill-inpaint',
-                'Inpaint images with a DeepFill v1 generator.')
+                'Inpaint images with a DeepFill v1 or v2 generator.')
   v = f.values
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint dir, training '
                       'workdir or shipped model name (default: the shipped '
@@ -270,6 +273,8 @@ def _flags() -> cli.Flags:
                      ('output', 'output image'),
                      ('flow', 'also write the attention flow image'),
                      ('coarse', 'also write the coarse (stage-1) result'),
+                     ('edge', 'sketch image for a guided v2 checkpoint '
+                      '(edge where the first channel / 255 > 0.6)'),
                      ('flist', 'file of "input mask output" lines'),
                      ('input_dir', 'folder of input images'),
                      ('mask_dir', 'folder of masks (same relative names)'),
@@ -305,8 +310,8 @@ def _mode(args, parser: cli.Flags) -> str:
     parser.error('--image, --mask and --output are all required')
   if modes == ['dirs'] and not all(dirs):
     parser.error('--input_dir, --mask_dir and --output_dir are all required')
-  if modes != ['single'] and (args.flow or args.coarse):
-    parser.error('--flow and --coarse are for single-image mode')
+  if modes != ['single'] and (args.flow or args.coarse or args.edge):
+    parser.error('--flow, --coarse and --edge are for single-image mode')
   if args.batch_size < 1:
     parser.error('--batch_size must be >= 1')
   if args.max_pixels < 0 or (args.context is not None and args.context < 1):
@@ -320,6 +325,14 @@ def _run_single(args, log) -> int:
   inpainter = _load(args)
   check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask = load_job(job)
+  edge = None
+  if args.edge:
+    try:
+      edge = image_io.as_edge(image_io.load_image(args.edge),
+                               image.shape[:2], args.edge)
+    except (OSError, ValueError) as e:
+      log(f'error: {args.edge}: {inference.first_line(e)}')
+      return 1
   inpainter, _ = inference.fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
@@ -328,7 +341,7 @@ def _run_single(args, log) -> int:
         'context to inpaint from.')
   try:
     res = inpainter(image, mask, return_flow=bool(args.flow),
-                    return_coarse=bool(args.coarse))
+                    return_coarse=bool(args.coarse), edge=edge)
   except memory.MemoryLimitError as e:
     log(f'error: {args.image}: {e}')
     return 1

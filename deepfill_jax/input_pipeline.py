@@ -68,29 +68,50 @@ def _open(element: dict[str, Any], min_size: int | None) -> Image.Image:
   return image_io.open_image(data, name, min_size)
 
 
+def _with_edge(img: Image.Image, element: dict[str, Any]) -> Image.Image:
+  """RGBA: the image with its edge map (`data_sources.edge_path`) as alpha,
+  so that one crop, resize and flip transform both."""
+  if 'path' not in element:
+    raise ValueError(f'{element["name"]}: no file, so no edge map.')
+  path = data_sources.edge_path(element['path'])
+  edge = image_io.open_image(path, path).convert('L')
+  if edge.size != img.size:
+    raise ValueError(f'{path}: edge map of {edge.size[0]}x{edge.size[1]} px '
+                     f'for an image of {img.size[0]}x{img.size[1]} px.')
+  return Image.merge('RGBA', (*img.convert('RGB').split(), edge))
+
+
 class _Preprocess(grain.transforms.RandomMap):
-  """Decodes, crops/resizes, flips and draws a mask for one image."""
+  """Decodes, crops/resizes, flips and draws a mask for one image (and its
+  edge map, for sketch-guided training)."""
 
   def __init__(self, size: int, random_crop: bool, random_flip: bool,
                mask_generator: masks_lib.MaskGenerator,
-               shorter_side: int = 0):
+               shorter_side: int = 0, edges: bool = False):
     self._size = size
     self._shorter_side = shorter_side
     self._random_crop = random_crop
     self._random_flip = random_flip
     self._masks = mask_generator
+    self._edges = edges
 
   def random_map(self, element: dict[str, Any],
                  rng: np.random.Generator) -> dict[str, Any]:
     try:
       img = _open(element, None if self._random_crop else self._size)
-    except ValueError as e:
+      if self._edges:
+        img = _with_edge(img, element)
+    except (ValueError, OSError) as e:
       return {_FAILED: str(e)}
     image = self._crop(img, rng)
     if self._random_flip and rng.random() < 0.5:
       image = image[:, ::-1]
     mask, box = self._masks(rng)
-    return {'image': np.ascontiguousarray(image), 'mask': mask, 'box': box}
+    out = {'image': np.ascontiguousarray(image[..., :3]), 'mask': mask,
+           'box': box}
+    if self._edges:  # As the original: value / 255 > 0.6.
+      out['edge'] = image[..., 3] / 255. > image_io.EDGE_THRESHOLD
+    return out
 
   def _crop(self, img: Image.Image, rng: np.random.Generator) -> np.ndarray:
     """Random crop (upscaling small images first, as the original) or resize."""
@@ -211,12 +232,15 @@ class BatchIterator(grain.DatasetIterator):
     if self._same_for_batch:
       mask = np.repeat(mask[:1], size, axis=0)
       box = np.repeat(box[:1], size, axis=0)
-    return {
+    out = {
         'image': pixels.to_unit(batch['image']),
         'mask': mask[..., None].astype(np.float32),
         'box': box.astype(np.int32),
         'discount': np.repeat(self._discount[None], size, axis=0),
     }
+    if 'edge' in batch:
+      out['edge'] = batch['edge'][..., None].astype(np.float32)
+    return out
 
   def get_state(self) -> dict[str, Any]:
     return {'parent': self._parent.get_state(), 'skipped': self.skipped}
@@ -278,6 +302,8 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
       mask: float32 [B, H, W, 1], 1 = hole;
       box: int32 [B, 4], (top, left, height, width) of the local-critic crop;
       discount: float32 [B, h, w, 1], spatial discount weights of that box;
+      edge: float32 [B, H, W, 1] in {0, 1}, the edge map (only with
+        `config.model.guided`; read from `data_sources.edge_path`);
     with B = batch_size // process_count and H = W = config.image_size.
 
   Raises:
@@ -298,7 +324,8 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
   mask_generator = masks_lib.MaskGenerator(config.masks, (size, size))
   discount = masks_lib.spatial_discount(mask_generator.box_hw,
                                         config.masks.gamma)
-  source = data_sources.make_source(data, split)
+  guided = config.model.get('guided', False)
+  source = data_sources.make_source(data, split, edges=guided)
   _probe(source)
 
   ds = grain.MapDataset.source(source).seed(config.seed)
@@ -311,7 +338,7 @@ def create_dataset(config: ml_collections.ConfigDict, *, split: str = 'train',
     ds = ds.repeat(math.ceil(global_batch / len(source)))
   ds = ds.random_map(_Preprocess(size, data.random_crop,
                                  train and data.random_flip, mask_generator,
-                                 data.get('shorter_side', 0)))
+                                 data.get('shorter_side', 0), guided))
   ds = _ProcessBlocks(ds, process_index, process_count, batch_size)
   it = ds.to_iter_dataset(grain.ReadOptions(
       num_threads=data.num_threads,

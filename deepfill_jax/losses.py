@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The DeepFill v1 training objective (docs/training.md).
+"""The DeepFill v1 and v2 training objectives (docs/training.md,
+docs/deepfill_v2.md).
 
 `compute_losses` is a pure function of the three networks, one batch of the
 input pipeline and the gradient-penalty interpolation factors. It returns the
@@ -20,6 +21,14 @@ x2 m + real (1 - m). With `config.pretrain_coarse_network` only the x1 terms
 remain and there is no adversarial term (the critics may be None). With
 `gan_loss_alpha = 0` both stages train on the reconstruction terms alone and
 the critics are not run at all (`uses_critics`).
+
+DeepFill v2 (`compute_losses_v2`, one SN-PatchGAN critic D):
+
+    ae_loss = l1_loss_alpha (mean|real - x1| + mean|real - x2|)
+    g_loss  = gan_loss_alpha * (-mean D(fake)) + ae_loss
+    d_loss  = 0.5 mean(relu(1 - D(real))) + 0.5 mean(relu(1 + D(fake)))
+
+over all pixels and all patch values; D sees [image, mask (, edge)].
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ Batch = dict[str, jax.Array]
 # Loss terms that depend on the generator only through its outputs and that
 # the generator step reports (the rest are the critics').
 GENERATOR_METRICS = ('g_loss', 'l1_loss', 'ae_loss', 'local_g_loss',
-                     'global_g_loss')
+                     'global_g_loss', 'gan_g_loss')
 
 
 def uses_critics(config: ml_collections.ConfigDict) -> bool:
@@ -157,4 +166,73 @@ def compute_losses(generator: InpaintGenerator,
   losses['g_loss'] = loss_cfg.gan_loss_alpha * gan + g_loss
   losses['gp_loss'] = gp_loss
   losses['d_loss'] = d_loss + gp_loss
+  return losses
+
+
+# ----------------------------------------------------------------------------
+# DeepFill v2.
+
+
+def hinge_losses(pos: jax.Array, neg: jax.Array) -> dict[str, jax.Array]:
+  """neuralgym's `gan_hinge_loss` of critic values on real (pos) and fake
+  (neg): the critic's 0.5 (hinge_pos + hinge_neg) and the generator's
+  -mean(neg)."""
+  hinge_pos = jnp.mean(jax.nn.relu(1. - pos))
+  hinge_neg = jnp.mean(jax.nn.relu(1. + neg))
+  return {'d_loss': 0.5 * hinge_pos + 0.5 * hinge_neg,
+          'gan_g_loss': -jnp.mean(neg), 'pos_hinge_avg': hinge_pos,
+          'neg_hinge_avg': hinge_neg}
+
+
+def critic_input_v2(images: jax.Array, mask: jax.Array,
+                    edge: jax.Array | None, *, with_mask: bool
+                    ) -> jax.Array:
+  """[images, mask (gan_with_mask), edge (guided)] along channels."""
+  parts = [images]
+  if with_mask:
+    parts.append(mask)
+  if edge is not None:
+    parts.append(edge)
+  return jnp.concatenate(parts, -1)
+
+
+def compute_losses_v2(generator: InpaintGenerator, critic: Any | None,
+                      batch: Batch, *, config: ml_collections.ConfigDict
+                      ) -> dict[str, jax.Array]:
+  """All loss terms of one batch for DeepFill v2 (module docstring).
+
+  Args:
+    generator: a `GatedGenerator`.
+    critic: the SN-PatchGAN (unused, may be None, without an adversarial
+      term: `uses_critics`).
+    batch: `image`, `mask` as for v1; `edge` [B, H, W, 1] in {0, 1} for a
+      guided generator (absent: no sketch, zeros). `box`/`discount` unused.
+    config: the full config; reads `config.loss`.
+
+  Returns:
+    Scalars `ae_loss`, `g_loss`, and with the critic `gan_g_loss` (the
+    hinge generator term), `d_loss`, `pos_hinge_avg`, `neg_hinge_avg`.
+  """
+  loss_cfg = config.loss
+  real, mask = batch['image'], batch['mask']
+  edge = None
+  if generator.guided:  # As the original, the sketch counts in the hole.
+    edge = batch.get('edge', jnp.zeros_like(mask)) * mask
+  x1, x2, _ = generator(real, mask, edge=edge)
+  x1 = x1.astype(jnp.float32)
+  x2 = x2.astype(jnp.float32)
+  ae_loss = jnp.mean(jnp.abs(real - x1))
+  if not config.pretrain_coarse_network:
+    ae_loss += jnp.mean(jnp.abs(real - x2))
+  ae_loss *= loss_cfg.l1_loss_alpha
+  losses = {'ae_loss': ae_loss, 'g_loss': ae_loss}
+  if not uses_critics(config):
+    return losses
+  complete = x2 * mask + real * (1. - mask)
+  both = lambda x: None if x is None else jnp.concatenate([x, x], 0)
+  values = critic(critic_input_v2(
+      jnp.concatenate([real, complete], 0), both(mask), both(edge),
+      with_mask=loss_cfg.gan_with_mask))
+  losses.update(hinge_losses(*jnp.split(values, 2)))
+  losses['g_loss'] = loss_cfg.gan_loss_alpha * losses['gan_g_loss'] + ae_loss
   return losses

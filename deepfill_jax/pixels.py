@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import flow_to_image
 
 
@@ -42,14 +43,16 @@ def hole_white(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
   return np.where(hole[..., None], np.uint8(255), image)
 
 
-def training_strip(views: dict[str, np.ndarray]) -> np.ndarray:
+def training_strip(views: dict[str, np.ndarray],
+                   flow_upsampling: str = 'nearest') -> np.ndarray:
   """Rows of [real | input with hole | coarse | refined | composite | flow]
-  from a training evaluation's `views` ([-1, 1] images, masks, offsets)."""
+  from a training evaluation's `views` ([-1, 1] images, masks, offsets);
+  the flow enlarged as the generator's `flow_upsampling` says."""
   image = to_uint8_host(views['image'])
   shown = hole_white(image, views['mask'][..., 0] > 0.5)
   flow = np.asarray(flow_to_image(views['offsets']))
-  scale = image.shape[1] // flow.shape[1]
-  flow = flow.repeat(scale, axis=1).repeat(scale, axis=2)
+  flow = flow_lib.enlarge(flow, image.shape[1] // flow.shape[1],
+                          flow_upsampling)
   cols = [image, shown, to_uint8_host(views['coarse']),
           to_uint8_host(views['refined']), to_uint8_host(views['complete']),
           flow]

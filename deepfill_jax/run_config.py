@@ -29,8 +29,8 @@ from deepfill_jax import masks as masks_lib
 
 CONFIG_FILE = 'config.json'
 # Config fields that decide the shapes of the stored parameters.
-STRUCTURE_FIELDS = ('model.cnum', 'model.contextual_attention',
-                    'model.critic_cnum')
+STRUCTURE_FIELDS = ('model.name', 'model.cnum', 'model.contextual_attention',
+                    'model.guided', 'model.critic_cnum', 'loss.gan_with_mask')
 
 
 class ConfigMismatch(ValueError):

@@ -151,7 +151,7 @@ def bundled_photos(folder: str = PHOTOS_DIR) -> list[str]:
 # The page.
 
 _INTRO = """\
-# DeepFill v1 inpainting
+# DeepFill inpainting
 Open an image or pick one of the photos, paint over what should disappear
 (brush size in the brush menu; undo in the toolbar), then press **Inpaint**.
 The result appears on the right; switch to the attention flow to see where the

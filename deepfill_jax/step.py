@@ -12,6 +12,12 @@ replicated, and XLA inserts the gradient all-reduce. The same code runs on one
 CPU, on 8 TPU cores or on many hosts (`jax.distributed`): each process feeds
 its block of the global batch.
 
+DeepFill v2 (`config.model.name='deepfill_v2'`) trains its generator against
+one SN-PatchGAN critic with the hinge loss (`losses.compute_losses_v2`). The
+critic's spectral-norm vectors `u` advance on every critic forward, in the
+critic and the generator updates alike (as the original's graph), and live
+in `TrainState.critic_state`, sharded and checkpointed with the rest.
+
 `Counters.step` counts generator iterations (`config.num_train_steps` of
 them), `Counters.updates` every optimizer update (it seeds the update's
 randomness, so a resumed run draws exactly what an uninterrupted one would).
@@ -38,10 +44,15 @@ from deepfill_jax import metrics as metrics_lib
 from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
+from deepfill_jax.models import SNPatchGAN
+from deepfill_jax.models import make_generator
+from deepfill_jax.models.critics import SpectralVector
 from deepfill_jax.models.generator import GRID
 
 Metrics = dict[str, jax.Array]
 CRITICS = checkpointing.CRITICS
+# The checkpoint item of `TrainState.critic_state` (v2 only).
+CRITIC_STATE_ITEM = 'critic_state'
 
 
 @flax.struct.dataclass
@@ -57,41 +68,55 @@ class Counters:
 class TrainState:
   """Everything a training step reads and writes (pure pytrees).
 
-  `critics` is {'local_critic': params, 'global_critic': params}, the tree
-  `opt_d` optimizes.
+  `critics` is {'local_critic': params, 'global_critic': params} (v1) or
+  {'sn_patch_gan': params} (v2), the tree `opt_d` optimizes.
+  `critic_state` holds what the critics carry but do not train: v2's
+  spectral-norm vectors {'sn_patch_gan': {'conv1': {'u': ...}, ...}}; empty
+  for v1.
   """
   generator: Any
   critics: dict[str, Any]
   opt_g: Any
   opt_d: Any
   counters: Counters
+  critic_state: dict[str, Any] = flax.struct.field(default_factory=dict)
 
   def items(self) -> dict[str, Any]:
     """The orbax items of a training checkpoint (names stay as written)."""
-    return {checkpointing.GENERATOR_ITEM: self.generator,
-            **{k: self.critics[k] for k in CRITICS},
-            'opt_g': self.opt_g, 'opt_d': self.opt_d,
-            'counters': {f.name: getattr(self.counters, f.name)
-                         for f in dataclasses.fields(Counters)}}
+    items = {checkpointing.GENERATOR_ITEM: self.generator, **self.critics,
+             'opt_g': self.opt_g, 'opt_d': self.opt_d,
+             'counters': {f.name: getattr(self.counters, f.name)
+                          for f in dataclasses.fields(Counters)}}
+    if self.critic_state:
+      items[CRITIC_STATE_ITEM] = self.critic_state
+    return items
 
   @classmethod
   def from_items(cls, items: dict[str, Any]) -> TrainState:
     """The inverse of `items`."""
     return cls(generator=items[checkpointing.GENERATOR_ITEM],
-               critics={k: items[k] for k in CRITICS},
+               critics={k: items[k] for k in checkpointing.ALL_CRITICS
+                        if k in items},
                opt_g=items['opt_g'], opt_d=items['opt_d'],
-               counters=Counters(**items['counters']))
+               counters=Counters(**items['counters']),
+               critic_state=items.get(CRITIC_STATE_ITEM, {}))
 
 
 class Networks(NamedTuple):
-  """Graph definitions (structure without parameters) of the three networks."""
+  """Graph definitions (structure without parameters) of the networks:
+  the generator and the critics by their `TrainState.critics` names."""
   generator: nnx.GraphDef
-  local_critic: nnx.GraphDef
-  global_critic: nnx.GraphDef
+  critics: dict[str, nnx.GraphDef]
+
+
+def is_v2(config: ml_collections.ConfigDict) -> bool:
+  """Whether `config.model.name` is DeepFill v2 (default: v1)."""
+  return config.model.get('name', 'deepfill_v1') == 'deepfill_v2'
 
 
 def critic_sizes(config: ml_collections.ConfigDict) -> tuple[int, int]:
-  """(local, global) critic input sizes: the box and the training image."""
+  """(local, global) v1 critic input sizes: the box and the training
+  image."""
   box_h, box_w = masks_lib.MaskGenerator(
       config.masks, (config.image_size, config.image_size)).box_hw
   if box_h != box_w:
@@ -101,20 +126,27 @@ def critic_sizes(config: ml_collections.ConfigDict) -> tuple[int, int]:
 
 
 def build_networks(config: ml_collections.ConfigDict, rngs: nnx.Rngs
-                   ) -> tuple[InpaintGenerator, LocalCritic, GlobalCritic]:
-  """The generator and both critics as `config.model` describes them."""
-  dtype = jnp.dtype(config.model.dtype)
+                   ) -> tuple[InpaintGenerator, dict[str, nnx.Module]]:
+  """The generator and the critics (by name) as `config.model` says."""
+  model = config.model
+  dtype = jnp.dtype(model.dtype)
+  backward = model.get('conv_backward', 'auto')
+  guided = model.get('guided', False)
+  gen = make_generator(model.get('name', 'deepfill_v1'), model.cnum,
+                       rngs=rngs, dtype=dtype,
+                       contextual_attention=model.contextual_attention,
+                       guided=guided, conv_backward=backward)
+  if is_v2(config):
+    in_features = 3 + int(config.loss.gan_with_mask) + int(guided)
+    return gen, {'sn_patch_gan': SNPatchGAN(
+        model.critic_cnum, rngs=rngs, in_features=in_features, dtype=dtype,
+        conv_backward=backward)}
   local_size, global_size = critic_sizes(config)
-  backward = config.model.get('conv_backward', 'auto')
-  gen = InpaintGenerator(
-      config.model.cnum, rngs=rngs, dtype=dtype,
-      contextual_attention=config.model.contextual_attention,
-      conv_backward=backward)
-  local = LocalCritic(config.model.critic_cnum, rngs=rngs, dtype=dtype,
+  local = LocalCritic(model.critic_cnum, rngs=rngs, dtype=dtype,
                       size=local_size, conv_backward=backward)
-  glob = GlobalCritic(config.model.critic_cnum, rngs=rngs, dtype=dtype,
+  glob = GlobalCritic(model.critic_cnum, rngs=rngs, dtype=dtype,
                       size=global_size, conv_backward=backward)
-  return gen, local, glob
+  return gen, {'local_critic': local, 'global_critic': glob}
 
 
 def make_optimizer(config: ml_collections.ConfigDict
@@ -161,37 +193,72 @@ def make_setup(config: ml_collections.ConfigDict,
   if config.critic_steps < 0 or config.num_train_steps < 0:
     raise ValueError('config.critic_steps and config.num_train_steps must be '
                      '>= 0.')
-  if config.image_size % GRID:
+  grid = 64 if is_v2(config) else GRID  # v2: six stride-2 critic convs.
+  if config.image_size % grid:
     raise ValueError(f'config.image_size={config.image_size} must be a '
-                     f'multiple of {GRID}.')
-  abstract = nnx.eval_shape(lambda: build_networks(config, nnx.Rngs(0)))
-  networks = Networks(*(nnx.graphdef(m) for m in abstract))
+                     f'multiple of {grid}.')
+  gen, critics = nnx.eval_shape(lambda: build_networks(config, nnx.Rngs(0)))
+  networks = Networks(nnx.graphdef(gen),
+                      {k: nnx.graphdef(m) for k, m in critics.items()})
   return Setup(config, mesh, networks, make_optimizer(config))
 
 
 def init_state(setup: Setup) -> TrainState:
   """Fresh parameters (from `config.seed`) and optimizer states, replicated."""
   def init() -> TrainState:
-    gen, local, glob = build_networks(setup.config,
-                                      nnx.Rngs(setup.config.seed))
+    gen, modules = build_networks(setup.config,
+                                  nnx.Rngs(setup.config.seed))
     generator = checkpointing.pure_params(gen)
-    critics = {'local_critic': checkpointing.pure_params(local),
-               'global_critic': checkpointing.pure_params(glob)}
+    critics = {k: checkpointing.pure_params(m) for k, m in modules.items()}
     zero = jnp.zeros((), jnp.int32)
     return TrainState(
         generator=generator, critics=critics, opt_g=setup.tx.init(generator),
         opt_d=setup.tx.init(critics),
         counters=Counters(step=zero, updates=zero, bad_streak=zero,
-                          bad_total=zero))
+                          bad_total=zero),
+        critic_state=_critic_state(modules))
   return jax.jit(init, out_shardings=setup.replicated)()
 
 
-def _modules(setup: Setup, generator: Any, critics: Any | None):
+def _critic_state(modules: dict[str, nnx.Module]) -> dict[str, Any]:
+  """The critics' untrained state (spectral-norm vectors), by critic; only
+  critics that have any."""
+  out = {k: nnx.to_pure_dict(nnx.state(m, SpectralVector))
+         for k, m in modules.items()}
+  return {k: v for k, v in out.items() if v}
+
+
+def _modules(setup: Setup, generator: Any, critics: Any | None,
+             critic_state: dict[str, Any] | None = None):
+  """(generator, {name: critic} or None) holding these trees."""
   gen = nnx.merge(setup.networks.generator, generator)
   if critics is None:
-    return gen, None, None
-  return (gen, nnx.merge(setup.networks.local_critic, critics['local_critic']),
-          nnx.merge(setup.networks.global_critic, critics['global_critic']))
+    return gen, None
+  modules = {}
+  for name, params in critics.items():
+    extra = [critic_state[name]] if name in (critic_state or {}) else []
+    modules[name] = nnx.merge(setup.networks.critics[name], params, *extra)
+  return gen, modules
+
+
+def _losses(setup: Setup, counters: Counters, gen: InpaintGenerator,
+            critics: dict[str, nnx.Module] | None,
+            batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
+  """The model's objective on `batch` (v1: WGAN-GP, v2: hinge)."""
+  critics = critics or {}
+  if is_v2(setup.config):
+    return losses_lib.compute_losses_v2(gen, critics.get('sn_patch_gan'),
+                                        batch, config=setup.config)
+  gp_alpha = jax.random.uniform(_update_key(setup, counters),
+                                (2, batch['image'].shape[0]))
+  return losses_lib.compute_losses(
+      gen, critics.get('local_critic'), critics.get('global_critic'), batch,
+      gp_alpha=gp_alpha, config=setup.config)
+
+
+def _keep_if(ok: jax.Array, new: Any, old: Any) -> Any:
+  """`new` where the update was applied, else `old` (leaf by leaf)."""
+  return jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
 
 
 def _update_key(setup: Setup, counters: Counters) -> jax.Array:
@@ -212,12 +279,12 @@ def _apply_if_finite(setup: Setup, loss: jax.Array, grads: Any, params: Any,
   ok = jnp.isfinite(loss)
   for g in jax.tree.leaves((grads, updates)):
     ok &= jnp.all(jnp.isfinite(g))
-  keep = functools.partial(jax.tree.map, lambda n, o: jnp.where(ok, n, o))
   bad = (~ok).astype(jnp.int32)
   counters = counters.replace(updates=counters.updates + 1,
                               bad_streak=(counters.bad_streak + 1) * bad,
                               bad_total=counters.bad_total + bad)
-  return keep(new_params, params), keep(new_opt, opt_state), counters, ok
+  return (_keep_if(ok, new_params, params), _keep_if(ok, new_opt, opt_state),
+          counters, ok)
 
 
 def _step_metrics(losses: dict[str, jax.Array], counters: Counters,
@@ -228,24 +295,24 @@ def _step_metrics(losses: dict[str, jax.Array], counters: Counters,
 
 def critic_step(state: TrainState, batch: dict[str, jax.Array], *,
                 setup: Setup) -> tuple[TrainState, Metrics]:
-  """One critic update: gradient of `d_loss` w.r.t. both critics."""
+  """One critic update: gradient of `d_loss` w.r.t. the critics."""
   counters = state.counters
-  gp_alpha = jax.random.uniform(_update_key(setup, counters),
-                                (2, batch['image'].shape[0]))
 
   def loss_fn(critics):
-    gen, local, glob = _modules(setup, state.generator, critics)
-    losses = losses_lib.compute_losses(gen, local, glob, batch,
-                                       gp_alpha=gp_alpha, config=setup.config)
-    return losses['d_loss'], losses
+    gen, modules = _modules(setup, state.generator, critics,
+                            state.critic_state)
+    losses = _losses(setup, counters, gen, modules, batch)
+    return losses['d_loss'], (losses, _critic_state(modules))
 
-  (loss, losses), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.critics)
+  (loss, (losses, critic_state)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.critics)
   critics, opt_d, counters, ok = _apply_if_finite(
       setup, loss, grads, state.critics, state.opt_d, counters)
   losses = {k: v for k, v in losses.items()
             if k not in losses_lib.GENERATOR_METRICS}
-  return (state.replace(critics=critics, opt_d=opt_d, counters=counters),
+  return (state.replace(critics=critics, opt_d=opt_d, counters=counters,
+                        critic_state=_keep_if(ok, critic_state,
+                                              state.critic_state)),
           _step_metrics(losses, counters, ok))
 
 
@@ -253,34 +320,36 @@ def generator_step(state: TrainState, batch: dict[str, jax.Array], *,
                    setup: Setup) -> tuple[TrainState, Metrics]:
   """One generator update: gradient of `g_loss` w.r.t. the generator."""
   counters = state.counters
-  gp_alpha = jax.random.uniform(_update_key(setup, counters),
-                                (2, batch['image'].shape[0]))
   critics = (state.critics if losses_lib.uses_critics(setup.config)
              else None)
 
   def loss_fn(generator):
-    gen, local, glob = _modules(setup, generator, critics)
-    losses = losses_lib.compute_losses(gen, local, glob, batch,
-                                       gp_alpha=gp_alpha, config=setup.config)
+    gen, modules = _modules(setup, generator, critics, state.critic_state)
+    losses = _losses(setup, counters, gen, modules, batch)
     # Only the generator's terms: the critics' penalty is then dead code.
-    return losses['g_loss'], {k: v for k, v in losses.items()
-                              if k in losses_lib.GENERATOR_METRICS}
+    return losses['g_loss'], (
+        {k: v for k, v in losses.items()
+         if k in losses_lib.GENERATOR_METRICS},
+        _critic_state(modules) if modules else state.critic_state)
 
-  (loss, losses), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.generator)
+  (loss, (losses, critic_state)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.generator)
   generator, opt_g, counters, ok = _apply_if_finite(
       setup, loss, grads, state.generator, state.opt_g, counters)
   counters = counters.replace(step=counters.step + 1)
-  return (state.replace(generator=generator, opt_g=opt_g, counters=counters),
+  return (state.replace(generator=generator, opt_g=opt_g, counters=counters,
+                        critic_state=_keep_if(ok, critic_state,
+                                              state.critic_state)),
           _step_metrics(losses, counters, ok))
 
 
 def eval_step(generator: Any, batch: dict[str, jax.Array], *, setup: Setup,
               num_views: int) -> tuple[Metrics, dict[str, jax.Array]]:
   """Metric sums over one evaluation batch and the first images' outputs."""
-  gen, _, _ = _modules(setup, generator, None)
+  gen, _ = _modules(setup, generator, None)
   image, mask = batch['image'], batch['mask']
-  x1, x2, offsets = gen(image, mask)
+  edge = batch.get('edge') if gen.guided else None
+  x1, x2, offsets = gen(image, mask, edge=edge)
   complete = x2 * mask + image * (1. - mask)
   per_image = metrics_lib.compute((complete + 1.) / 2., (image + 1.) / 2.,
                                   mask)

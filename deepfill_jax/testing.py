@@ -6,6 +6,8 @@ initializers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -17,9 +19,11 @@ from deepfill_jax import masks
 from deepfill_jax.models import InpaintGenerator
 
 
-def random_generator(cnum: int = 4, seed: int = 0) -> InpaintGenerator:
-  """A glorot-uniform generator built without compiling any initializer."""
-  gen = checkpointing.abstract_generator(cnum)
+def random_generator(cnum: int = 4, seed: int = 0, **model: Any
+                     ) -> InpaintGenerator:
+  """A glorot-uniform generator built without compiling any initializer;
+  `model` as generator.json's (e.g. name='deepfill_v2', guided=True)."""
+  gen = checkpointing.abstract_generator(cnum, **model)
   rng = np.random.default_rng(seed)
 
   def init(p):

@@ -1,8 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The training loop of DeepFill v1 (docs/training.md): data, checkpoints,
-periodic evaluation, logging, signals. The state and the pure steps it runs
-are in `step.py`.
+"""The training loop of DeepFill v1 and v2 (docs/training.md): data,
+checkpoints, periodic evaluation, logging, signals. The state and the pure
+steps it runs are in `step.py`.
 """
 
 from __future__ import annotations
@@ -53,9 +53,12 @@ def init_from(setup: step_lib.Setup, state: TrainState, path: str
   """
   config = setup.config
   gen, meta = checkpointing.load_generator(path)
-  want = {'cnum': config.model.cnum,
-          'contextual_attention': config.model.contextual_attention}
-  have = {'cnum': gen.cnum, 'contextual_attention': gen.contextual_attention}
+  want = {'name': config.model.name, 'cnum': config.model.cnum,
+          'contextual_attention': config.model.contextual_attention,
+          'guided': config.model.guided}
+  have = {'name': gen.model_name, 'cnum': gen.cnum,
+          'contextual_attention': gen.contextual_attention,
+          'guided': gen.guided}
   if want != have:
     raise ValueError(f'config.init_from={path}: its generator is {have}, the '
                      f'config asks for {want}.')
@@ -91,6 +94,12 @@ def _mean_metrics(metrics: list[Metrics], prefix: str) -> dict[str, float]:
   host = jax.device_get(metrics)
   return {f'{prefix}/{k}': float(np.mean([m[k] for m in host]))
           for k in host[0] if k != 'bad_streak'}
+
+
+# The progress line's loss terms (label, scalar), those the model has.
+_PROGRESS = (('g_loss', 'generator/g_loss'), ('l1', 'generator/l1_loss'),
+             ('ae', 'generator/ae_loss'), ('d_loss', 'critic/d_loss'),
+             ('gp', 'critic/gp_loss'))
 
 
 def _format_eta(seconds: float) -> str:
@@ -193,7 +202,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     logging.info('eval at step %d: %s', step, ', '.join(
         f'{k[5:]}={v:.4g}' for k, v in sorted(means.items())))
     if strips and is_chief:
-      strip = pixels.training_strip(views)
+      strip = pixels.training_strip(
+          views, 'bilinear' if step_lib.is_v2(config) else 'nearest')
       writer.write_images(step, {'strips': strip[None]})
       image_io.save_image(str(workdir_path / 'strips' / f'step_{step:07d}.png'),
                           strip)
@@ -237,16 +247,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                   state.counters.bad_total)),
               'data/skipped_images': float(train_iter.skipped)})
           writer.write_scalars(step, scalars)
+          shown = ' '.join(
+              f'{label} {scalars[key]:.4f}' for label, key in _PROGRESS
+              if key in scalars)
           logging.info(
-              'step %d/%d (%.1f%%) %.3f it/s %.1f img/s ETA %s | g_loss %.4f '
-              'l1 %.4f ae %.4f d_loss %.4f gp %.4f', step, num_steps,
-              100 * step / num_steps, rate, rate * images_per_step,
-              _format_eta((num_steps - step) / max(rate, 1e-9)),
-              scalars.get('generator/g_loss', np.nan),
-              scalars.get('generator/l1_loss', np.nan),
-              scalars.get('generator/ae_loss', np.nan),
-              scalars.get('critic/d_loss', np.nan),
-              scalars.get('critic/gp_loss', np.nan))
+              'step %d/%d (%.1f%%) %.3f it/s %.1f img/s ETA %s | %s', step,
+              num_steps, 100 * step / num_steps, rate,
+              rate * images_per_step,
+              _format_eta((num_steps - step) / max(rate, 1e-9)), shown)
           pending_critic, pending_gen = [], []
         if (step % config.eval_every_steps == 0 or step == num_steps):
           log_eval(step, strips=step % config.log_images_every == 0

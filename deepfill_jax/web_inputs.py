@@ -19,7 +19,6 @@ import numpy as np
 from PIL import Image
 
 from deepfill_jax import image_io
-from deepfill_jax import inference
 
 MB = 1 << 20
 
@@ -169,7 +168,7 @@ def read_editor(value: dict[str, Any] | None,
     raise RequestError('Open an image or pick one of the photos first.')
   background = _as_uint8_image(background, 'image')
   check_pixels(background.shape[:2], limits, 'The image')
-  image = inference.as_rgb(background)
+  image = image_io.as_rgb(background)
   holes = np.zeros(image.shape[:2], bool)
   for layer in value.get('layers') or []:
     layer = _as_uint8_image(layer, 'layer')

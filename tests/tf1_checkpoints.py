@@ -158,3 +158,49 @@ def write_tf1_checkpoint(tf: Any, directory: str, variables: dict[str, Any],
   elif state_file != 'checkpoint':
     os.rename(state, os.path.join(directory, state_file))
   return prefix
+
+
+# DeepFill v2 (docs/deepfill_v2.md): v1's scopes with cnum 48 and gated
+# convolutions. A gated conv writes `out` channels and passes on out / 2, so
+# each width is 1.5 x v1's (48 / 32) and each input 0.75 x v1's (half of
+# 1.5); the image outputs stay 3 channels and ungated. conv1 reads [image,
+# (edge,) ones, mask], xconv1 and pmconv1 the 3-channel composite.
+V2_FIRST_INPUTS = {'conv1': 5, 'xconv1': 3, 'pmconv1': 3}
+V2_GENERATOR_LAYERS = tuple(
+    (scope, k, V2_FIRST_INPUTS.get(scope, cin * 3 // 4),
+     3 if cout == 3 else cout * 3 // 2)
+    for scope, k, cin, cout in GENERATOR_LAYERS)
+V2_GENERATOR_PARAMS = 4_052_478
+# discriminator/sn_patch_gan/conv1..6: 5x5, widths 64, 128, 256, 256, 256,
+# 256, input [image, mask] (4 channels).
+V2_CRITIC_WIDTHS = (64, 128, 256, 256, 256, 256)
+V2_CRITIC_PARAMS = 5_946_816
+
+
+def v2_generator_variables(seed: int = 0, guided: bool = False
+                           ) -> dict[str, np.ndarray]:
+  """All v2 `inpaint_net/...` variables with random values."""
+  rng = np.random.default_rng(seed)
+  out = {}
+  for scope, k, cin, cout in V2_GENERATOR_LAYERS:
+    cin += int(guided and scope == 'conv1')  # The edge channel.
+    out[f'inpaint_net/{scope}/kernel'] = _glorot(rng, (k, k, cin, cout))
+    out[f'inpaint_net/{scope}/bias'] = rng.uniform(
+        -0.1, 0.1, (cout,)).astype(np.float32)
+  return out
+
+
+def v2_critic_variables(seed: int = 1, in_features: int = 4
+                        ) -> dict[str, np.ndarray]:
+  """All `discriminator/sn_patch_gan/...` variables, the non-trainable
+  power-iteration vectors `conv<i>/kernel_sn/u` [1, out] included."""
+  rng = np.random.default_rng(seed)
+  out, cin = {}, in_features
+  for i, cout in enumerate(V2_CRITIC_WIDTHS, start=1):
+    scope = f'discriminator/sn_patch_gan/conv{i}'
+    out[f'{scope}/kernel'] = _glorot(rng, (5, 5, cin, cout))
+    out[f'{scope}/bias'] = rng.uniform(-0.1, 0.1, (cout,)).astype(np.float32)
+    out[f'{scope}/kernel_sn/u'] = rng.standard_normal((1, cout)).astype(
+        np.float32)
+    cin = cout
+  return out

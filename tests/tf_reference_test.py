@@ -130,26 +130,35 @@ class TFInpaintNet:
     x = self.conv(x, f'{p}16')
     return tf.clip_by_value(self.conv(x, f'{p}17', act='none'), -1., 1.)
 
-  def __call__(self, x, mask):
-    """x: [B, H, W, 3] BGR in [-1, 1]; mask: [1, H, W, 1] (1 = hole)."""
-    xin = x * (1. - mask)
-    ones = tf.ones_like(xin)[..., 0:1]
-    # Stage 1.
-    x = self.encoder(tf.concat([xin, ones, ones * mask], axis=3), 'conv')
+  def coarse(self, x, mask):
+    """Stage 1 on its input x: (x_stage1, mask resized to the features)."""
+    x = self.encoder(x, 'conv')
     mask_s = tf_resize_nearest(mask, x.shape[1:3])
     x = self.atrous(x, 'conv')
     x = self.conv(self.conv(x, 'conv11'), 'conv12')
-    x_stage1 = self.decoder(x, 'conv')
-    # Stage 2 on the pasted image.
-    x = x_stage1 * mask + xin * (1. - mask)
-    xnow = tf.concat([x, ones, ones * mask], axis=3)
+    return self.decoder(x, 'conv'), mask_s
+
+  def refine(self, xnow, mask_s):
+    """Stage 2 on its input: (x_stage2, offsets)."""
     x_hallu = self.atrous(self.encoder(xnow, 'xconv'), 'xconv')
     x = self.encoder(xnow, 'pmconv', last_act='relu')
     x, offsets = tf_contextual_attention(x, x, mask_s, 3, 1, rate=2)
     x = self.conv(self.conv(x, 'pmconv9'), 'pmconv10')
     x = tf.concat([x_hallu, x], axis=3)
     x = self.conv(self.conv(x, 'allconv11'), 'allconv12')
-    return x_stage1, self.decoder(x, 'allconv'), offsets
+    return self.decoder(x, 'allconv'), offsets
+
+  def __call__(self, x, mask):
+    """x: [B, H, W, 3] BGR in [-1, 1]; mask: [1, H, W, 1] (1 = hole)."""
+    xin = x * (1. - mask)
+    ones = tf.ones_like(xin)[..., 0:1]
+    x_stage1, mask_s = self.coarse(tf.concat([xin, ones, ones * mask], 3),
+                                   mask)
+    # Stage 2 on the pasted image.
+    x = x_stage1 * mask + xin * (1. - mask)
+    x_stage2, offsets = self.refine(tf.concat([x, ones, ones * mask], 3),
+                                    mask_s)
+    return x_stage1, x_stage2, offsets
 
 
 # -------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 """Training: sharding, multi-process, resume, non-finite guard, outputs."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from deepfill_jax import input_pipeline
 from deepfill_jax import step as step_lib
 from deepfill_jax import train
 from deepfill_jax import testing
+import train_helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTOS = os.path.join(ROOT, 'data', 'photos')
@@ -60,9 +60,7 @@ def _assert_trees_close(a, b, **tol):
                                **tol)
 
 
-def _assert_trees_equal(a, b):
-  for (path, x), y in zip(jax.tree.leaves_with_path(a), jax.tree.leaves(b)):
-    np.testing.assert_array_equal(x, y, err_msg=jax.tree_util.keystr(path))
+_assert_trees_equal = train_helpers.assert_trees_equal
 
 
 def test_eight_devices_equal_one_device():
@@ -238,25 +236,8 @@ def test_workdir_trained_on_8_devices_loads_on_1(trained):
 def test_interrupted_and_resumed_run_is_bit_identical(trained, tmp_path,
                                                       monkeypatch):
   _, uninterrupted = trained
-  workdir = str(tmp_path)
-  config = _config(num_train_steps=3)
-  real_iteration = step_lib.train_iteration
-  calls = []
-
-  def iteration_then_sigterm(*args, **kwargs):
-    result = real_iteration(*args, **kwargs)
-    calls.append(1)
-    if len(calls) == 1:
-      os.kill(os.getpid(), signal.SIGTERM)  # As a preempting scheduler.
-    return result
-
-  monkeypatch.setattr(step_lib, 'train_iteration', iteration_then_sigterm)
-  with pytest.raises(train.TrainingStopped, match='SIGTERM at step 1') as e:
-    train.train_and_evaluate(config, workdir)
-  assert e.value.exit_code == 128 + signal.SIGTERM
-  assert checkpointing.load_generator(workdir)[1]['step'] == 1
-  monkeypatch.setattr(step_lib, 'train_iteration', real_iteration)
-  resumed = jax.device_get(train.train_and_evaluate(config, workdir))
+  resumed = train_helpers.interrupted_and_resumed(
+      _config(num_train_steps=3), str(tmp_path), monkeypatch)
   for name in ('generator', 'critics', 'opt_g', 'opt_d', 'counters'):
     _assert_trees_equal(getattr(resumed, name),
                         getattr(uninterrupted, name))

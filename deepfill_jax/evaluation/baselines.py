@@ -18,7 +18,7 @@ import numpy as np
 MODEL = 'deepfill'
 BASELINES = ('telea', 'navier_stokes', 'biharmonic', 'mean')
 METHOD_TITLES = {
-    MODEL: 'DeepFill v1 (this checkpoint)',
+    MODEL: 'DeepFill (this checkpoint)',
     'telea': 'OpenCV Telea',
     'navier_stokes': 'OpenCV Navier-Stokes',
     'biharmonic': 'scikit-image biharmonic',

@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The local and global WGAN critics of DeepFill v1 (docs/spec.md §3).
+"""The critics: DeepFill v1's local and global WGAN critics (docs/spec.md
+§3) and DeepFill v2's SN-PatchGAN (below, docs/deepfill_v2.md).
 
 Each is four 5x5 stride-2 'SAME' convolutions with leaky ReLU (alpha 0.2),
 flattened in (h, w, c) order into one dense output. The dense layer fixes the
@@ -69,3 +70,80 @@ class GlobalCritic(_Critic):
   widths = (1, 2, 4, 4)
   size = 256
   fc_name = 'dout_global_fc'
+
+
+# --------------------------------------------------------------------------
+# DeepFill v2: SN-PatchGAN (docs/deepfill_v2.md).
+
+
+class SpectralVector(nnx.Variable):
+  """The power iteration's vector `u` of a spectrally normalised kernel: state
+  carried from call to call, never trained (TF: `<conv>/kernel_sn/u`)."""
+
+
+def spectral_normalize(kernel: jax.Array, u: jax.Array, eps: float = 1e-12
+                       ) -> tuple[jax.Array, jax.Array]:
+  """kernel / sigma after one power iteration from `u`, and the new `u`.
+
+  As the original: the kernel is a [k*k*in, out] matrix W, v = n(u W^T),
+  u' = n(v W) with n(x) = x / (||x|| + eps), sigma = v W u'^T. Gradients
+  flow through the iteration (the original stops none).
+  """
+  w = kernel.reshape(-1, kernel.shape[-1])
+  normed = lambda x: x / (jnp.sqrt(jnp.sum(jnp.square(x))) + eps)
+  v = normed(u @ w.T)
+  u_new = normed(v @ w)
+  sigma = (v @ w) @ u_new.T
+  return (w / sigma).reshape(kernel.shape), u_new
+
+
+class SNConv(nnx.Module):
+  """`conv2d_spectral_norm`: a 5x5 stride-2 'SAME' conv whose kernel is
+  divided by its spectral norm; each call advances `u` one iteration."""
+
+  def __init__(self, in_features: int, out_features: int, *,
+               rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32,
+               conv_backward: str = 'auto'):
+    shape = (5, 5, in_features, out_features)
+    self.kernel = nnx.Param(layers.kernel_init(rngs.params(), shape))
+    self.bias = nnx.Param(layers.bias_init(rngs.params(), (out_features,)))
+    # tf.truncated_normal_initializer(): stddev 1, cut at 2.
+    self.u = SpectralVector(jax.random.truncated_normal(
+        rngs.params(), -2., 2., (1, out_features)))
+    self.dtype = jnp.dtype(dtype)
+    self.subpixel = layers.conv_backward_impl(conv_backward) == 'subpixel'
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel, self.u[...] = spectral_normalize(self.kernel[...], self.u[...])
+    conv = (layers.strided_conv if self.subpixel
+            else jax.lax.conv_general_dilated)
+    y = conv(x.astype(self.dtype), kernel.astype(self.dtype), (2, 2), 'SAME',
+             dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    return y + self.bias[...].astype(self.dtype)
+
+
+class SNPatchGAN(nnx.Module):
+  """The SN-PatchGAN critic (TF scope `discriminator/sn_patch_gan`).
+
+  Six `SNConv`s of widths cnum x (1, 2, 4, 4, 4, 4) with leaky ReLU (0.2),
+  flattened in (h, w, c) order: one value per patch, any input size that is
+  a multiple of 64. Input: [image, mask (, edge)], 4 or 5 channels.
+  5,946,816 trainable parameters at cnum 64 with 4 channels.
+  """
+
+  widths = (1, 2, 4, 4, 4, 4)
+
+  def __init__(self, cnum: int = 64, *, rngs: nnx.Rngs, in_features: int = 4,
+               dtype: jnp.dtype = jnp.float32, conv_backward: str = 'auto'):
+    fan_in = in_features
+    for i, mult in enumerate(self.widths, start=1):
+      setattr(self, f'conv{i}', SNConv(fan_in, mult * cnum, rngs=rngs,
+                                       dtype=dtype,
+                                       conv_backward=conv_backward))
+      fan_in = mult * cnum
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    """[B, H, W, C] -> [B, H/64 * W/64 * 4 cnum] float32 patch values."""
+    for i in range(1, len(self.widths) + 1):
+      x = jax.nn.leaky_relu(getattr(self, f'conv{i}')(x), 0.2)
+    return x.reshape(x.shape[0], -1).astype(jnp.float32)

@@ -5,8 +5,9 @@
 The Middlebury optical-flow colour wheel with 55 colours, evaluated in float64
 with the original's arithmetic so pixels match it exactly. Differences from the
 original: each image is normalised by its own maximum radius (the original
-keeps a running maximum across the batch, which agrees for batch 1), and there
-is no upsampling (callers resize as they need).
+keeps a running maximum across the batch, which agrees for batch 1), and
+`flow_to_image` does not upsample: callers enlarge the pictures with
+`enlarge`, nearest for v1 and bilinear for v2 as the originals.
 """
 
 from __future__ import annotations
@@ -83,3 +84,41 @@ def flow_to_image(offsets) -> np.ndarray:
     eps = np.finfo(float).eps
     images.append(_colorize(u / (maxrad + eps), v / (maxrad + eps)))
   return np.stack(images)
+
+
+FLOW_UPSAMPLING = ('nearest', 'bilinear')
+
+
+def _bilinear_axis(x: np.ndarray, out: int, axis: int) -> np.ndarray:
+  """Bilinear resize of one axis with align_corners=True (TF1 legacy)."""
+  n = x.shape[axis]
+  pos = np.arange(out) * ((n - 1) / (out - 1) if out > 1 else 0.)
+  lo = np.floor(pos).astype(np.int64)
+  hi = np.minimum(lo + 1, n - 1)
+  shape = [1] * x.ndim
+  shape[axis] = out
+  frac = (pos - lo).reshape(shape)
+  return (np.take(x, lo, axis=axis) * (1. - frac)
+          + np.take(x, hi, axis=axis) * frac)
+
+
+def enlarge(images: np.ndarray, factor: int, method: str = 'nearest'
+            ) -> np.ndarray:
+  """Flow pictures [B, h, w, 3] uint8 -> [B, h*factor, w*factor, 3] uint8.
+
+  'nearest' (v1): each offset a factor x factor block. 'bilinear' (v2): the
+  original's two align_corners bilinear resizes, x2 to the attention's
+  feature resolution and then to the image, rounded to uint8 at the end.
+  """
+  if method not in FLOW_UPSAMPLING:
+    raise ValueError(f'flow upsampling must be one of {FLOW_UPSAMPLING}, got '
+                     f'{method!r}.')
+  if method == 'nearest':
+    return np.repeat(np.repeat(images, factor, 1), factor, 2)
+  x = np.asarray(images, np.float64)
+  _, h, w, _ = x.shape
+  steps = (2, factor // 2) if factor % 2 == 0 and factor > 2 else (factor,)
+  for step in steps:
+    h, w = h * step, w * step
+    x = _bilinear_axis(_bilinear_axis(x, h, 1), w, 2)
+  return np.clip(np.rint(x), 0, 255).astype(np.uint8)

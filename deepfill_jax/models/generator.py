@@ -144,7 +144,19 @@ class InpaintGenerator(nnx.Module):
 
   The channel order is whatever the weights were trained with: official
   checkpoints converted by `tools/convert_tf_checkpoint.py` take RGB.
+
+  Subclasses (DeepFill v2, `models.gated_generator`) keep the layer tables,
+  the stages and the call, and change what the hooks below say: the
+  stages' input channels, the channels a layer passes on, the activations
+  and the two stages' inputs.
   """
+
+  # `config.model.name` of this architecture (recorded in checkpoints).
+  model_name = 'deepfill_v1'
+  # How a flow picture is enlarged to the image (the original's summaries).
+  flow_upsampling = 'nearest'
+  # Whether the generator takes an edge (sketch) channel.
+  guided = False
 
   def __init__(self, cnum: int = 32, *, rngs: nnx.Rngs,
                dtype: jnp.dtype = jnp.float32,
@@ -155,13 +167,10 @@ class InpaintGenerator(nnx.Module):
     self.cnum = cnum
     self.dtype = jnp.dtype(dtype)
     self.contextual_attention = contextual_attention
-    c = cnum
-    inputs = {'coarse': 5, 'hallucination': 5, 'attention_encoder': 5,
-              'attention_decoder': 4 * c,
-              'merged_decoder': (8 if contextual_attention else 4) * c}
+    inputs = self.stage_inputs()
     for stage in self.stages:
       fan_in = inputs[stage]
-      for layer in stage_layers(stage, c):
+      for layer in stage_layers(stage, cnum):
         if layer.act == 'up':
           module = layers.Upsample(fan_in, layer.out, rngs=rngs, dtype=dtype)
         else:
@@ -169,7 +178,40 @@ class InpaintGenerator(nnx.Module):
                                stride=layer.stride, dilation=layer.dilation,
                                dtype=dtype, conv_backward=conv_backward)
         setattr(self, layer.name, module)
-        fan_in = layer.out
+        fan_in = self.features(layer)
+
+  # -- Hooks (DeepFill v1 values). --
+
+  def stage_inputs(self) -> dict[str, int]:
+    """Input channels of each stage."""
+    c = self.cnum
+    return {'coarse': 5, 'hallucination': 5, 'attention_encoder': 5,
+            'attention_decoder': 4 * c,
+            'merged_decoder': (8 if self.contextual_attention else 4) * c}
+
+  def features(self, layer: Layer) -> int:
+    """Channels that `layer` passes on (its conv's outputs here)."""
+    return layer.out
+
+  def activate(self, layer: Layer, x: jax.Array) -> jax.Array:
+    """`layer`'s activation of its conv output `x`."""
+    if layer.act in ('elu', 'up'):
+      return jax.nn.elu(x)
+    if layer.act == 'relu':
+      return jax.nn.relu(x)
+    return jnp.clip(x, -1., 1.)  # The output layers.
+
+  def coarse_input(self, xin: jax.Array, mask: jax.Array,
+                   edge: jax.Array | None) -> jax.Array:
+    """Stage 1's input from the holed image (hole = 0)."""
+    del edge  # v1 has no guidance; `__call__` refuses an edge.
+    return with_mask_channels(xin, mask)
+
+  def refine_input(self, xnow: jax.Array, mask: jax.Array) -> jax.Array:
+    """Stage 2's input from the stage-1 composite."""
+    return with_mask_channels(xnow, mask)
+
+  # -- The network. --
 
   @property
   def stages(self) -> tuple[str, ...]:
@@ -182,17 +224,14 @@ class InpaintGenerator(nnx.Module):
   def run_stage(self, stage: str, x: jax.Array) -> jax.Array:
     """Runs one stage (a key of `_PLAN`) on its input."""
     for layer in stage_layers(stage, self.cnum):
-      x = getattr(self, layer.name)(x)
-      if layer.act == 'elu':
-        x = jax.nn.elu(x)
-      elif layer.act == 'relu':
-        x = jax.nn.relu(x)
-      elif layer.act == 'none':
-        x = jnp.clip(x, -1., 1.)
+      module = getattr(self, layer.name)
+      x = module.resize_conv(x) if layer.act == 'up' else module(x)
+      x = self.activate(layer, x)
     return x
 
   def __call__(
       self, x: jax.Array, mask: jax.Array, *,
+      edge: jax.Array | None = None,
       wiring: Wiring | None = None,
   ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Inpaints `x` inside `mask`.
@@ -200,27 +239,35 @@ class InpaintGenerator(nnx.Module):
     Args:
       x: [B, H, W, 3] images in [-1, 1]; hole pixels are zeroed here too.
       mask: [B, H, W, 1], 1 marks the hole.
+      edge: [B, H, W, 1] sketch in {0, 1} for a guided generator (used
+        inside the hole only; None: no sketch); an error for the others.
       wiring: how stages and attention run (default: `Wiring()`, all of
         them on the whole image with the dense attention).
 
     Returns:
       (x_stage1, x_stage2, offsets).
     """
+    name = type(self).__name__
     bsz, h, w, ch = x.shape
     if ch != 3 or h % GRID or w % GRID:
-      raise ValueError(f'InpaintGenerator: x must be [B, H, W, 3] with H, W '
+      raise ValueError(f'{name}: x must be [B, H, W, 3] with H, W '
                        f'multiples of {GRID}, got {x.shape}.')
     if mask.shape != (bsz, h, w, 1):
-      raise ValueError(f'InpaintGenerator: mask must be {(bsz, h, w, 1)}, '
+      raise ValueError(f'{name}: mask must be {(bsz, h, w, 1)}, '
                        f'got {mask.shape}.')
+    if edge is not None and (not self.guided or edge.shape != mask.shape):
+      raise ValueError(f'{name}: an edge must be {mask.shape} for a guided '
+                       f'generator (guided={self.guided}), got {edge.shape}.')
     run = wiring or Wiring()
     mask = mask.astype(self.dtype)
     xin = x.astype(self.dtype) * (1. - mask)
+    if edge is not None:
+      edge = edge.astype(self.dtype)
 
-    x1 = run.stage(self, 'coarse', with_mask_channels(xin, mask))
+    x1 = run.stage(self, 'coarse', self.coarse_input(xin, mask, edge))
     # Paste the coarse result into the hole; no stop_gradient (as the
     # original), so stage-2 losses also train stage 1.
-    xnow = with_mask_channels(x1 * mask + xin * (1. - mask), mask)
+    xnow = self.refine_input(x1 * mask + xin * (1. - mask), mask)
     branches = [run.stage(self, 'hallucination', xnow)]
     if self.contextual_attention:
       pm = run.stage(self, 'attention_encoder', xnow)

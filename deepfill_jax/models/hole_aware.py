@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The generator's forward restricted to what reaches the holes.
 
+Both DeepFill versions: v2's layer tables have v1's kernels, strides and
+dilations, so the receptive fields below hold for either.
+
 `hole_aware_forward` computes exactly the composited output of the
 dense generator but only the work that can reach a hole pixel:
 
@@ -232,7 +235,7 @@ class HoleAwareWiring(generator_lib.Wiring):
 def hole_aware_forward(
     gen: generator_lib.InpaintGenerator, x: jax.Array, mask: jax.Array,
     plan: Plan, *, tile: tuple[int, int] | None = None,
-    with_offsets: bool = True,
+    with_offsets: bool = True, edge: jax.Array | None = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
   """The generator's forward restricted to what reaches the holes.
 
@@ -243,6 +246,7 @@ def hole_aware_forward(
     plan: a `Plan` (its arrays may be traced).
     tile: attention query tile (the plan's).
     with_offsets: compute the attention offsets (else zeros; faster).
+    edge: the sketch of a guided generator (see the generator's call).
 
   Returns:
     (x_stage1, x_stage2, offsets) like the generator. Both images are exact
@@ -252,4 +256,4 @@ def hole_aware_forward(
   """
   wiring = HoleAwareWiring(plan, x.shape[1:3], tile=tile,
                            with_offsets=with_offsets)
-  return gen(x, mask, wiring=wiring)
+  return gen(x, mask, edge=edge, wiring=wiring)

@@ -215,15 +215,21 @@ class Upsample(nnx.Module):
   """`gen_deconv`: x2 nearest resize (align_corners) then a 3x3 ELU conv.
 
   The original scope is `<name>/<name>_conv`; the conv lives in `self.conv`.
+  DeepFill v2 gates the conv's output instead of the ELU (`resize_conv`
+  gives it unactivated).
   """
 
   def __init__(self, in_features: int, out_features: int, *,
                rngs: nnx.Rngs, dtype: jnp.dtype = jnp.float32):
     self.conv = conv(in_features, out_features, 3, rngs=rngs, dtype=dtype)
 
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def resize_conv(self, x: jax.Array) -> jax.Array:
+    """The x2 resize and the conv, without the activation."""
     _, h, w, _ = x.shape
-    return jax.nn.elu(self.conv(resize_nearest(x, (2 * h, 2 * w))))
+    return self.conv(resize_nearest(x, (2 * h, 2 * w)))
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return jax.nn.elu(self.resize_conv(x))
 
 
 def crop_each(x: jax.Array, starts: jax.Array, size: tuple[int, int]

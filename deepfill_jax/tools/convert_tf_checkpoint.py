@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-r"""Converts an original DeepFill v1 TF1 checkpoint to a deepfill_jax one.
+r"""Converts an original DeepFill v1 or v2 TF1 checkpoint for deepfill_jax.
 
   deepfill-convert \
       --tf_checkpoint=model_logs/release_places2_256 --output=places2_jax
@@ -9,7 +9,8 @@ r"""Converts an original DeepFill v1 TF1 checkpoint to a deepfill_jax one.
 or the released models' `checkpoint.txt`, renamed or not) or a prefix such as
 `model_logs/run/snap-100000`. The output is an inference checkpoint that
 `Inpainter.from_checkpoint` and `checkpointing.load_generator` load; it takes
-and returns RGB (the original's BGR is folded into the weights). Needs
+and returns RGB (the original's BGR is folded into the weights). v1 or v2 is
+told from the variables (docs/deepfill_v2.md) and recorded in the output. Needs
 TensorFlow for reading only: `pip install tensorflow-cpu`. See
 docs/checkpoints.md.
 """
@@ -46,15 +47,16 @@ def main(argv: list[str]) -> None:
           convert.CheckpointMismatchError) as e:
     sys.exit(f'error: {e}')
   n_gen = len(jax.tree.leaves(converted.generator))
-  critics = ('and both critics' if converted.critics is not None
+  critics = ('and the critics' if converted.critics is not None
              else '(no discriminator variables in the checkpoint)')
   shown = ', '.join(converted.ignored[:4])
   more = len(converted.ignored) - 4
   print(f'Ignored {len(converted.ignored)} variables (optimizer slots, '
         f'counters){": " + shown if shown else ""}'
         f'{f" and {more} more" if more > 0 else ""}.')
-  print(f'Converted {n_gen} generator tensors {critics} '
-        f'to {os.path.abspath(_OUTPUT.value)} (RGB in, RGB out).')
+  guided = ', guided' if converted.model.get('guided') else ''
+  print(f'Converted {n_gen} {converted.model_name}{guided} generator tensors '
+        f'{critics} to {os.path.abspath(_OUTPUT.value)} (RGB in, RGB out).')
 
 
 run = functools.partial(app.run, main)  # Console script `deepfill-convert`.
