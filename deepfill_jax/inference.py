@@ -51,10 +51,9 @@ from deepfill_jax.models.hole_aware import make_plan
 ATTENTION_MODES = ('auto', 'dense')
 # The dense attention keeps about this many [L, L] float32 tensors alive.
 _DENSE_COPIES = 4
-# `inpaint_many` batches hold at most this many (padded) pixels...
+# `inpaint_many` batches hold at most this many (padded) pixels, and dense
+# attention at most `memory.MEMORY_FRACTION` of the free memory.
 BATCH_PIXELS = 1 << 22
-# ...and dense attention at most this fraction of the free memory.
-MEMORY_FRACTION = 0.8
 
 
 class InpaintResult(NamedTuple):
@@ -105,21 +104,6 @@ def dense_attention_bytes(hw: tuple[int, int]) -> int:
   hgt, wid = padded_size(hw)
   n = (hgt // GRID) * (wid // GRID)
   return _DENSE_COPIES * 4 * n * n
-
-
-def available_memory() -> int | None:
-  """Bytes free for a computation on the default device, if known."""
-  stats = jax.devices()[0].memory_stats()
-  if stats and 'bytes_limit' in stats:
-    return int(stats['bytes_limit'] - stats.get('bytes_in_use', 0))
-  try:  # CPU: the host's available memory (Linux).
-    with open('/proc/meminfo') as f:
-      for line in f:
-        if line.startswith('MemAvailable:'):
-          return int(line.split()[1]) * 1024
-  except (OSError, ValueError, IndexError):
-    pass
-  return None
 
 
 def _reflect_pad(x: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
@@ -181,7 +165,7 @@ class Inpainter:
                                  batch=batch, window_hw=window,
                                  dense_attention_bytes=dense)
     memory.check(hw, need, max_pixels=self.max_pixels,
-                 free=available_memory())
+                 free=memory.available_memory())
 
   @classmethod
   def from_checkpoint(cls, path: str | None, *, step: int | None = None,
@@ -410,10 +394,10 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
   """
   if getattr(model, 'attention', None) != 'dense':
     return model, limit
-  need, free = dense_attention_bytes(shape), available_memory()
+  need, free = dense_attention_bytes(shape), memory.available_memory()
   if free is None:
     return model, limit
-  fits = int(free * MEMORY_FRACTION) // need
+  fits = int(free * memory.MEMORY_FRACTION) // need
   if fits >= 1:
     return model, min(limit, fits)
   log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '

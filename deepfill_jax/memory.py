@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import jax
+
 # Largest image (H * W) inpainted at once unless told otherwise: a 40
 # megapixel photo, about 9 GB at cnum 32. `--context` inpaints larger photos
 # by windows around the holes.
@@ -32,6 +34,21 @@ DEFAULT_MAX_PIXELS = 40_000_000
 # Share of the free memory a run may plan to fill.
 MEMORY_FRACTION = 0.8
 _GB = 1e9
+
+
+def available_memory() -> int | None:
+  """Bytes free for a computation on the default device, if known."""
+  stats = jax.devices()[0].memory_stats()
+  if stats and 'bytes_limit' in stats:
+    return int(stats['bytes_limit'] - stats.get('bytes_in_use', 0))
+  try:  # CPU: the host's available memory (Linux).
+    with open('/proc/meminfo') as f:
+      for line in f:
+        if line.startswith('MemAvailable:'):
+          return int(line.split()[1]) * 1024
+  except (OSError, ValueError, IndexError):
+    pass
+  return None
 
 
 class MemoryLimitError(ValueError):

@@ -12,6 +12,7 @@ import pytest
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import inpaint
+from deepfill_jax import memory
 
 
 @pytest.fixture(scope='module')
@@ -291,11 +292,11 @@ def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
   hw = (240, 320)
   need = inference.dense_attention_bytes(hw)
   dense = inference.Inpainter(api.generator, attention='dense')
-  monkeypatch.setattr(inference, 'available_memory', lambda: int(2.6 * need))
+  monkeypatch.setattr(memory, 'available_memory', lambda: int(2.6 * need))
   assert inference.fit_attention(dense, hw, 8) == (dense, 2)
-  monkeypatch.setattr(inference, 'available_memory', lambda: None)
+  monkeypatch.setattr(memory, 'available_memory', lambda: None)
   assert inference.fit_attention(dense, hw, 8) == (dense, 8)
-  monkeypatch.setattr(inference, 'available_memory', lambda: need // 2)
+  monkeypatch.setattr(memory, 'available_memory', lambda: need // 2)
   img = _write(str(tmp_path / 'in.png'), _image(hw))
   mask = _write(str(tmp_path / 'mask.png'), _mask(hw))
   code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',

@@ -76,7 +76,7 @@ def test_api_refuses_above_max_pixels_and_above_free_memory(monkeypatch):
       r'^image of 80x64 = 0.0 megapixels needs about 0.0 GB to inpaint, above '
       r'the limit of 1,000 pixels')):
     inference.Inpainter(gen, max_pixels=1000)(image, hole)
-  monkeypatch.setattr(inference, 'available_memory', lambda: 10_000)
+  monkeypatch.setattr(memory, 'available_memory', lambda: 10_000)
   with pytest.raises(memory.MemoryLimitError, match=(
       r'needs about 0.0 GB to inpaint, and 0.0 GB are free; inpaint a '
       r'smaller image')):
