@@ -35,7 +35,7 @@ backend is installed). See docs/checkpoints.md.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import grain
 import jax
@@ -262,6 +262,21 @@ def load_generator(path: str | os.PathLike | None, *,
   nnx.replace_by_pure_dict(param_state, params)
   nnx.update(gen, param_state)
   return gen, meta
+
+
+def average_generators(path: str | os.PathLike, steps: Sequence[int]
+                       ) -> tuple[InpaintGenerator, dict[str, Any]]:
+  """(generator, meta) whose parameters are the mean of a workdir's `steps`
+  (weight averaging; float64 sums, float32 result). The metadata is the
+  last step's, with `averaged_steps`."""
+  loaded = [load_generator(path, step=s) for s in steps]
+  gen, meta = loaded[-1]
+  params = [nnx.state(g, nnx.Param) for g, _ in loaded]
+  mean = jax.tree.map(
+      lambda *xs: (sum(np.asarray(x, np.float64) for x in xs)
+                   / len(xs)).astype(np.float32), *params)
+  nnx.update(gen, mean)
+  return gen, dict(meta, averaged_steps=[int(s) for s in steps])
 
 
 # --------------------------------------------------------------------------

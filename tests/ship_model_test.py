@@ -1,6 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""`tools/ship_model.py --average`: the mean of several steps' generators."""
+"""`checkpointing.average_generators` (`tools/ship_model.py --average`): the
+mean of several steps' generators."""
 
 import jax
 import numpy as np
@@ -9,7 +10,6 @@ from flax import nnx
 
 from deepfill_jax import checkpointing
 from deepfill_jax.testing import random_generator
-from tools import ship_model
 
 
 def _params(gen):
@@ -26,7 +26,7 @@ def test_average_is_the_mean_of_the_steps(tmp_path):
       mngr.save(step, args=ocp.args.Composite(generator=ocp.args.StandardSave(
           checkpointing.pure_params(gen))))
     mngr.wait_until_finished()
-  averaged, meta = ship_model.average_generators(str(workdir), [5, 12])
+  averaged, meta = checkpointing.average_generators(str(workdir), [5, 12])
   assert meta['step'] == 12 and meta['averaged_steps'] == [5, 12]
   for got, a, b in zip(_params(averaged), _params(gens[5]), _params(gens[12])):
     want = (np.asarray(a, np.float64) + np.asarray(b, np.float64)) / 2
@@ -34,6 +34,6 @@ def test_average_is_the_mean_of_the_steps(tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
   assert any(not np.allclose(a, b)
              for a, b in zip(_params(averaged), _params(gens[12])))
-  alone, _ = ship_model.average_generators(str(workdir), [9])
+  alone, _ = checkpointing.average_generators(str(workdir), [9])
   for got, want in zip(_params(alone), _params(gens[9])):
     np.testing.assert_array_equal(got, want)

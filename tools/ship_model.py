@@ -29,8 +29,6 @@ from typing import Sequence
 from absl import app
 from absl import flags
 from absl import logging
-from flax import nnx
-import jax
 import numpy as np
 
 from deepfill_jax import checkpointing
@@ -48,19 +46,6 @@ _AVERAGE = flags.DEFINE_list('average', [], 'Steps whose generators to '
                              'average (instead of --step).')
 
 
-def average_generators(workdir: str, steps: Sequence[int]):
-  """(generator, meta) whose parameters are the mean of `steps`' (float64
-  sums, float32 result); meta is the last step's, with `averaged_steps`."""
-  loaded = [checkpointing.load_generator(workdir, step=s) for s in steps]
-  gen, meta = loaded[-1]
-  params = [nnx.state(g, nnx.Param) for g, _ in loaded]
-  mean = jax.tree.map(
-      lambda *xs: (sum(np.asarray(x, np.float64) for x in xs)
-                   / len(xs)).astype(np.float32), *params)
-  nnx.update(gen, mean)
-  return gen, dict(meta, averaged_steps=[int(s) for s in steps])
-
-
 def main(argv: Sequence[str]) -> None:
   del argv
   logging.set_verbosity(logging.WARNING)
@@ -74,7 +59,7 @@ def main(argv: Sequence[str]) -> None:
       steps = sorted(int(s) for s in _AVERAGE.value)
     except ValueError:
       sys.exit(f'error: --average takes steps, got {_AVERAGE.value}.')
-    gen, meta = average_generators(_WORKDIR.value, steps)
+    gen, meta = checkpointing.average_generators(_WORKDIR.value, steps)
   else:
     gen, meta = checkpointing.load_generator(_WORKDIR.value,
                                              step=_STEP.value)
