@@ -90,7 +90,7 @@ def bucketing_effect(bucket: int) -> list[dict]:
   # pylint: disable=g-import-not-at-top
   from flax import nnx
   from deepfill_jax.inference import Inpainter
-  from deepfill_jax.inference import _reflect_pad
+  from deepfill_jax.pixels import reflect_pad
   from deepfill_jax.models import InpaintGenerator
   inpainter = Inpainter(InpaintGenerator(32, rngs=nnx.Rngs(0)))
   rng = np.random.default_rng(0)
@@ -99,8 +99,8 @@ def bucketing_effect(bucket: int) -> list[dict]:
     image = rng.integers(0, 256, (h, w, 3), np.uint8)
     hole = common.hole(max(h, w), 0.1)[:h, :w]
     size = (-(-h // bucket) * bucket, -(-w // bucket) * bucket)
-    padded = inpainter(_reflect_pad(image, size),
-                       _reflect_pad(hole, size))[:h, :w]
+    padded = inpainter(reflect_pad(image, size),
+                       reflect_pad(hole, size))[:h, :w]
     diff = np.abs(inpainter(image, hole).astype(int) - padded.astype(int))
     rows.append(dict(size=(h, w), bucket=size,
                      hole_max_diff=int(diff[hole].max()),

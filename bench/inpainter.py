@@ -50,8 +50,8 @@ _GIB = 1 << 30
 def dense_scores_gib(size: int) -> float:
   """RAM the dense attention's score tensors need at `size` x `size`."""
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import inference
-  return inference.dense_attention_bytes((size, size)) / _GIB
+  from deepfill_jax import memory
+  return memory.dense_attention_bytes((size, size)) / _GIB
 
 
 def child(size: int, frac: float, mode: str, repeats: int) -> dict:

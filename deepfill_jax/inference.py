@@ -6,10 +6,8 @@
 mask and returns the inpainted uint8 image of the same size; known pixels are
 returned bit-exactly. See docs/inference.md.
 
-Padding: H and W are padded to multiples of `GRID` (8) by reflection; the
-mask is reflected with the image, so padded pixels that mirror known pixels
-are known context and those that mirror hole pixels are holes (hole content
-never leaks into the context). The output is cropped back.
+H and W are padded to multiples of 8 by reflection, the mask (and sketch)
+with the image, and the output cropped back (`pixels.pad_stack`).
 
 `attention='auto'` (default) computes exactly the composited output of the
 dense generator but only the work that can reach a hole pixel
@@ -49,8 +47,6 @@ from deepfill_jax.models.hole_aware import hole_aware_forward
 from deepfill_jax.models.hole_aware import make_plan
 
 ATTENTION_MODES = ('auto', 'dense')
-# The dense attention keeps about this many [L, L] float32 tensors alive.
-_DENSE_COPIES = 4
 # `inpaint_many` batches hold at most this many (padded) pixels, and dense
 # attention at most `memory.MEMORY_FRACTION` of the free memory.
 BATCH_PIXELS = 1 << 22
@@ -91,28 +87,6 @@ def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
 
 
 as_rgb = image_io.as_rgb  # For callers of `inference.as_rgb`.
-
-
-def padded_size(hw: tuple[int, int]) -> tuple[int, int]:
-  """(H, W) rounded up to multiples of `GRID`."""
-  return tuple(-(-n // GRID) * GRID for n in hw)
-
-
-def dense_attention_bytes(hw: tuple[int, int]) -> int:
-  """Memory one image's dense attention needs: its [L, L] float32 scores
-  (L = H/8 * W/8 after padding) live in about `_DENSE_COPIES` copies."""
-  hgt, wid = padded_size(hw)
-  n = (hgt // GRID) * (wid // GRID)
-  return _DENSE_COPIES * 4 * n * n
-
-
-def _reflect_pad(x: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-  """Pads the first two axes at the bottom/right by reflection."""
-  pad = [(0, hw[0] - x.shape[0]), (0, hw[1] - x.shape[1])]
-  pad += [(0, 0)] * (x.ndim - 2)
-  # 'symmetric' for 1-pixel-wide images, where reflection is undefined.
-  mode = 'reflect' if min(x.shape[:2]) > 1 else 'symmetric'
-  return np.pad(x, pad, mode=mode)
 
 
 class Inpainter:
@@ -159,11 +133,11 @@ class Inpainter:
     (with hole windows of plan `sizes`, default: small) do not fit; `dense`
     overrides whether the dense attention's scores count."""
     dense = self.attention == 'dense' if dense is None else dense
-    dense = dense_attention_bytes(hw) if dense else 0
+    dense = memory.dense_attention_bytes(hw) if dense else 0
     window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
-    need = memory.estimate_bytes(padded_size(hw), cnum=self.generator.cnum,
-                                 batch=batch, window_hw=window,
-                                 dense_attention_bytes=dense)
+    need = memory.estimate_bytes(pixels.padded_size(hw),
+                                 cnum=self.generator.cnum, batch=batch,
+                                 window_hw=window, dense_attention_bytes=dense)
     memory.check(hw, need, max_pixels=self.max_pixels,
                  free=memory.available_memory())
 
@@ -195,10 +169,9 @@ class Inpainter:
   @staticmethod
   def _holes(masks, hw):
     """Padded bool holes [B, H', W'] and the unpadded holes as output mask."""
-    phw = padded_size(hw)
     masks = [image_io.hole_mask(m, hw, f'mask {i}')
              for i, m in enumerate(masks)]
-    holes = np.stack([_reflect_pad(m, phw) for m in masks])
+    holes = pixels.pad_stack(masks, hw)
     out_mask = np.zeros_like(holes)
     out_mask[:, :hw[0], :hw[1]] = masks
     return holes, out_mask
@@ -224,9 +197,9 @@ class Inpainter:
                               or len(edges) != count):
       raise ValueError(f'edges: one sketch per image ({count}) for a guided '
                        f'v2 generator (guided={self.generator.guided}).')
-    return None if edges is None else np.stack([
-        _reflect_pad(image_io.as_edge(e, hw, f'edge {i}'), padded_size(hw))
-        for i, e in enumerate(edges)])
+    return None if edges is None else pixels.pad_stack(
+        [image_io.as_edge(e, hw, f'edge {i}') for i, e in enumerate(edges)],
+        hw)
 
   def _run_args(self, images, masks, sizes, coarse=False, flow=False,
                 edges=None):
@@ -239,7 +212,7 @@ class Inpainter:
     if any(im.shape[:2] != hw for im in images):
       raise ValueError('inpaint_batch: all images must have the same size.')
     holes, out_mask = self._holes(masks, hw)
-    image = np.stack([_reflect_pad(im, padded_size(hw)) for im in images])
+    image = pixels.pad_stack(images, hw)
     plan = Plan(None, None, None, None)
     if self.attention == 'auto':
       plan = make_plan(holes, out_mask, tile=self.tile, min_sizes=sizes)
@@ -380,7 +353,7 @@ def first_line(e: BaseException) -> str:
 
 def batch_size_for(shape: tuple[int, int], limit: int) -> int:
   """At most `limit` images of `shape` within `BATCH_PIXELS` padded pixels."""
-  hgt, wid = padded_size(shape)
+  hgt, wid = pixels.padded_size(shape)
   return max(1, min(limit, BATCH_PIXELS // (hgt * wid)))
 
 
@@ -388,13 +361,13 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
                   log: Callable[[str], None] = print) -> tuple[Model, int]:
   """(model, batch size) for images of `shape` that fit in memory.
 
-  'dense' attention needs `dense_attention_bytes` per image: the batch is
-  cut to what the free memory holds, and if not even one image fits, these
-  images use 'auto' (same results, less memory) with a note.
+  'dense' attention needs `memory.dense_attention_bytes` per image: the
+  batch is cut to what the free memory holds, and if not even one image
+  fits, these images use 'auto' (same results, less memory) with a note.
   """
   if getattr(model, 'attention', None) != 'dense':
     return model, limit
-  need, free = dense_attention_bytes(shape), memory.available_memory()
+  need, free = memory.dense_attention_bytes(shape), memory.available_memory()
   if free is None:
     return model, limit
   fits = int(free * memory.MEMORY_FRACTION) // need

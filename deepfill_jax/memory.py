@@ -27,12 +27,16 @@ from typing import Sequence
 
 import jax
 
+from deepfill_jax.models.generator import GRID
+
 # Largest image (H * W) inpainted at once unless told otherwise: a 40
 # megapixel photo, about 9 GB at cnum 32. `--context` inpaints larger photos
 # by windows around the holes.
 DEFAULT_MAX_PIXELS = 40_000_000
 # Share of the free memory a run may plan to fill.
 MEMORY_FRACTION = 0.8
+# The dense attention keeps about this many [L, L] float32 tensors alive.
+_DENSE_COPIES = 4
 _GB = 1e9
 
 
@@ -53,6 +57,14 @@ def available_memory() -> int | None:
 
 class MemoryLimitError(ValueError):
   """The run would need more memory (or pixels) than allowed."""
+
+
+def dense_attention_bytes(hw: Sequence[int]) -> int:
+  """Memory one image's dense attention needs: its [L, L] float32 scores
+  (L = H/8 * W/8, H and W padded to multiples of `GRID`) live in about
+  `_DENSE_COPIES` copies."""
+  n = (-(-int(hw[0]) // GRID)) * (-(-int(hw[1]) // GRID))
+  return _DENSE_COPIES * 4 * n * n
 
 
 def estimate_bytes(hw: Sequence[int], *, cnum: int, batch: int = 1,

@@ -6,11 +6,17 @@ The networks see float images in [-1, 1]; files and people see uint8. An
 input shown to a person has its hole painted white, as the model sees it.
 A strip puts the stages of a fill side by side, one row per image:
 real | input | coarse | refined | composite | flow.
+
+Padding: the generator takes H and W that are multiples of `GRID` (8); any
+other image is padded at the bottom/right by reflection, and its mask (and
+sketch) with it, so padded pixels that mirror known pixels are known context
+and those that mirror hole pixels are holes (hole content never leaks into
+the context). The output is cropped back.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +24,7 @@ import numpy as np
 
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import flow_to_image
+from deepfill_jax.models.generator import GRID
 
 
 def to_unit(image: Any) -> Any:
@@ -35,6 +42,26 @@ def to_uint8(y: jax.Array) -> jax.Array:
 def to_uint8_host(x: np.ndarray) -> np.ndarray:
   """`to_uint8` on the host, in `x`'s own dtype."""
   return np.clip(np.rint((x + 1.) * 127.5), 0, 255).astype(np.uint8)
+
+
+def padded_size(hw: Sequence[int]) -> tuple[int, int]:
+  """(H, W) rounded up to multiples of `GRID`."""
+  return tuple(-(-n // GRID) * GRID for n in hw)
+
+
+def reflect_pad(x: np.ndarray, hw: Sequence[int]) -> np.ndarray:
+  """Pads the first two axes at the bottom/right to `hw` by reflection."""
+  pad = [(0, hw[0] - x.shape[0]), (0, hw[1] - x.shape[1])]
+  pad += [(0, 0)] * (x.ndim - 2)
+  # 'symmetric' for 1-pixel-wide images, where reflection is undefined.
+  mode = 'reflect' if min(x.shape[:2]) > 1 else 'symmetric'
+  return np.pad(x, pad, mode=mode)
+
+
+def pad_stack(arrays: Sequence[np.ndarray], hw: Sequence[int]) -> np.ndarray:
+  """Arrays [H, W, ...] of size `hw` (images, masks, sketches), each padded
+  to `padded_size(hw)` by `reflect_pad`, stacked along a new first axis."""
+  return np.stack([reflect_pad(a, padded_size(hw)) for a in arrays])
 
 
 def hole_white(image: np.ndarray, hole: np.ndarray) -> np.ndarray:

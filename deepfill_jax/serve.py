@@ -43,6 +43,7 @@ from PIL import Image
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax import pixels
 from deepfill_jax.web_inputs import Limits
 from deepfill_jax.web_inputs import MB as _MB
 from deepfill_jax.web_inputs import RequestError
@@ -123,7 +124,7 @@ class Service:
       RequestError: see `read_editor`.
     """
     image, holes = read_editor(value, self.limits)
-    key = inference.padded_size(image.shape[:2])
+    key = pixels.padded_size(image.shape[:2])
     lock = self.locks(key)
     if progress and lock.locked():
       progress(0.05, f'Waiting for another {key[1]}x{key[0]} request...')

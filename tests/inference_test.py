@@ -17,6 +17,7 @@ import pytest
 
 from deepfill_jax import checkpointing
 from deepfill_jax import inference
+from deepfill_jax import pixels
 from deepfill_jax.testing import random_generator
 from deepfill_jax.models import hole_aware
 
@@ -214,7 +215,7 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
 def test_reflect_padding_keeps_holes_holes():
   mask = np.zeros((5, 6), bool)
   mask[3:, 4] = True
-  padded = inference._reflect_pad(mask, (8, 8))
+  padded = pixels.reflect_pad(mask, (8, 8))
   assert padded[5, 4] and not padded[6, 4] and not padded[5, 5]  # Row 5 = 3.
   assert padded[:, 6].tolist() == padded[:, 4].tolist()
 

@@ -290,7 +290,7 @@ def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
   # Large enough that half of dense attention's need holds the 'auto' run
   # (whose memory estimate is checked against the free memory too).
   hw = (240, 320)
-  need = inference.dense_attention_bytes(hw)
+  need = memory.dense_attention_bytes(hw)
   dense = inference.Inpainter(api.generator, attention='dense')
   monkeypatch.setattr(memory, 'available_memory', lambda: int(2.6 * need))
   assert inference.fit_attention(dense, hw, 8) == (dense, 2)
