@@ -16,6 +16,10 @@ network's receptive field of a hole); holes of another group that fall
 inside a window stay holes there (their pixels are never used as context).
 With C large enough that every window holds the whole image, the result is
 the default one.
+
+A sketch (guided DeepFill v2) is cropped with its image, so each window is
+inpainted exactly as the whole-image path would inpaint that crop with its
+crop of the sketch (both then padded alike).
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class Window(NamedTuple):
   left: int
   right: int
   holes: np.ndarray  # bool [bottom - top, right - left]: this group's holes.
+
+  @property
+  def crop(self) -> tuple[slice, slice]:
+    """Index of the window in an [H, W, ...] array."""
+    return slice(self.top, self.bottom), slice(self.left, self.right)
 
 
 def windows(holes: np.ndarray, context: int) -> list[Window]:
@@ -65,7 +74,8 @@ def windows(holes: np.ndarray, context: int) -> list[Window]:
 
 def inpaint(inpainter: Any, image: np.ndarray, holes: np.ndarray,
             context: int, *, return_flow: bool = False,
-            return_coarse: bool = False) -> Any:
+            return_coarse: bool = False, edge: np.ndarray | None = None
+            ) -> Any:
   """`inpainter(image, holes, ...)` window by window (see the module doc).
 
   Args:
@@ -75,6 +85,8 @@ def inpaint(inpainter: Any, image: np.ndarray, holes: np.ndarray,
     context: pixels of context around each group of holes.
     return_flow, return_coarse: as `Inpainter.__call__`; the flow is white
       (attends to itself) outside the windows.
+    edge: the sketch (bool [H, W]) of a guided generator, or None; each
+      window gets its crop.
 
   Returns:
     As `Inpainter.__call__`.
@@ -87,9 +99,10 @@ def inpaint(inpainter: Any, image: np.ndarray, holes: np.ndarray,
           image.copy() if return_coarse else None]
   result = None
   for win in windows(holes, context):
-    crop = (slice(win.top, win.bottom), slice(win.left, win.right))
+    crop = win.crop
     result = plain(image[crop], holes[crop], return_flow=return_flow,
-                   return_coarse=return_coarse)
+                   return_coarse=return_coarse,
+                   edge=None if edge is None else edge[crop])
     parts = result if isinstance(result, tuple) else (result, None, None)
     for out, part in zip(outs, parts):
       if out is not None and part is not None:

@@ -13,8 +13,10 @@ with the image, and the output cropped back (`pixels.pad_stack`).
 dense generator but only the work that can reach a hole pixel
 (`models.hole_aware`).
 
-DeepFill v2 generators run the same way (a guided one also takes a sketch
-per image; flow pictures enlarged bilinearly, as the original's).
+DeepFill v2 generators run the same way (flow pictures enlarged
+bilinearly, as the original's). A guided one also takes a sketch per image,
+which goes wherever its image goes: padded with it, cropped with it to each
+context window, batched and retried with it.
 
 `Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
 batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
@@ -191,15 +193,19 @@ class Inpainter:
     return make_plan(holes, out_mask, tile=self.tile,
                      min_sizes=min_sizes).sizes
 
-  def _edges(self, edges, count: int, hw) -> np.ndarray | None:
-    """Padded bool sketches [B, H', W'] for a guided generator, else None."""
-    if edges is not None and (not self.generator.guided
-                              or len(edges) != count):
-      raise ValueError(f'edges: one sketch per image ({count}) for a guided '
-                       f'v2 generator (guided={self.generator.guided}).')
-    return None if edges is None else pixels.pad_stack(
-        [image_io.as_edge(e, hw, f'edge {i}') for i, e in enumerate(edges)],
-        hw)
+  def _edges(self, edges, count: int, hw) -> list[np.ndarray] | None:
+    """Bool sketches [H, W] (a None one: empty, as a guided generator's
+    default) checked for a guided generator; None without sketches."""
+    if edges is None:
+      return None
+    if not self.generator.guided:
+      raise ValueError('a sketch (edge) needs a sketch-guided DeepFill v2 '
+                       'generator; this one has guided=False.')
+    if len(edges) != count:
+      raise ValueError(f'edges: one sketch (or None) per image, got '
+                       f'{len(edges)} for {count} images.')
+    return [np.zeros(hw, bool) if e is None else
+            image_io.as_edge(e, hw, f'edge {i}') for i, e in enumerate(edges)]
 
   def _run_args(self, images, masks, sizes, coarse=False, flow=False,
                 edges=None):
@@ -212,13 +218,13 @@ class Inpainter:
     if any(im.shape[:2] != hw for im in images):
       raise ValueError('inpaint_batch: all images must have the same size.')
     holes, out_mask = self._holes(masks, hw)
-    image = pixels.pad_stack(images, hw)
+    edges = self._edges(edges, len(images), hw)
     plan = Plan(None, None, None, None)
     if self.attention == 'auto':
       plan = make_plan(holes, out_mask, tile=self.tile, min_sizes=sizes)
-    return ((self._graphdef, self._state, image, holes,
-             self._edges(edges, len(images), hw), plan.starts,
-             plan.tiles, plan.counts),
+    edges = None if edges is None else pixels.pad_stack(edges, hw)
+    return ((self._graphdef, self._state, pixels.pad_stack(images, hw), holes,
+             edges, plan.starts, plan.tiles, plan.counts),
             dict(mode=self.attention, sizes=plan.sizes, tile=self.tile,
                  coarse=coarse, flow=flow))
 
@@ -240,8 +246,8 @@ class Inpainter:
       return_flow: also return the attention flow images.
       return_coarse: also return the composited stage-1 results.
       sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
-      edges: B sketches for a guided v2 generator (`image_io.as_edge`), or
-        None (no sketch).
+      edges: B sketches for a guided v2 generator (`image_io.as_edge`; a
+        None one: empty), or None (no sketch).
 
     Returns:
       uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked.
@@ -278,19 +284,20 @@ class Inpainter:
         white = attends to itself).
       return_coarse: also return the composited stage-1 (coarse) result.
       edge: a sketch [H, W] (`image_io.as_edge`) for a guided v2
-        generator; it counts inside the hole only.
+        generator; it counts inside the hole only. With `context` each
+        window gets its crop of the sketch.
 
     Returns:
       uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
     """
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
-    if edge is not None and self.context:
-      raise ValueError('a sketch (edge) does not go with context windows.')
+    if edge is not None:  # Checked even when there is nothing to inpaint.
+      edge, = self._edges([edge], 1, rgb.shape[:2])
     if self.context and hole.any():
       return context_windows.inpaint(self, rgb, hole, self.context,
                                      return_flow=return_flow,
-                                     return_coarse=return_coarse)
+                                     return_coarse=return_coarse, edge=edge)
     if not hole.any():  # Nothing to inpaint.
       res = InpaintResult(rgb.copy(),
                           np.full_like(rgb, 255) if return_flow else None,
@@ -304,7 +311,7 @@ class Inpainter:
     return res[0]
 
   def inpaint_many(self, items: Iterable[tuple[Hashable, tuple[int, int]]],
-                   load: Callable[[Any], tuple[np.ndarray, np.ndarray] | None],
+                   load: Callable[[Any], tuple[np.ndarray, ...] | None],
                    **kwargs) -> Iterator[Batch]:
     """Inpaints many images of any sizes in batches; see `inpaint_many`."""
     return inpaint_many(self, items, load, **kwargs)
@@ -322,7 +329,7 @@ class Model(Protocol):
 
   def inpaint_batch(self, images: Sequence[np.ndarray],
                     masks: Sequence[np.ndarray], *, sizes=None,
-                    return_flow: bool = False
+                    return_flow: bool = False, edges=None
                     ) -> np.ndarray | InpaintResult: ...
 
 
@@ -333,7 +340,8 @@ class Batch:
   `outputs[i]` is the uint8 result of `keys[i]`, or None if inpainting it
   failed; `errors[i]` then says why. `limit` is the batch size the model
   ran (short batches are padded by repeating their last item). `flows[i]`
-  is its attention flow image when `inpaint_many` was asked for flows.
+  is its attention flow image when `inpaint_many` was asked for flows;
+  `edges[i]` its sketch, or None.
   """
   keys: list[Any]
   images: list[np.ndarray]
@@ -342,6 +350,7 @@ class Batch:
   errors: list[BaseException | None]
   limit: int
   flows: list[np.ndarray | None] = dataclasses.field(default_factory=list)
+  edges: list[np.ndarray | None] = dataclasses.field(default_factory=list)
 
 
 def first_line(e: BaseException) -> str:
@@ -381,31 +390,37 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
 
 
 def _run_batch(model: Model, images: list[np.ndarray],
-               holes: list[np.ndarray], limit: int, sizes: Any,
-               log: Callable[[str], None], flow: bool = False
+               holes: list[np.ndarray], edges: list[np.ndarray | None],
+               limit: int, sizes: Any, log: Callable[[str], None],
+               flow: bool = False
                ) -> tuple[list[np.ndarray | None], list[BaseException | None],
                           list[np.ndarray | None]]:
   """Runs one batch padded to `limit`: (outputs, errors, flows). A failed
   batch is retried one image at a time, so one bad image costs only itself;
-  flows are None unless `flow`."""
+  flows are None unless `flow`. `edges` (sketches or None) go with their
+  images (the model sees none if all are None)."""
   pad = limit - len(images)
+  extra = {'return_flow': True} if flow else {}
+  if any(e is not None for e in edges):
+    extra['edges'] = edges + edges[-1:] * pad
   try:
     if getattr(model, 'context', None):  # Window by window, one at a time.
-      outs = [model(image, hole, return_flow=flow)
-              for image, hole in zip(images, holes)]
+      outs = [model(image, hole, return_flow=flow, edge=edge)
+              for image, hole, edge in zip(images, holes, edges)]
       outs = InpaintResult(*map(list, zip(*outs))) if flow else outs
     else:
       outs = model.inpaint_batch(images + images[-1:] * pad,
                                  holes + holes[-1:] * pad, sizes=sizes,
-                                 **({'return_flow': True} if flow else {}))
+                                 **extra)
   except Exception as e:  # pylint: disable=broad-except
     if len(images) == 1:
       return [None], [e], [None]
     log(f'note: a batch of {len(images)} failed ({first_line(e)}); '
         'retrying its images one at a time.')
     outputs, errors, flows = [], [], []
-    for image, hole in zip(images, holes):
-      out, err, flw = _run_batch(model, [image], [hole], 1, None, log, flow)
+    for image, hole, edge in zip(images, holes, edges):
+      out, err, flw = _run_batch(model, [image], [hole], [edge], 1, None, log,
+                                 flow)
       outputs += out
       errors += err
       flows += flw
@@ -418,7 +433,7 @@ def _run_batch(model: Model, images: list[np.ndarray],
 
 def inpaint_many(model: Model,
                  items: Iterable[tuple[Hashable, tuple[int, int]]],
-                 load: Callable[[Any], tuple[np.ndarray, np.ndarray] | None],
+                 load: Callable[[Any], tuple[np.ndarray, ...] | None],
                  *, batch_size: int = 8, sizes: dict[Any, Any] | None = None,
                  log: Callable[[str], None] = print,
                  progress: Callable[[int], None] = lambda n: None,
@@ -428,8 +443,9 @@ def inpaint_many(model: Model,
   Args:
     model: an `Inpainter` or any `Model`.
     items: (key, (H, W)) of every image, from a cheap first pass (headers).
-    load: key -> (uint8 image, bool hole [H, W]), decoded when its batch
-      runs, or None to leave the key out (the caller reported why).
+    load: key -> (uint8 image, bool hole [H, W]) or (image, hole, sketch
+      or None) for a guided generator, decoded when its batch runs, or None
+      to leave the key out (the caller reported why).
     batch_size: images per batch at most (fewer for large images, see
       `BATCH_PIXELS`, and for dense attention, see `fit_attention`).
     sizes: {(H, W): crop sizes} to start each size's plan from (e.g.
@@ -461,10 +477,12 @@ def inpaint_many(model: Model,
           batch.keys.append(key)
           batch.images.append(loaded[0])
           batch.holes.append(loaded[1])
+          batch.edges.append(loaded[2] if len(loaded) > 2 else None)
       if batch.keys:
         if getattr(run, 'attention', None) == 'auto' and not context:
           plan = run.plan_sizes(batch.holes, plan)
         batch.outputs, batch.errors, batch.flows = _run_batch(
-            run, batch.images, batch.holes, limit, plan, log, return_flow)
+            run, batch.images, batch.holes, batch.edges, limit, plan, log,
+            return_flow)
         yield batch
       progress(len(chunk))

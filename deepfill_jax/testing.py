@@ -1,7 +1,7 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
 """Deterministic fixtures shared by tests/ and bench/: synthetic training
-batches and a random generator, built without files or compiled
+batches, a random generator and sketch, built without files or compiled
 initializers."""
 
 from __future__ import annotations
@@ -19,10 +19,16 @@ from deepfill_jax import masks
 from deepfill_jax.models import InpaintGenerator
 
 
-def random_generator(cnum: int = 4, seed: int = 0, **model: Any
+def random_generator(cnum: int = 4, seed: int = 0, *,
+                     kernel_scale: float = 1., **model: Any
                      ) -> InpaintGenerator:
   """A glorot-uniform generator built without compiling any initializer;
-  `model` as generator.json's (e.g. name='deepfill_v2', guided=True)."""
+  `model` as generator.json's (e.g. name='deepfill_v2', guided=True).
+
+  `kernel_scale` widens the conv kernels' range: at glorot scale a gated v2
+  generator's zero-bias output is ~1e-7, the same uint8 whatever the input
+  (or sketch); x2.5 keeps its activations' scale through the layers.
+  """
   gen = checkpointing.abstract_generator(cnum, **model)
   rng = np.random.default_rng(seed)
 
@@ -31,10 +37,18 @@ def random_generator(cnum: int = 4, seed: int = 0, **model: Any
       return jnp.zeros(p.shape, p.dtype)
     receptive = np.prod(p.shape[:-2])
     limit = np.sqrt(6. / (receptive * (p.shape[-2] + p.shape[-1])))
+    limit *= kernel_scale if len(p.shape) == 4 else 1.
     return jnp.asarray(rng.uniform(-limit, limit, p.shape), p.dtype)
 
   nnx.update(gen, jax.tree.map(init, nnx.state(gen, nnx.Param)))
   return gen
+
+
+def random_sketch(hw: tuple[int, int], seed: int = 0) -> np.ndarray:
+  """A uint8 [H, W] sketch: 255 (edge) on a random fifth of the pixels, so
+  that it reaches into any hole."""
+  rng = np.random.default_rng(seed)
+  return np.where(rng.uniform(size=hw) < 0.2, 255, 0).astype(np.uint8)
 
 
 def train_batches(config: ml_collections.ConfigDict, count: int, seed: int = 0

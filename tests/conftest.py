@@ -25,6 +25,19 @@ def ckpt(tmp_path_factory) -> str:
   path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
   return checkpointing.save_generator(path, random_generator())
 
+
+@pytest.fixture(scope='module')
+def guided_ckpt(tmp_path_factory) -> str:
+  """An inference checkpoint of a small random sketch-guided v2 generator
+  whose output depends on the sketch (kernels x2.5, `random_generator`)."""
+  # pylint: disable=g-import-not-at-top
+  from deepfill_jax import checkpointing
+  from deepfill_jax.testing import random_generator
+  gen = random_generator(8, seed=2, kernel_scale=2.5, name='deepfill_v2',
+                         guided=True)
+  path = str(tmp_path_factory.mktemp('guided') / 'gen')
+  return checkpointing.save_generator(path, gen)
+
 # Tests that train compile the same steps several times (a run, its resumed
 # run, ...): a persistent compilation cache for this test session only, also
 # for the entry points the tests start as subprocesses (never the user's).

@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from deepfill_jax import checkpointing
+from deepfill_jax import context_windows
 from deepfill_jax import inference
 from deepfill_jax import pixels
 from deepfill_jax.testing import random_generator
+from deepfill_jax.testing import random_sketch
 from deepfill_jax.models import hole_aware
 
 _TOL = 1e-5
@@ -210,6 +212,97 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
   want = windows(images[0], masks[0], return_flow=True)
   np.testing.assert_array_equal(batch.outputs[0], want.image)
   np.testing.assert_array_equal(batch.flows[0], want.flow)
+
+
+# ----------------------------------------------------------------------------
+# Sketches (guided DeepFill v2): wherever an image goes, its sketch goes.
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def guided(guided_ckpt):
+  return inference.Inpainter.from_checkpoint(guided_ckpt)
+
+
+def test_sketch_is_cropped_and_padded_with_its_context_window(guided):
+  """Each window's holes get exactly what the whole-image path computes on
+  the window's crops of image, holes and sketch (the right window is
+  clipped by the image to 29x28, so it is padded); the sketch matters
+  there, so one shifted by one window changes the result."""
+  hw = (37, 92)
+  image, edge = _image(hw, seed=1), random_sketch(hw, seed=1)
+  holes = np.zeros(hw, bool)
+  holes[8:20, 8:24] = holes[20:32, 72:88] = True
+  windows = context_windows.windows(holes, 8)
+  assert [w.crop for w in windows] == [(slice(0, 32), slice(0, 32)),
+                                       (slice(8, 37), slice(64, 92))]
+  inpainter = inference.Inpainter(guided.generator, context=8)
+  out = inpainter(image, holes, edge=edge)
+  for win in windows:
+    want = guided(image[win.crop], holes[win.crop], edge=edge[win.crop])
+    np.testing.assert_array_equal(out[win.crop][win.holes], want[win.holes])
+  shifted = np.roll(edge, windows[1].left - windows[0].left, axis=1)
+  assert (inpainter(image, holes, edge=shifted)[holes] != out[holes]).any()
+  # inpaint_many runs the windows with the sketch too.
+  batch, = inpainter.inpaint_many([(0, hw)], lambda _: (image, holes, edge))
+  np.testing.assert_array_equal(batch.outputs[0], out)
+  # A window holding the whole image gives the whole-image result.
+  whole = inference.Inpainter(guided.generator, context=1000)
+  np.testing.assert_array_equal(whole(image, holes, edge=edge),
+                                guided(image, holes, edge=edge))
+
+
+def test_inpaint_many_sketches_follow_their_images(guided, monkeypatch):
+  """In a batch and in the one-image-at-a-time retry, each image is
+  inpainted with its own sketch (None: none), as by a single call."""
+  hw = (32, 40)
+  images = {i: _image(hw, seed=i) for i in range(3)}
+  holes = {i: np.roll(_mask(hw), 5 * i, axis=0) >= 128 for i in range(3)}
+  edges = {0: random_sketch(hw, 0), 1: None, 2: random_sketch(hw, 2)}
+  want = {i: guided(images[i], holes[i], edge=edges[i]) for i in range(3)}
+  assert (want[0] != guided(images[0], holes[0])).any()  # The sketch counts.
+  real = inference.Inpainter.inpaint_batch
+
+  def one_at_a_time(self, images, masks, **kwargs):
+    if len(images) > 1:
+      raise RuntimeError('RESOURCE_EXHAUSTED: out of memory.')
+    return real(self, images, masks, **kwargs)
+
+  for retry in (False, True):
+    if retry:
+      monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', one_at_a_time)
+    notes = []
+    batch, = guided.inpaint_many(
+        [(i, hw) for i in range(3)],
+        lambda i: (images[i], holes[i], edges[i]), log=notes.append)
+    assert batch.keys == [0, 1, 2] and batch.edges == list(edges.values())
+    assert any('retrying' in n for n in notes) == retry
+    for key, out in zip(batch.keys, batch.outputs):
+      np.testing.assert_array_equal(out, want[key])
+
+
+def test_sketch_errors_are_one_line(inpainter, guided):
+  """A sketch for an unguided generator (also with context windows or no
+  hole), of the wrong size or count: one-line ValueErrors, before any
+  work."""
+  hw = (20, 24)
+  image, mask, edge = _image(hw), _mask(hw), random_sketch(hw)
+  windows = inference.Inpainter(inpainter.generator, context=8)
+  for call, text in [
+      (lambda: inpainter(image, mask, edge=edge), 'guided=False'),
+      (lambda: windows(image, mask, edge=edge), 'guided=False'),
+      (lambda: inpainter(image, np.zeros(hw), edge=edge), 'guided=False'),
+      (lambda: inpainter.inpaint_batch([image], [mask], edges=[edge]),
+       'guided=False'),
+      (lambda: guided(image, mask, edge=edge[:, 1:]), 'shape'),
+      (lambda: guided(image, mask, edge=edge.astype(np.int32)),
+       'uint8 or float'),
+      (lambda: guided.inpaint_batch([image], [mask], edges=[edge, edge]),
+       'got 2 for 1 images'),
+  ]:
+    with pytest.raises(ValueError, match=text) as e:
+      call()
+    assert '\n' not in str(e.value)
 
 
 def test_reflect_padding_keeps_holes_holes():
