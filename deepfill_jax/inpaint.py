@@ -6,17 +6,22 @@ Single image:
   python -m deepfill_jax.inpaint --checkpoint DIR --image in.png \
       --mask mask.png --output out.png [--flow flow.png] [--coarse c.png]
       [--edge sketch.png]
-  (--edge: a sketch for a guided DeepFill v2 checkpoint; an edge where the
-  first channel / 255 > 0.6, used inside the hole.)
 
 Batches (a progress bar, a summary, bad items reported and skipped):
   python -m deepfill_jax.inpaint --checkpoint DIR --flist FILE
-      FILE lines: "input mask output" (the original's batch-test format);
-      blank lines and lines starting with '#' are ignored.
+      FILE lines: "input mask output" (the original's batch-test format) or
+      "input mask output sketch"; blank lines and lines starting with '#'
+      are ignored.
   python -m deepfill_jax.inpaint --checkpoint DIR --input_dir IN \
-      --mask_dir MASKS --output_dir OUT
-      The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>; the result is
-      written to OUT/a/b.png.
+      --mask_dir MASKS --output_dir OUT [--edge_dir SKETCHES]
+      The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>, its sketch
+      SKETCHES/a/b.<any image suffix>; the result is written to OUT/a/b.png.
+
+Sketches (--edge, --edge_dir, a fourth --flist field) are for a
+sketch-guided DeepFill v2 checkpoint (any other refuses them before any
+work): an edge where the first channel / 255 > 0.6, used inside the hole
+only. A sketch has its image's size; a missing, unreadable or misfit one
+fails its image alone.
 
 Masks: a pixel is a hole where the first (red) channel is >= 128 (JPEG noise
 and soft edges are thresholded there; a file whose pixels are not near two
@@ -29,7 +34,7 @@ Memory: an image whose estimated peak memory is above `--max_pixels` or the
 free memory is refused from its header, before any decoding (`memory`);
 `--context` inpaints each group of holes in a window around it instead.
 
-Outputs: no output may overwrite an input of the run (image or mask), and no
+Outputs: no output may overwrite an input of the run (image, mask, sketch); no
 two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
 OUT/a.png); such runs stop before anything is written, naming every conflict
 (`image_io.check_outputs`). Files are written atomically (a temporary file,
@@ -61,10 +66,18 @@ from deepfill_jax import memory
 
 @dataclasses.dataclass
 class Job:
-  """One image to inpaint."""
+  """One image to inpaint (`edge`: its sketch file, if any)."""
   image: str
   mask: str
   output: str
+  edge: str | None = None
+
+  def inputs(self) -> list[str]:
+    """The files the job reads, in the order of `_INPUTS`."""
+    return [self.image, self.mask] + ([self.edge] if self.edge else [])
+
+
+_INPUTS = ('image', 'mask', 'sketch')  # What `Job.inputs` are, for errors.
 
 
 def _fail(msg: str) -> None:
@@ -72,7 +85,7 @@ def _fail(msg: str) -> None:
 
 
 def jobs_from_flist(path: str) -> tuple[list[Job], list[str]]:
-  """Parses "input mask output" lines; returns (jobs, errors)."""
+  """Parses "input mask output [sketch]" lines; returns (jobs, errors)."""
   try:
     with open(path) as f:
       lines = f.read().splitlines()
@@ -83,9 +96,9 @@ def jobs_from_flist(path: str) -> tuple[list[Job], list[str]]:
     parts = line.split()
     if not parts or parts[0].startswith('#'):
       continue
-    if len(parts) != 3:
-      errors.append(f'{path}:{num}: expected "input mask output", got '
-                    f'{len(parts)} field(s).')
+    if len(parts) not in (3, 4):
+      errors.append(f'{path}:{num}: expected "input mask output" or "input '
+                    f'mask output sketch", got {len(parts)} field(s).')
       continue
     jobs.append(Job(*parts))
   if not jobs and not errors:
@@ -93,9 +106,9 @@ def jobs_from_flist(path: str) -> tuple[list[Job], list[str]]:
   return jobs, errors
 
 
-def _find_mask(mask_dir: str, rel: str) -> str:
-  """MASK_DIR/rel if it exists, else MASK_DIR/<rel stem>.<image suffix>."""
-  exact = os.path.join(mask_dir, rel)
+def _find_match(folder: str, rel: str) -> str:
+  """FOLDER/rel if it exists, else FOLDER/<rel stem>.<image suffix>."""
+  exact = os.path.join(folder, rel)
   if os.path.isfile(exact):
     return exact
   stem = os.path.splitext(exact)[0]
@@ -106,21 +119,28 @@ def _find_mask(mask_dir: str, rel: str) -> str:
   return exact  # Missing: reported when the job is checked.
 
 
-def jobs_from_dirs(input_dir: str, mask_dir: str,
-                   output_dir: str) -> list[Job]:
-  """Pairs every image under input_dir with its mask by relative name.
+def jobs_from_dirs(input_dir: str, mask_dir: str, output_dir: str,
+                   edge_dir: str | None = None) -> list[Job]:
+  """Pairs every image under input_dir with its mask (and its sketch under
+  `edge_dir`, if given) by relative name.
 
   Output names follow `image_io.output_paths` (IN/a/b.jpg -> OUT/a/b.png);
   inputs that would share an output, or outputs that would overwrite an
   input, raise `image_io.OutputConflictError` listing all of them.
   """
-  if not os.path.isdir(mask_dir):
-    raise ValueError(f'{mask_dir}: mask folder does not exist.')
+  for folder, what in ((mask_dir, 'mask'), (edge_dir, 'sketch')):
+    if folder is not None and not os.path.isdir(folder):
+      raise ValueError(f'{folder}: {what} folder does not exist.')
   root = os.path.abspath(input_dir)
-  pairs = [(path, _find_mask(mask_dir, os.path.relpath(path, root)))
-           for path in image_io.list_images(root)]
-  outputs = image_io.output_paths(pairs, output_dir, '.png', root=root)
-  return [Job(image, mask, out) for (image, mask), out in zip(pairs, outputs)]
+  jobs = []
+  for path in image_io.list_images(root):
+    rel = os.path.relpath(path, root)
+    jobs.append(Job(path, _find_match(mask_dir, rel), '',
+                    edge_dir and _find_match(edge_dir, rel)))
+  outputs = image_io.output_paths(
+      [job.inputs() for job in jobs], output_dir, '.png', root=root)
+  return [dataclasses.replace(job, output=out)
+          for job, out in zip(jobs, outputs)]
 
 
 def check_jobs(jobs: Sequence[Job], extra_outputs: Sequence[str] = ()) -> None:
@@ -129,7 +149,7 @@ def check_jobs(jobs: Sequence[Job], extra_outputs: Sequence[str] = ()) -> None:
   `extra_outputs` are further files of a single-job run (flow, coarse).
   """
   outputs = [j.output for j in jobs] + list(extra_outputs)
-  inputs = [(j.image, j.mask) for j in jobs]
+  inputs = [j.inputs() for j in jobs]
   inputs += [inputs[0]] * len(extra_outputs)
   image_io.check_outputs(outputs, inputs)
 
@@ -147,22 +167,24 @@ def check_writable_dir(path: str) -> None:
 
 
 def _check_exists(job: Job) -> None:
-  for path, what in ((job.image, 'image'), (job.mask, 'mask')):
+  for path, what in zip(job.inputs(), _INPUTS):
     if not os.path.exists(path):
       _fail(f'{path}: {what} file does not exist.')
 
 
-def _size_error(job: Job, mask_hw, image_hw) -> None:
-  if tuple(mask_hw) != tuple(image_hw):
-    _fail(f'{job.mask}: mask size {mask_hw[1]}x{mask_hw[0]} differs from '
-          f'image size {image_hw[1]}x{image_hw[0]} ({job.image}).')
+def _size_error(job: Job, path: str, what: str, hw, image_hw) -> None:
+  """Refuses a mask or sketch `path` of size `hw` that misfits its image."""
+  if tuple(hw) != tuple(image_hw):
+    _fail(f'{path}: {what} size {hw[1]}x{hw[0]} differs from image size '
+          f'{image_hw[1]}x{image_hw[0]} ({job.image}).')
 
 
 def check_job(job: Job) -> tuple[int, int]:
   """Checks a job from the file headers only (no decoding); returns (H, W)."""
   _check_exists(job)
   hw = image_io.image_size(job.image)
-  _size_error(job, image_io.image_size(job.mask), hw)
+  for path, what in zip(job.inputs()[1:], _INPUTS[1:]):
+    _size_error(job, path, what, image_io.image_size(path), hw)
   return hw
 
 
@@ -179,13 +201,19 @@ def check_memory(inpainter: inference.Inpainter, job: Job,
     raise ValueError(f'{job.image}: {e}') from e
 
 
-def load_job(job: Job) -> tuple[np.ndarray, np.ndarray]:
-  """Decodes and checks a job's image and mask (one-line ValueErrors)."""
+def load_job(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+  """Decodes and checks a job's image, mask and sketch (None without one);
+  one-line ValueErrors."""
   _check_exists(job)
   image = image_io.load_image(job.image)
   mask = image_io.load_mask(job.mask)
-  _size_error(job, mask.shape, image.shape[:2])
-  return image, mask
+  _size_error(job, job.mask, 'mask', mask.shape, image.shape[:2])
+  edge = None
+  if job.edge:
+    edge = image_io.load_image(job.edge)
+    _size_error(job, job.edge, 'sketch', edge.shape[:2], image.shape[:2])
+    edge = image_io.as_edge(edge, image.shape[:2], job.edge)
+  return image, mask, edge
 
 
 class _Runner:
@@ -207,9 +235,10 @@ class _Runner:
       self.report(e)
 
   def decode(self, job: Job):
-    """(image, holes) of a job to inpaint, or None (written or failed)."""
+    """(image, holes, sketch or None) of a job to inpaint, or None (written
+    or failed)."""
     try:
-      image, mask = load_job(job)
+      image, mask, edge = load_job(job)
     except ValueError as e:
       self.report(e)
       return None
@@ -220,7 +249,7 @@ class _Runner:
     if mask.all():
       self.log(f'warning: {job.mask}: the mask covers the whole image; there '
                'is no context to inpaint from.')
-    return image, mask
+    return image, mask, edge
 
 
 def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
@@ -273,11 +302,14 @@ def _flags() -> cli.Flags:
                      ('output', 'output image'),
                      ('flow', 'also write the attention flow image'),
                      ('coarse', 'also write the coarse (stage-1) result'),
-                     ('edge', 'sketch image for a guided v2 checkpoint '
-                      '(edge where the first channel / 255 > 0.6)'),
-                     ('flist', 'file of "input mask output" lines'),
+                     ('edge', 'sketch image for a sketch-guided v2 '
+                      'checkpoint (edge where the first channel / 255 > 0.6)'),
+                     ('flist', 'file of "input mask output" lines (or "input '
+                      'mask output sketch")'),
                      ('input_dir', 'folder of input images'),
                      ('mask_dir', 'folder of masks (same relative names)'),
+                     ('edge_dir', 'folder of sketches for a sketch-guided v2 '
+                      'checkpoint (same relative names; with --input_dir)'),
                      ('output_dir', 'folder for the results (PNG)')):
     flags.DEFINE_string(name, None, text, flag_values=v)
   flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
@@ -311,7 +343,12 @@ def _mode(args, parser: cli.Flags) -> str:
   if modes == ['dirs'] and not all(dirs):
     parser.error('--input_dir, --mask_dir and --output_dir are all required')
   if modes != ['single'] and (args.flow or args.coarse or args.edge):
-    parser.error('--flow, --coarse and --edge are for single-image mode')
+    parser.error('--flow, --coarse and --edge are for single-image mode '
+                 '(sketches of a batch: --edge_dir, or a fourth --flist '
+                 'field)')
+  if modes != ['dirs'] and args.edge_dir:
+    parser.error('--edge_dir goes with --input_dir/--mask_dir/--output_dir '
+                 '(single image: --edge; --flist: a fourth field)')
   if args.batch_size < 1:
     parser.error('--batch_size must be >= 1')
   if args.max_pixels < 0 or (args.context is not None and args.context < 1):
@@ -321,18 +358,10 @@ def _mode(args, parser: cli.Flags) -> str:
 
 def _run_single(args, log) -> int:
   """Single-image mode; returns the exit status."""
-  job = Job(args.image, args.mask, args.output)
-  inpainter = _load(args)
+  job = Job(args.image, args.mask, args.output, args.edge)
+  inpainter = _load(args, [job])
   check_memory(inpainter, job, check_job(job))  # Before decoding.
-  image, mask = load_job(job)
-  edge = None
-  if args.edge:
-    try:
-      edge = image_io.as_edge(image_io.load_image(args.edge),
-                               image.shape[:2], args.edge)
-    except (OSError, ValueError) as e:
-      log(f'error: {args.edge}: {inference.first_line(e)}')
-      return 1
+  image, mask, edge = load_job(job)
   inpainter, _ = inference.fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
@@ -358,10 +387,18 @@ def _run_single(args, log) -> int:
   return 0
 
 
-def _load(args) -> inference.Inpainter:
-  return inference.Inpainter.from_checkpoint(
+def _load(args, jobs: Sequence[Job]) -> inference.Inpainter:
+  """The inpainter the flags ask for; a ValueError if `jobs` have sketches
+  and its generator takes none (one line for the run, not one per image)."""
+  inpainter = inference.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention,
       max_pixels=args.max_pixels or None, context=args.context)
+  if any(job.edge for job in jobs) and not inpainter.generator.guided:
+    raise ValueError(f'{args.checkpoint or "the shipped model"}: sketches '
+                     '(--edge, --edge_dir, a fourth --flist field) need a '
+                     'sketch-guided DeepFill v2 checkpoint; this one has '
+                     'guided=False.')
+  return inpainter
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -373,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
   try:
     if mode == 'single':
-      check_jobs([Job(args.image, args.mask, args.output)],
+      check_jobs([Job(args.image, args.mask, args.output, args.edge)],
                  [p for p in (args.flow, args.coarse) if p])
       for path in (args.output, args.flow, args.coarse):
         if path:
@@ -384,9 +421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
       check_writable_dir(args.output_dir)
       jobs, errors = jobs_from_dirs(args.input_dir, args.mask_dir,
-                                    args.output_dir), []
+                                    args.output_dir, args.edge_dir), []
     check_jobs(jobs)
-    inpainter = _load(args)
+    inpainter = _load(args, jobs)
   except image_io.OutputConflictError as e:
     for problem in e.problems:
       print(f'error: {problem}', file=sys.stderr)

@@ -13,6 +13,7 @@ from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import inpaint
 from deepfill_jax import memory
+from deepfill_jax.testing import random_sketch
 
 
 @pytest.fixture(scope='module')
@@ -162,6 +163,90 @@ def test_directories_match_masks_by_name(ckpt, api, tmp_path, capsys):
     _assert_written(api, tmp_path / 'in' / (rel + '.png'),
                     tmp_path / 'masks' / (rel + ext),
                     tmp_path / 'out' / (rel + '.png'))
+
+
+def test_directories_with_sketches_equal_single_runs(guided_ckpt, tmp_path,
+                                                     capsys):
+  """--edge_dir: each image gets the sketch of its relative name (any image
+  suffix), as --edge gives it in single-image mode; a missing or unreadable
+  sketch fails its image alone, in one line."""
+  hw = (30, 38)
+  folders = {n: tmp_path / n for n in ('in', 'masks', 'edges', 'out')}
+  for i, (rel, ext) in enumerate((('a', '.png'), ('sub/b', '.jpg'),
+                                  ('broken', '.png'), ('lonely', None))):
+    _write(str(folders['in'] / (rel + '.png')), _image(hw, seed=i))
+    _write(str(folders['masks'] / (rel + '.png')), _mask(hw))
+    if ext:
+      _write(str(folders['edges'] / (rel + ext)), random_sketch(hw, seed=i))
+  (folders['edges'] / 'broken.png').write_bytes(b'\x89PNG broken')
+  code, err = _run(capsys, '--checkpoint', guided_ckpt, '--input_dir',
+                   folders['in'], '--mask_dir', folders['masks'],
+                   '--edge_dir', folders['edges'], '--output_dir',
+                   folders['out'], '--no_progress')
+  assert code == 1
+  errors = [l for l in err.splitlines() if l.startswith('error:')]
+  assert len(errors) == 2, err
+  assert errors[0].startswith(
+      f'error: {folders["edges"]}/broken.png: cannot read image (')
+  assert errors[1] == (
+      f'error: {folders["edges"]}/lonely.png: sketch file does not exist.')
+  assert 'inpainted 2 of 4 images, 2 failed.' in err
+  guided = inference.Inpainter.from_checkpoint(guided_ckpt)
+  for rel, ext in (('a', '.png'), ('sub/b', '.jpg')):
+    image, edge = (str(folders[n] / (rel + e)) for n, e in (('in', '.png'),
+                                                            ('edges', ext)))
+    mask, single = str(folders['masks'] / (rel + '.png')), tmp_path / 's.png'
+    code, err = _run(capsys, '--checkpoint', guided_ckpt, '--image', image,
+                     '--mask', mask, '--edge', edge, '--output', single)
+    assert code == 0, err
+    out = folders['out'] / (rel + '.png')
+    assert out.read_bytes() == single.read_bytes()
+    unguided = guided(image_io.load_image(image), image_io.load_mask(mask))
+    assert (image_io.load_image(str(out)) != unguided).any()
+
+
+def test_sketches_in_a_file_list_and_for_an_unguided_model(
+    ckpt, guided_ckpt, tmp_path, capsys):
+  """A fourth --flist field is the line's sketch (a line without one runs
+  without); a sketch of the wrong size fails its line; sketches for an
+  unguided checkpoint stop the run in one line, nothing written."""
+  hw = (24, 32)
+  rows = []
+  for i, edge in enumerate((random_sketch(hw), None, random_sketch((24, 30)))):
+    row = [_write(str(tmp_path / f'in{i}.png'), _image(hw, seed=i)),
+           _write(str(tmp_path / f'm{i}.png'), _mask(hw)),
+           str(tmp_path / 'out' / f'o{i}.png')]
+    if edge is not None:
+      row.append(_write(str(tmp_path / f'e{i}.png'), edge))
+    rows.append(row)
+  flist = tmp_path / 'list.txt'
+  flist.write_text('\n'.join(' '.join(r) for r in rows))
+  code, err = _run(capsys, '--checkpoint', guided_ckpt, '--flist', flist,
+                   '--no_progress')
+  assert code == 1
+  assert f'error: {rows[2][3]}: sketch size 30x24 differs from image size ' \
+      f'32x24 ({rows[2][0]}).' in err.splitlines()
+  assert 'inpainted 2 of 3 images, 1 failed.' in err
+  guided = inference.Inpainter.from_checkpoint(guided_ckpt)
+  for row in rows[:2]:
+    edge = image_io.load_image(row[3]) if len(row) > 3 else None
+    want = guided(image_io.load_image(row[0]), image_io.load_mask(row[1]),
+                  edge=edge)
+    np.testing.assert_array_equal(image_io.load_image(row[2]), want)
+  (tmp_path / 'out' / 'o0.png').unlink()
+  _write(str(tmp_path / 'dir' / 'in0.png'), _image(hw))
+  for args in (['--flist', flist],
+               ['--image', rows[0][0], '--mask', rows[0][1], '--output',
+                rows[0][2], '--edge', rows[0][3]],
+               ['--input_dir', tmp_path / 'dir', '--mask_dir', tmp_path,
+                '--edge_dir', tmp_path, '--output_dir', tmp_path / 'out']):
+    code, err = _run(capsys, '--checkpoint', ckpt, *args)
+    assert code == 1
+    assert err.strip() == (
+        f'error: {ckpt}: sketches (--edge, --edge_dir, a fourth --flist '
+        'field) need a sketch-guided DeepFill v2 checkpoint; this one has '
+        'guided=False.'), err
+  assert not (tmp_path / 'out' / 'o0.png').exists()
 
 
 def _snapshot(folder):
@@ -338,6 +423,10 @@ def test_argument_errors_exit_2(capsys):
   with pytest.raises(SystemExit) as e:
     inpaint.main(['--checkpoint', 'x', '--flist', 'f', '--input_dir', 'd'])
   assert e.value.code == 2
+  for sketch in (['--edge', 'e.png'], ['--edge_dir', 'e']):
+    with pytest.raises(SystemExit) as e:
+      inpaint.main(['--checkpoint', 'x', '--flist', 'f', *sketch])
+    assert e.value.code == 2
   capsys.readouterr()
 
 
