@@ -71,9 +71,12 @@ def holes(size: int, frac: float, count: int) -> np.ndarray:
   return mask
 
 
-def config(model: str, dtype: str, devices: int = 1):
+def config(model: str, dtype: str, devices: int = 1,
+           name: str = 'deepfill_v1'):
   """tiny (batch 8), or the paper's model at 256x256, batch 4 (on 8 devices
-  batch 8, the smallest batch they can share)."""
+  batch 8, the smallest batch they can share); with `name` 'deepfill_v2'
+  the full v2 model and objective (`default.deepfill_v2`: one critic
+  update per generator update)."""
   # pylint: disable=g-import-not-at-top
   from configs import default
   from configs import tiny
@@ -83,6 +86,8 @@ def config(model: str, dtype: str, devices: int = 1):
     config = default.get_config()
     config.batch_size = config.eval.batch_size = max(4, devices)
   config.critic_steps = 5
+  if name == 'deepfill_v2':
+    default.deepfill_v2(config, schedule=False)
   config.model.dtype = dtype
   return config
 

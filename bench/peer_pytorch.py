@@ -1,12 +1,14 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Side-by-side speed against the PyTorch port, measured in one run.
+"""Side-by-side speed against the PyTorch ports, measured in one run.
 
 The v1 PyTorch port (github daa233/generative-inpainting-pytorch, MIT) is run
-from a checkout given by `--port_dir` with a Python that has torch
-(`--python`); nothing of it is vendored here. Its `torchvision` import needs
-only two empty modules, which this script writes as a stub package into a
-temporary folder put first on the port's PYTHONPATH.
+from a checkout given by `--port_dir`, the v2 port (github
+nipponjo/deepfillv2-pytorch) from one given by `--port_v2_dir`, with a Python
+that has torch (`--python`); nothing of them is vendored here. Their
+`torchvision` imports need only two empty modules, which this script writes
+as a stub package into a temporary folder put first on the port's
+PYTHONPATH. The tasks run are those whose port is given (or `--tasks`).
 
 Rows (random weights and inputs: speed does not depend on them):
 
@@ -21,6 +23,25 @@ Rows (random weights and inputs: speed does not depend on them):
   `step_lib.train_iteration` does it. The row also gives our iteration's work
   floor (`common.work_floor`: its FLOPs over the fastest float32 rate XLA
   reaches on this machine, both from this run) beside half the port's time.
+* DeepFill v2 (`v2_` tasks; ours: `deepfill_v2` at width 48, as the port):
+  the generator forward as above, the port's TF-faithful generator
+  (`model/networks_tf.py`) with its attention's score fusion switched on
+  (`fuse`: the original's and ours; the port's file leaves it off). Before
+  timing, a check session in fresh workers redraws the port's weights at a
+  scale that keeps the features of order 1 (its own init gives outputs of
+  about 1e-6), copies them into ours (its state_dict names mapped to the TF
+  names `convert.convert_variables` reads) and runs both on the port's
+  input; the row records both stages' largest differences and publishes a
+  ratio only if stage 2's is below `CHECK_BOUND`. And one training iteration at 256x256, batch 4, with the
+  hinge loss: one critic and one generator update. The port's own
+  `train.training_loop` runs one iteration per call (its `model/networks.py`
+  generator and SN-PatchGAN, built as its `train.py` builds them, logging
+  off); it computes both updates from one batch and one generator forward,
+  while ours (as the original) draws a batch per update and computes each
+  update's forward anew. Work floor as for v1.
+
+`--size` replaces every task's image size, for smoke tests only (v1
+training needs 256: the port's critics are built for it).
 
 Method. Each task runs three sessions of worker processes, each set up once
 (ours compiles) and then timed `--repeats` times: the port alone in a fresh
@@ -42,7 +63,7 @@ the date and every call.
   python -m venv /tmp/torchvenv
   /tmp/torchvenv/bin/pip install torch==2.13.0 numpy pillow pyyaml
   python bench/peer_pytorch.py --port_dir /tmp/port \\
-      --python /tmp/torchvenv/bin/python
+      --port_v2_dir /tmp/port_v2 --python /tmp/torchvenv/bin/python
 """
 
 from __future__ import annotations
@@ -65,13 +86,21 @@ ROOT = common.ROOT
 RESULTS = os.path.join(ROOT, 'bench', 'results', 'peer_pytorch.json')
 # Each side's median in turn must be within this of its median alone.
 TOLERANCE = 0.10
+# v2 forward: ours holding the port's weights must give its stage 2 within.
+CHECK_BOUND = 1e-3
 
 # The tasks, as (name, setup message for both workers).
-TASKS = {
-    'forward_256': dict(task='forward', size=256, hole=0.10),
-    'forward_512': dict(task='forward', size=512, hole=0.10),
-    'train_256_b4': dict(task='train', size=256, batch=4, critic_steps=5),
-}
+TASKS = {}
+for _model, _prefix, _critic_steps in (('deepfill_v1', '', 5),
+                                       ('deepfill_v2', 'v2_', 1)):
+  TASKS.update({
+      f'{_prefix}forward_256': dict(task='forward', model=_model, size=256,
+                                    hole=0.10),
+      f'{_prefix}forward_512': dict(task='forward', model=_model, size=512,
+                                    hole=0.10),
+      f'{_prefix}train_256_b4': dict(task='train', model=_model, size=256,
+                                     batch=4, critic_steps=_critic_steps),
+  })
 
 # Worker run by the port's Python: our own driver code, importing the port.
 PORT_WORKER = r'''
@@ -81,12 +110,9 @@ import torch
 import yaml
 
 port_dir = sys.argv[1]  # On PYTHONPATH (port_worker).
-from model.networks import Generator  # noqa: E402
-from trainer import Trainer  # noqa: E402
-from utils.tools import mask_image, random_bbox  # noqa: E402
 
 
-def config():
+def config():  # v1
   with open(port_dir + '/configs/config.yaml') as f:
     cfg = yaml.safe_load(f)
   cfg.update(cuda=False, gpu_ids=[])
@@ -102,6 +128,7 @@ def hole(size, frac):
 
 
 def forward_task(msg):
+  from model.networks import Generator
   torch.manual_seed(0)
   gen = Generator(config()['netG'], False, None).eval()
   size = msg['size']
@@ -115,6 +142,8 @@ def forward_task(msg):
 
 
 def train_task(msg):
+  from trainer import Trainer
+  from utils.tools import mask_image, random_bbox
   torch.manual_seed(0)
   np.random.seed(0)
   cfg = config()
@@ -152,12 +181,73 @@ def train_task(msg):
   return iteration
 
 
+def v2_forward_task(msg):
+  from model.networks_tf import Generator
+  torch.manual_seed(0)
+  gen = Generator(cnum_in=5, cnum=48, return_flow=False).eval()
+  gen.contextual_attention.fuse = True  # The original's (and ours).
+  size = msg['size']
+  mask = hole(size, msg['hole'])
+  image = torch.rand(1, 3, size, size) * 2 - 1
+  ones = torch.ones_like(mask)
+  x = torch.cat([image * (1. - mask), ones, ones * mask], 1)
+
+  def call():
+    with torch.no_grad():
+      return gen(x, mask)
+  if msg.get('export'):  # For the check: weights, input, both stages.
+    with torch.no_grad():  # Features of order 1 (the port's own random
+      for m in gen.modules():  # init makes the outputs about 1e-6).
+        if isinstance(m, torch.nn.Conv2d):
+          m.weight.normal_(0., 2. * m.weight[0].numel() ** -.5)
+          m.bias.uniform_(-.1, .1)
+    x1, x2 = call()
+    np.savez(msg['export'], image=image.numpy(), mask=mask.numpy(),
+             x1=x1.numpy(), x2=x2.numpy(),
+             **{'w/' + k: v.numpy() for k, v in gen.state_dict().items()})
+  return call
+
+
+def v2_train_task(msg):
+  import train  # The port's train.py: its training_loop.
+  import utils.misc as misc
+  from model import losses
+  from model.networks import Discriminator, Generator
+  torch.manual_seed(0)
+  np.random.seed(0)
+  cfg = misc.get_config(port_dir + '/configs/train.yaml')
+  size = msg['size']
+  box = {k: getattr(cfg, k) * size // 256 for k in (
+      'height', 'width', 'max_delta_height', 'max_delta_width')}
+  cfg.__dict__.update(  # One iteration per call, nothing logged or saved.
+      box, batch_size=msg['batch'], img_shapes=[size, size, 3],
+      use_cuda_if_available=False, tb_logging=False, max_iters=2,
+      print_iter=10 ** 9, save_checkpoint_iter=10 ** 9,
+      save_imgs_to_tb_iter=0, save_imgs_to_disc_iter=0, save_cp_backup_iter=0)
+  gen = Generator(cnum_in=5, cnum_out=3, cnum=48, return_flow=False)
+  disc = Discriminator(cnum_in=4, cnum=64)
+  opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.g_lr,
+                           betas=(cfg.g_beta1, cfg.g_beta2))
+  opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr,
+                           betas=(cfg.d_beta1, cfg.d_beta2))
+
+  def iteration():
+    batch = torch.rand(cfg.batch_size, 3, size, size) * 2 - 1
+    train.training_loop(gen, disc, opt_g, opt_d, losses.hinge_loss_g,
+                        losses.hinge_loss_d, [batch], 0, None, cfg)
+  return iteration
+
+
+SETUPS = {('deepfill_v1', 'forward'): forward_task,
+          ('deepfill_v1', 'train'): train_task,
+          ('deepfill_v2', 'forward'): v2_forward_task,
+          ('deepfill_v2', 'train'): v2_train_task}
 call = None
 for line in sys.stdin:
   msg = json.loads(line)
   start = time.perf_counter()
   if msg['op'] == 'setup':
-    call = (forward_task if msg['task'] == 'forward' else train_task)(msg)
+    call = SETUPS[msg['model'], msg['task']](msg)
     call()  # Warm-up.
   else:
     call()
@@ -173,8 +263,10 @@ def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
   import jax
   from flax import nnx
   from deepfill_jax import inference
-  from deepfill_jax.models import InpaintGenerator
-  gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
+  from deepfill_jax.models import make_generator
+  model = common.config('full', 'float32', name=msg['model']).model
+  gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
+                                       rngs=nnx.Rngs(0)))()
   graphdef, params = nnx.split(gen)
   size = msg['size']
   mask = common.hole(size, msg['hole'])
@@ -195,7 +287,8 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   # pylint: disable=g-import-not-at-top
   import jax
   from deepfill_jax import step as step_lib
-  config = common.config('full', 'float32')
+  config = common.config('full', 'float32', name=msg['model'])
+  config.image_size = msg['size']
   config.batch_size = msg['batch']
   config.critic_steps = msg['critic_steps']
   setup, steps, state, batches = common.training(
@@ -213,6 +306,45 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   return {'iteration': iteration}, floor
 
 
+def port_v2_variables(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+  """The v2 port's generator state_dict (`model/networks_tf.py`) under the
+  original's TF names and layouts, as `convert.convert_variables` reads them:
+  `conv1.conv.weight` [out, in, h, w] -> `inpaint_net/conv1/kernel` [h, w,
+  in, out]; `conv13_upsample.conv.conv.bias` ->
+  `inpaint_net/conv13_upsample/conv13_upsample_conv/bias`."""
+  out = {}
+  for name, value in state.items():
+    layer, *inner, param = name.split('.')
+    scope = f'{layer}/{layer}_conv' if len(inner) == 2 else layer
+    out[f'inpaint_net/{scope}/{"kernel" if param == "weight" else "bias"}'] = (
+        value.transpose(2, 3, 1, 0) if param == 'weight' else value)
+  return out
+
+
+def _ours_check(msg: dict) -> dict:
+  """Our v2 generator holding the port's weights, on the port's input
+  (`msg['path']`, written by the port's worker): each stage's largest
+  difference from the port's."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from flax import nnx
+  from deepfill_jax import checkpointing
+  from deepfill_jax import convert
+  data = np.load(msg['path'])
+  converted = convert.convert_variables(port_v2_variables(
+      {k[2:]: data[k] for k in data.files if k.startswith('w/')}), rgb=False)
+  gen = checkpointing.generator_from_params(
+      converted.generator, converted.cnum, **converted.model)
+  nhwc = lambda a: a.transpose(0, 2, 3, 1)
+  x1, x2, _ = nnx.jit(lambda g, x, m: g(x, m))(
+      gen, jax.numpy.asarray(nhwc(data['image'])),
+      jax.numpy.asarray(nhwc(data['mask'])))
+  out = {f'{k}_max_abs_diff': float(np.max(np.abs(
+      np.asarray(ours) - nhwc(data[k])))) for k, ours in (('x1', x1),
+                                                          ('x2', x2))}
+  return dict(out, port_x2_max_abs=float(np.max(np.abs(data['x2']))))
+
+
 def floor_line(row: dict) -> str:
   """What the training row's work floor says about a 2x target."""
   return (f"our iteration is {row['iteration_gflop']:.0f} GFLOP; at this "
@@ -222,13 +354,24 @@ def floor_line(row: dict) -> str:
           f"{2 * row['iteration_gflop'] / row['port_together_s']:.0f} GFLOP/s")
 
 
+def check_line(row: dict) -> str:
+  """What the v2 forward row's check (`equal_work`) found."""
+  return (f"{label(row)}: ours holding the port's weights, max |ours - port| "
+          f"stage 1 {row['x1_max_abs_diff']:.1e}, stage 2 "
+          f"{row['x2_max_abs_diff']:.1e} (bound {row['check_bound']:g}; "
+          f"port's max |stage 2| {row['port_x2_max_abs']:.2f}): "
+          f"{'same work' if row['check_ok'] else 'FAILED'}")
+
+
 def ours_worker() -> None:
   """Our side of the protocol: JSON lines in, timings out."""
   calls = None
   for line in sys.stdin:
     msg = json.loads(line)
     start = time.perf_counter()
-    if msg['op'] == 'setup':
+    if msg['op'] == 'check':
+      out = _ours_check(msg)
+    elif msg['op'] == 'setup':
       calls, describe = (_ours_forward if msg['task'] == 'forward'
                          else _ours_train)(msg)
       for call in calls.values():
@@ -321,13 +464,13 @@ def timed(worker: Worker, partners: list[Worker], idle: str) -> dict:
               other_cpu_s=max(0., busy - own - partner_cpu))
 
 
-def session(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
+def session(task: dict, sides: dict[str, tuple[list[str], dict[str, str]]],
             repeats: int, idle: str, describe: bool = False) -> dict:
-  """Starts a worker per side, sets each up for `name`, then times them in
+  """Starts a worker per side, sets each up for `task`, then times them in
   turn (port, ours, port, ours ...) `repeats` times. One side: alone."""
   workers = {side: Worker(*how) for side, how in sides.items()}
   try:
-    setup = {side: w.ask(dict(TASKS[name], op='setup', describe=describe))
+    setup = {side: w.ask(dict(task, op='setup', describe=describe))
              for side, w in workers.items()}
     calls = {side: [] for side in workers}
     for _ in range(repeats):
@@ -347,16 +490,45 @@ def run_calls(run: dict) -> list[list[dict]]:
   return [c for session_ in run.values() for c in session_['calls'].values()]
 
 
-def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
+def ask_once(how: tuple[list[str], dict[str, str]], msg: dict) -> dict:
+  """One request to a fresh worker, closed after."""
+  worker = Worker(*how)
+  try:
+    return worker.ask(msg)
+  finally:
+    worker.close()
+
+
+def equal_work(task: dict, sides: dict[str, tuple[list[str], dict[str, str]]]
+               ) -> dict:
+  """v2 forward: ours holding the port's weights (redrawn at a scale that
+  keeps the features of order 1), on the port's input; each stage's largest
+  difference, and whether stage 2's is below `CHECK_BOUND`. Fresh workers,
+  closed before any timing."""
+  with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, 'port_v2.npz')
+    ask_once(sides['port'], dict(task, op='setup', export=path))
+    check = ask_once(sides['ours'], dict(task, op='check', path=path))
+  return dict(check, check_bound=CHECK_BOUND,
+              check_ok=check['x2_max_abs_diff'] < CHECK_BOUND)
+
+
+def measure(name: str, task: dict,
+            sides: dict[str, tuple[list[str], dict[str, str]]],
             repeats: int, idle: str, floor: bool = True) -> dict:
   """Each side alone in a fresh process, then both in turn; ratios only
-  where every side's in-turn time agrees with its time alone."""
-  alone = {side: session(name, {side: how}, repeats, idle,
+  where every side's in-turn time agrees with its time alone (and, for the
+  v2 forward, the outputs agree: `equal_work`)."""
+  check = {}
+  if task['model'] == 'deepfill_v2' and task['task'] == 'forward':
+    check = equal_work(task, sides)
+    print(check_line(dict(task, **check)), flush=True)
+  alone = {side: session(task, {side: how}, repeats, idle,
                          describe=floor and side == 'ours')
            for side, how in sides.items()}
-  both = session(name, sides, repeats, idle)
+  both = session(task, sides, repeats, idle)
   port_setup = alone['port']['setup']['port']
-  row = dict(TASKS[name], name=name, idle=idle, repeats=repeats,
+  row = dict(task, name=name, idle=idle, repeats=repeats, **check,
              torch=port_setup['torch'], torch_threads=port_setup['threads'],
              port_setup_s=port_setup['s'],
              ours_compile_s=alone['ours']['setup']['ours']['s'],
@@ -382,10 +554,20 @@ def measure(name: str, sides: dict[str, tuple[list[str], dict[str, str]]],
   row['outside_load'] = sum(c['other_cpu_s'] for c in calls) / (
       os.cpu_count() * sum(c['wall_s'] for c in calls))
   for key in both['calls']['ours'][0]['times']:
-    if agree:  # Both in turn: the same machine load for both.
+    if agree and check.get('check_ok', True):  # Both in turn: same load.
       row[f'ratio_{key}'] = row['port_together_s'] / row[
           f'ours_{key}_together_s']
   return row
+
+
+def label(row: dict) -> str:
+  """What a row measures, from its task."""
+  size = f"{row['size']}x{row['size']}"
+  what = (f"generator forward {size}, {row['hole']:.0%} hole"
+          if row['task'] == 'forward' else
+          f"one training iteration {size}, batch {row['batch']} "
+          f"({row['critic_steps']} critic + 1 generator updates)")
+  return ('v2 ' if row['model'] == 'deepfill_v2' else '') + what
 
 
 def table(rows: list[dict]) -> str:
@@ -393,37 +575,41 @@ def table(rows: list[dict]) -> str:
   lines = ['| work | port alone (s) | port in turn (s) | ours alone (s) | '
            'ours in turn (s) | ratio | outside load |',
            '|---|---|---|---|---|---|---|']
-  labels = {'forward_256': 'generator forward 256x256',
-            'forward_512': 'generator forward 512x512, 10% hole',
-            'train_256_b4': 'one training iteration 256x256, batch 4 '
-                            '(5 critic + 1 generator updates)'}
   for row in rows:
     for key in ('generator', 'inpainter_auto', 'iteration'):
       if f'ours_{key}_alone_s' not in row:
         continue
       how = {'generator': ' (jit, whole image)',
              'inpainter_auto': ' (Inpainter auto)', 'iteration': ''}[key]
-      ratio = (f"{row[f'ratio_{key}']:.2f}x" if row['method_ok'] else
-               f"none: method failed (in turn / alone - 1: port "
-               f"{row['port_change']:+.0%}, ours "
-               f"{row[f'ours_{key}_change']:+.0%}; tolerance "
-               f"{TOLERANCE:.0%})")
-      lines.append(f"| {labels[row['name']]}{how} | "
+      if f'ratio_{key}' in row:
+        ratio = f"{row[f'ratio_{key}']:.2f}x"
+      elif not row['method_ok']:
+        ratio = (f"none: method failed (in turn / alone - 1: port "
+                 f"{row['port_change']:+.0%}, ours "
+                 f"{row[f'ours_{key}_change']:+.0%}; tolerance "
+                 f"{TOLERANCE:.0%})")
+      else:
+        ratio = 'none: the outputs differ (below)'
+      lines.append(f"| {label(row)}{how} | "
                    f"{row['port_alone_s']:.2f} | {row['port_together_s']:.2f}"
                    f" | {row[f'ours_{key}_alone_s']:.2f} | "
                    f"{row[f'ours_{key}_together_s']:.2f} | {ratio} | "
                    f"{row['outside_load']:.0%} |")
   lines += [f'\n{floor_line(row)}.' for row in rows if 'floor_s' in row]
+  lines += [f'\n{check_line(row)}.' for row in rows if 'check_ok' in row]
   return '\n'.join(lines)
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--port_dir', help='checkout of the PyTorch port')
+  parser.add_argument('--port_dir', help='checkout of the v1 PyTorch port')
+  parser.add_argument('--port_v2_dir', help='checkout of the v2 PyTorch port')
   parser.add_argument('--python', help='a Python that has torch')
-  parser.add_argument('--tasks', nargs='+', default=list(TASKS),
-                      choices=list(TASKS))
+  parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
+                      help='default: every task whose port is given')
   parser.add_argument('--repeats', type=int, default=5)
+  parser.add_argument('--size', type=int,
+                      help="replaces every task's image size (smoke tests)")
   parser.add_argument('--idle', choices=('stop', 'run'), default='stop',
                       help='the worker waiting for its turn is stopped '
                       '(SIGSTOP) or left running (the method before '
@@ -441,9 +627,15 @@ def main() -> None:
   if args.peak:
     print(json.dumps(common.peak_gflops()))
     return
-  if not (args.port_dir and args.python):
-    parser.error('--port_dir and --python are required (this benchmark is '
-                 'optional: without the port there is nothing to compare).')
+  port_dirs = {'deepfill_v1': args.port_dir, 'deepfill_v2': args.port_v2_dir}
+  tasks = args.tasks or [n for n, t in TASKS.items() if port_dirs[t['model']]]
+  missing = sorted({TASKS[n]['model'] for n in tasks
+                    if not port_dirs[TASKS[n]['model']]})
+  if not (tasks and args.python) or missing:
+    parser.error('--python and --port_dir (v1) or --port_v2_dir (v2) are '
+                 f'required{" for " + ", ".join(missing) if missing else ""}'
+                 ' (this benchmark is optional: without the port there is '
+                 'nothing to compare).')
   where = common.machine()
   where['peak_gflops'] = json.loads(subprocess.run(  # A fresh process.
       [sys.executable, os.path.abspath(__file__), '--peak'], check=True,
@@ -453,14 +645,16 @@ def main() -> None:
         f"{where['peak_gflops']:.0f} GFLOP/s, {where['date']}", flush=True)
   rows = []
   with tempfile.TemporaryDirectory() as tmp:
-    sides = {'port': port_worker(tmp, args.port_dir, args.python),
-             'ours': ([sys.executable, os.path.abspath(__file__), '--worker'],
-                      dict(os.environ))}
-    for name in args.tasks:
-      repeats = args.repeats if TASKS[name]['task'] == 'forward' else max(
+    ours = ([sys.executable, os.path.abspath(__file__), '--worker'],
+            dict(os.environ))
+    for name in tasks:
+      task = dict(TASKS[name], **({'size': args.size} if args.size else {}))
+      sides = {'port': port_worker(tmp, port_dirs[task['model']],
+                                   args.python), 'ours': ours}
+      repeats = args.repeats if task['task'] == 'forward' else max(
           2, args.repeats // 2)
       try:
-        rows.append(measure(name, sides, repeats, args.idle,
+        rows.append(measure(name, task, sides, repeats, args.idle,
                             floor=not args.no_floor))
       except RuntimeError as e:  # One failed task does not lose the others.
         print(f'{name}: failed: {e}', flush=True)
