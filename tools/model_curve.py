@@ -13,7 +13,9 @@ once. `--cpu_log` maps steps to the CPU time the run had used: lines
 as the trainer writes to WORKDIR/cpu_hours.tsv, `deepfill_jax.cpu_hours`);
 without one the x axis is the step. Writes OUTPUT/curve.json and OUTPUT/curve.png (L1 and PSNR per mask
 type; the baselines as horizontal lines). Steps already in an existing
-OUTPUT/curve.json are not evaluated again.
+OUTPUT/curve.json are not evaluated again. Points with a `stage` field (runs
+continued from another run's weights, e.g. a resolution stage) are drawn as
+one line per stage.
 """
 
 from __future__ import annotations
@@ -112,8 +114,11 @@ def plot(curve: dict[str, Any], path: str) -> None:
         draw.line((x0, fy(value), x1, fy(value)), fill=colours.get(
             name, (0, 0, 0)), width=1)
       points = [(fx(x), fy(y)) for x, y in zip(xs, ys)]
-      if len(points) > 1:
-        draw.line(points, fill=colours['deepfill'], width=2)
+      stages = [p.get('stage', '') for p in curve['points']]
+      for stage in dict.fromkeys(stages):  # One line per training stage.
+        line = [pt for pt, s in zip(points, stages) if s == stage]
+        if len(line) > 1:
+          draw.line(line, fill=colours['deepfill'], width=2)
       for px, py in points:
         draw.ellipse((px - 2, py - 2, px + 2, py + 2), fill=colours['deepfill'])
   x = 4
