@@ -40,6 +40,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.coarse_l1_alpha = 1.2  # Weight of the x1 terms in l1 and ae.
   config.loss.l1_loss_alpha = 1.2  # Spatially discounted L1 on the box.
   config.loss.ae_loss_alpha = 1.2  # L1 on the known pixels.
+  # v1, not in the original (0 = off): weight of an L1 on every hole pixel of
+  # the whole image (x1 terms times coarse_l1_alpha), which l1_loss (box only,
+  # mostly known pixels) misses for free-form strokes outside the box.
+  config.loss.hole_l1_alpha = 0.
   config.loss.gan_loss_alpha = 0.001  # Adversarial term of the generator.
   config.loss.global_wgan_loss_alpha = 1.  # Global vs local critic in g_loss.
   config.loss.wgan_gp_lambda = 10.  # Gradient-penalty weight.

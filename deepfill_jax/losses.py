@@ -14,6 +14,14 @@ original's loss terms under the original's names: the generator is trained on
               + l1_loss_alpha * l1_loss + ae_loss_alpha * ae_loss
     d_loss  = d_local + d_global + wgan_gp_lambda * (gp_local + gp_global)
 
+Optionally (`hole_l1_alpha` > 0, not in the original) g_loss also gets
+hole_l1_alpha * hole_l1 with
+
+    hole_l1 = [a mean(|real - x1| m) + mean(|real - x2| m)] / mean(m)
+
+the L1 over every hole pixel of the whole image: free-form strokes outside
+the box get no reconstruction loss otherwise.
+
 a is `coarse_l1_alpha`, P the per-image box crop (`batch['box']`), W its
 spatial-discount weights (`batch['discount']`), m the hole mask, x1/x2 the
 raw coarse and refined outputs. The critics see the real images and the composite
@@ -48,14 +56,23 @@ Batch = dict[str, jax.Array]
 
 # Loss terms that depend on the generator only through its outputs and that
 # the generator step reports (the rest are the critics').
-GENERATOR_METRICS = ('g_loss', 'l1_loss', 'ae_loss', 'local_g_loss',
-                     'global_g_loss', 'gan_g_loss')
+GENERATOR_METRICS = ('g_loss', 'l1_loss', 'ae_loss', 'hole_l1_loss',
+                     'local_g_loss', 'global_g_loss', 'gan_g_loss')
 
 
 def uses_critics(config: ml_collections.ConfigDict) -> bool:
   """Whether training runs the critics: an adversarial term of weight > 0."""
   return (not config.pretrain_coarse_network
           and config.loss.gan_loss_alpha > 0)
+
+
+def weighted_l1(real: jax.Array, x1: jax.Array, x2: jax.Array | None,
+                weight: jax.Array, coarse_alpha: float) -> jax.Array:
+  """a mean(|real - x1| w) + mean(|real - x2| w) (x2 None: x1 term only)."""
+  total = coarse_alpha * jnp.mean(jnp.abs(real - x1) * weight)
+  if x2 is not None:
+    total += jnp.mean(jnp.abs(real - x2) * weight)
+  return total
 
 
 def local_patch(x: jax.Array, box: jax.Array, size: tuple[int, int]
@@ -117,7 +134,8 @@ def compute_losses(generator: InpaintGenerator,
       `config.pretrain_coarse_network`.
 
   Returns:
-    Scalars: `l1_loss`, `ae_loss`, `g_loss` (generator total), `d_loss`
+    Scalars: `l1_loss`, `ae_loss`, `hole_l1_loss` (only with
+    `hole_l1_alpha` > 0), `g_loss` (generator total), `d_loss`
     (critic total with the penalty), `gp_loss` (lambda times both penalties),
     and the parts: `{local,global}_{g,d}_loss`,
     `{local,global}_{pos,neg}_value_avg`, `gp_penalty_{local,global}`.
@@ -132,17 +150,21 @@ def compute_losses(generator: InpaintGenerator,
   x2 = x2.astype(jnp.float32)
   coarse_alpha = loss_cfg.coarse_l1_alpha
 
+  x2_or_none = None if pretrain else x2
   real_patch = local_patch(real, box, size)
-  l1_loss = coarse_alpha * jnp.mean(
-      jnp.abs(real_patch - local_patch(x1, box, size)) * discount)
-  ae_loss = coarse_alpha * jnp.mean(jnp.abs(real - x1) * (1. - mask))
-  if not pretrain:
-    l1_loss += jnp.mean(
-        jnp.abs(real_patch - local_patch(x2, box, size)) * discount)
-    ae_loss += jnp.mean(jnp.abs(real - x2) * (1. - mask))
+  l1_loss = weighted_l1(
+      real_patch, local_patch(x1, box, size),
+      None if pretrain else local_patch(x2, box, size), discount, coarse_alpha)
+  ae_loss = weighted_l1(real, x1, x2_or_none, 1. - mask, coarse_alpha)
   ae_loss /= jnp.mean(1. - mask)
   losses = {'l1_loss': l1_loss, 'ae_loss': ae_loss}
   g_loss = loss_cfg.l1_loss_alpha * l1_loss + loss_cfg.ae_loss_alpha * ae_loss
+  hole_alpha = loss_cfg.get('hole_l1_alpha', 0.)
+  if hole_alpha > 0:  # Not in the original: every hole pixel (module doc).
+    hole_l1 = weighted_l1(real, x1, x2_or_none, mask, coarse_alpha)
+    hole_l1 /= jnp.maximum(jnp.mean(mask), jnp.finfo(jnp.float32).tiny)
+    losses['hole_l1_loss'] = hole_l1
+    g_loss += hole_alpha * hole_l1
   if not uses_critics(config):
     return dict(losses, g_loss=g_loss)
 

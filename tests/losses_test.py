@@ -140,7 +140,8 @@ def test_original_weights_are_the_defaults():
   loss = default_config.get_config().loss
   assert (loss.coarse_l1_alpha, loss.l1_loss_alpha, loss.ae_loss_alpha,
           loss.gan_loss_alpha, loss.global_wgan_loss_alpha,
-          loss.wgan_gp_lambda) == (1.2, 1.2, 1.2, 0.001, 1., 10.)
+          loss.wgan_gp_lambda, loss.hole_l1_alpha) == (
+              1.2, 1.2, 1.2, 0.001, 1., 10., 0.)
   # x1 terms weigh coarse_l1_alpha * l1_loss_alpha = 1.44 in g_loss.
   rng = np.random.default_rng(1)
   batch = jax.tree.map(jnp.asarray, _batch(rng))
@@ -149,6 +150,81 @@ def test_original_weights_are_the_defaults():
                                batch, gp_alpha=jnp.zeros(B),
                                config=_config('pretrain'))
   assert float(base['g_loss']) == 0.  # x1 == real: nothing to learn.
+
+
+def _stroke_batch(rng):
+  """_batch with scattered hole pixels over the whole image (free-form-like),
+  many outside the boxes."""
+  batch = _batch(rng)
+  strokes = rng.uniform(size=(B, H, W, 1)) < 0.2
+  batch['mask'] = np.maximum(batch['mask'], strokes.astype(np.float32))
+  return batch
+
+
+def _stroke_inputs(seed, mode):
+  """A _stroke_batch, x1, x2 and the critics of `mode`."""
+  rng = np.random.default_rng(seed)
+  batch = _stroke_batch(rng)
+  x1, x2 = rng.uniform(-1, 1, (2, B, H, W, 3)).astype(np.float32)
+  critics = ((LinearCritic(rng.normal(0, .05, (BOX, BOX, 3)), 0.),
+              LinearCritic(rng.normal(0, .05, (H, W, 3)), 0.))
+             if mode == 'full' else (None, None))
+  return batch, x1, x2, critics
+
+
+def _run(batch, x1, x2, config, critics=(None, None)):
+  return losses.compute_losses(FixedGenerator(x1, x2), *critics,
+                               jax.tree.map(jnp.asarray, batch),
+                               gp_alpha=jnp.zeros((2, B)), config=config)
+
+
+@pytest.mark.parametrize('mode', ['full', 'pretrain', 'reconstruction'])
+def test_hole_l1_is_the_l1_over_every_hole_pixel(mode):
+  batch, x1, x2, critics = _stroke_inputs(3, mode)
+  outside = batch['mask'].copy()
+  for i, (t, l, h, w) in enumerate(batch['box']):
+    outside[i, t:t + h, l:l + w] = 0.
+  assert outside.sum() > 0  # Hole pixels the box's l1_loss never sees.
+  off = _run(batch, x1, x2, _config(mode), critics)
+  config = _config(mode)
+  config.loss.hole_l1_alpha = 0.7
+  got = _run(batch, x1, x2, config, critics)
+  # Per pixel over the hole, each channel counted: sum |.| m / (3 sum m).
+  real, m = batch['image'].astype(np.float64), batch['mask'][..., 0] > 0
+  want = config.loss.coarse_l1_alpha * np.abs(real - x1)[m].mean()
+  if mode != 'pretrain':
+    want += np.abs(real - x2)[m].mean()
+  np.testing.assert_allclose(got['hole_l1_loss'], want, rtol=2e-5)
+  assert set(got) == set(off) | {'hole_l1_loss'}
+  np.testing.assert_allclose(got['g_loss'], off['g_loss'] + 0.7 * want,
+                             rtol=2e-5)
+  for key in set(off) - {'g_loss'}:
+    np.testing.assert_array_equal(got[key], off[key], err_msg=key)
+
+
+@pytest.mark.parametrize('mode', ['full', 'pretrain'])
+def test_hole_l1_off_is_the_original_objective(mode):
+  """hole_l1_alpha = 0 gives the very outputs of a config without it."""
+  batch, x1, x2, critics = _stroke_inputs(4, mode)
+  without = _config(mode)
+  del without.loss['hole_l1_alpha']
+  want = _run(batch, x1, x2, without, critics)
+  got = _run(batch, x1, x2, _config(mode), critics)
+  assert 'hole_l1_loss' not in got and set(got) == set(want)
+  for key in want:
+    np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+
+
+def test_hole_l1_of_a_batch_without_hole_is_zero():
+  rng = np.random.default_rng(5)
+  batch = _batch(rng)
+  batch['mask'] = np.zeros_like(batch['mask'])
+  x2 = rng.uniform(-1, 1, (B, H, W, 3)).astype(np.float32)
+  config = _config('reconstruction')
+  config.loss.hole_l1_alpha = 1.
+  got = _run(batch, batch['image'] + 0.5, x2, config)
+  assert float(got['hole_l1_loss']) == 0.
+  assert np.isfinite(float(got['g_loss']))
 
 
 def test_gradient_penalty_interpolates_with_one_factor_per_sample():
