@@ -18,6 +18,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A held-out photo of the shipped model (never trained on) and a bundled mask.
 PHOTO = os.path.join(ROOT, 'data', 'photos', 'aitzgorri_by_Aitzol_Berasategi.jpg')
 MASK = os.path.join(ROOT, 'data', 'masks', 'aitzgorri_tree.png')
+# The held-out photos of the shipped model that are bundled in data/photos.
+HELD_OUT = ('aitzgorri_by_Aitzol_Berasategi.jpg', 'Dragonfly_by_Bolly.jpg',
+            'life_by_Aitzol_Berasategi.jpg')
 # The paper's generator: width 32, both stages, contextual attention.
 PAPER_PARAMETERS = 3_601_542
 
@@ -50,17 +53,27 @@ def test_names_resolve_to_the_package_folder(tmp_path):
     pretrained.path('places2')  # Unknown: the message lists what ships.
 
 
-def test_fills_a_held_out_photo_better_than_its_mean_colour(shipped):
-  """A learned fill, not noise: closer to the truth than the flat fill."""
-  image = image_io.load_image(PHOTO)[:256, 256:512]
-  hole = np.zeros(image.shape[:2], bool)
-  hole[64:192, 64:192] = True
-  out = shipped(image, hole)
-  np.testing.assert_array_equal(out[~hole], image[~hole])
-  truth = image[hole].astype(np.float64)
-  flat = image[~hole].mean(0)
-  model_l1 = np.abs(out[hole] - truth).mean()
-  assert model_l1 < 0.8 * np.abs(flat - truth).mean()
+def test_fills_held_out_photos_better_than_their_mean_colour(shipped):
+  """A learned fill, not noise: over 256x256 crops of the held-out photos
+  with the paper's centred 128x128 hole, the hole's mean L1 is well below
+  that of filling it with the crop's mean known colour (1 for the flat fill,
+  above 1 for noise; the shipped models measured 0.76-0.77)."""
+  ratios = []
+  for name in HELD_OUT:
+    photo = image_io.load_image(os.path.join(ROOT, 'data', 'photos', name))
+    for top, left in ((0, 0), (0, 256), (256, 0), (256, 256)):
+      image = photo[top:top + 256, left:left + 256]
+      if image.shape[:2] != (256, 256):
+        continue
+      hole = np.zeros((256, 256), bool)
+      hole[64:192, 64:192] = True
+      out = shipped(image, hole)
+      np.testing.assert_array_equal(out[~hole], image[~hole])
+      truth = image[hole].astype(np.float64)
+      flat = np.abs(image[~hole].mean(0) - truth).mean()
+      ratios.append(np.abs(out[hole] - truth).mean() / flat)
+  assert len(ratios) == 8
+  assert np.mean(ratios) < 0.85, ratios
 
 
 def test_cli_uses_the_shipped_model_without_checkpoint(shipped, tmp_path,
