@@ -1,7 +1,8 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Shared by the training tests: exact tree equality, and a run stopped by
-SIGTERM after its first iteration, then resumed to its end."""
+"""Shared by the training tests: exact tree equality, an uninterrupted run,
+and a run stopped by SIGTERM after its first iteration, then resumed to its
+end."""
 
 import os
 import signal
@@ -19,6 +20,12 @@ def assert_trees_equal(a, b):
   """Same leaves, bit for bit (paths named on failure)."""
   for (path, x), y in zip(jax.tree.leaves_with_path(a), jax.tree.leaves(b)):
     np.testing.assert_array_equal(x, y, err_msg=jax.tree_util.keystr(path))
+
+
+def uninterrupted(config, workdir: str):
+  """Trains `config` in `workdir` to its end: (workdir, final state on the
+  host)."""
+  return workdir, jax.device_get(train.train_and_evaluate(config, workdir))
 
 
 def interrupted_and_resumed(config, workdir: str, monkeypatch):

@@ -179,9 +179,8 @@ def test_indivisible_batch_is_a_clear_error():
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
   """A tiny run of 3 steps, uninterrupted: (workdir, final state)."""
-  workdir = str(tmp_path_factory.mktemp('uninterrupted'))
-  state = train.train_and_evaluate(_config(num_train_steps=3), workdir)
-  return workdir, jax.device_get(state)
+  return train_helpers.uninterrupted(
+      _config(num_train_steps=3), str(tmp_path_factory.mktemp('uninterrupted')))
 
 
 def test_run_writes_checkpoints_logs_and_strips(trained):

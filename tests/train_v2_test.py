@@ -16,7 +16,6 @@ from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import inpaint
 from deepfill_jax import step as step_lib
-from deepfill_jax import train
 from deepfill_jax.models import GatedGenerator
 import train_helpers
 
@@ -38,9 +37,9 @@ def _assert_trees_equal(a, b):
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
   """A tiny v2 run of 2 steps, uninterrupted: (workdir, final state)."""
-  workdir = str(tmp_path_factory.mktemp('v2_uninterrupted'))
-  state = train.train_and_evaluate(_config(num_train_steps=2), workdir)
-  return workdir, jax.device_get(state)
+  return train_helpers.uninterrupted(
+      _config(num_train_steps=2),
+      str(tmp_path_factory.mktemp('v2_uninterrupted')))
 
 
 def test_run_trains_v2_and_carries_spectral_state(trained):
