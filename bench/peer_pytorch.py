@@ -43,20 +43,26 @@ Rows (random weights and inputs: speed does not depend on them):
 `--size` replaces every task's image size, for smoke tests only (v1
 training needs 256: the port's critics are built for it).
 
-Method. Each task runs three sessions of worker processes, each set up once
-(ours compiles) and then timed `--repeats` times: the port alone in a fresh
-process, ours alone in a fresh process, then both, in turn (port, ours,
-port, ours ...), so both see the same machine load. While one worker is
-timed the other is stopped (SIGSTOP), so nothing of it (a thread pool
-spinning, a background thread) can run on the cores (`--idle run` leaves it
-running, to show what that changes). Every call records its own CPU
-seconds, the waiting worker's and those of every other process of the
-machine (`other_cpu_s`: load from outside the benchmark).
+Method. Each task runs four sessions of fresh worker processes, each set
+up once (ours compiles) and then timed `--repeats` times: the port alone,
+ours alone, the port alone again, ours alone again. Every timed call is the
+work of one side in a process of its own with no other benchmark process
+alive: a second process, even stopped, changes what the first one's memory
+costs on this VM (docs/performance.md). Every call records its own CPU
+seconds and those of every other process of the machine (`other_cpu_s`:
+load from outside the benchmark); a NumPy matmul between sessions records
+the machine's speed (`probe_gflops`). `--in_turn` adds, between the two
+rounds, a session of both workers timed in turn, the waiting one stopped
+(SIGSTOP; `--idle run` leaves it running): the earlier method, reported
+beside the alone times but never used for a ratio.
 
-Validation: each side's median in turn must be within 10% of its median
-alone (`TOLERANCE`); only then is the ratio (port time / our time in turn,
-> 1: ours is faster) published, else the row says the method failed and
-gives none. JSON in bench/results/peer_pytorch.json with the CPU model, its
+Validation: each side's median in its second session must be within 10%
+(`TOLERANCE`) of its median in the first; alternating the sides puts a host
+that drifts steadily on both alike. Only then is the ratio (the port's
+median alone / ours, both sessions pooled; > 1: ours is faster) published.
+A row that fails is measured again (`--attempts`, every attempt kept in the
+JSON); if none passes, the row gives no ratio and says how far each side
+drifted. JSON in bench/results/peer_pytorch.json with the CPU model, its
 AVX-512 flags, the float32 peak of a fresh process (`common.peak_gflops`),
 the date and every call.
 
@@ -408,7 +414,8 @@ class Worker:
 
   def pause(self, paused: bool) -> None:
     """Stops (SIGSTOP) or resumes the whole process, all its threads."""
-    os.kill(self.proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+    if self.proc.poll() is None:  # A worker that died has nothing to pause.
+      os.kill(self.proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
 
   def close(self) -> None:
     self.pause(False)
@@ -513,50 +520,79 @@ def equal_work(task: dict, sides: dict[str, tuple[list[str], dict[str, str]]]
               check_ok=check['x2_max_abs_diff'] < CHECK_BOUND)
 
 
+def probe_gflops(size: int = 2048, repeats: int = 3) -> float:
+  """The machine's speed now: the best of `repeats` float32 NumPy matmuls,
+  GFLOP/s. Taken between sessions (no worker alive), it shows host drift."""
+  a = np.random.default_rng(0).standard_normal((size, size), np.float32)
+  best = min(common.median_time(lambda: a @ a, 1) for _ in range(repeats))
+  return 2 * size ** 3 / best / 1e9
+
+
 def measure(name: str, task: dict,
             sides: dict[str, tuple[list[str], dict[str, str]]],
-            repeats: int, idle: str, floor: bool = True) -> dict:
-  """Each side alone in a fresh process, then both in turn; ratios only
-  where every side's in-turn time agrees with its time alone (and, for the
-  v2 forward, the outputs agree: `equal_work`)."""
+            repeats: int, idle: str, floor: bool = True,
+            in_turn: bool = False) -> dict:
+  """Each side alone in a fresh process, twice, alternating (port, ours,
+  port, ours); the ratio of the pooled medians, published only where each
+  side's two sessions agree (and, for the v2 forward, the outputs agree:
+  `equal_work`). Alternating puts a host that drifts on both sides alike;
+  `probe_gflops` between sessions records it. `in_turn` adds, between the
+  two rounds, a session of both workers timed in turn (the earlier method),
+  reported beside the alone times but never used for the ratio."""
   check = {}
   if task['model'] == 'deepfill_v2' and task['task'] == 'forward':
     check = equal_work(task, sides)
     print(check_line(dict(task, **check)), flush=True)
-  alone = {side: session(task, {side: how}, repeats, idle,
-                         describe=floor and side == 'ours')
+  probes = [probe_gflops()]
+
+  def alone(describe: bool) -> dict:
+    run = {side: session(task, {side: how}, repeats, idle,
+                         describe=describe and side == 'ours')
            for side, how in sides.items()}
-  both = session(task, sides, repeats, idle)
-  port_setup = alone['port']['setup']['port']
+    probes.append(probe_gflops())
+    return run
+
+  rounds = {'alone_before': alone(floor)}
+  if in_turn:
+    rounds['together'] = session(task, sides, repeats, idle)
+    probes.append(probe_gflops())
+  rounds['alone_after'] = alone(False)
+  port_setup = rounds['alone_before']['port']['setup']['port']
+  ours_setup = rounds['alone_before']['ours']['setup']['ours']
   row = dict(task, name=name, idle=idle, repeats=repeats, **check,
              torch=port_setup['torch'], torch_threads=port_setup['threads'],
-             port_setup_s=port_setup['s'],
-             ours_compile_s=alone['ours']['setup']['ours']['s'],
-             **alone['ours']['setup']['ours']['info'])
+             port_setup_s=port_setup['s'], ours_compile_s=ours_setup['s'],
+             probe_gflops=probes, **ours_setup['info'])
+  median = lambda calls, key: float(np.median([c['times'][key]
+                                               for c in calls]))
   agree = True
   for side in sides:
-    for run, calls in (('alone', alone[side]['calls'][side]),
-                       ('together', both['calls'][side])):
+    runs = {run: (sessions['calls'][side] if run == 'together' else
+                  sessions[side]['calls'][side])
+            for run, sessions in rounds.items()}
+    for run, calls in runs.items():
       row[f'{side}_{run}_calls'] = calls
-      for key in calls[0]['times']:
-        label = key if side == 'port' else f'ours_{key}'
-        row[f'{label}_{run}_s'] = float(np.median(
-            [c['times'][key] for c in calls]))
-    for key in calls[0]['times']:
+    for key in runs['alone_before'][0]['times']:
       label = key if side == 'port' else f'ours_{key}'
-      change = row[f'{label}_together_s'] / row[f'{label}_alone_s'] - 1
-      row[f'{label}_change'] = change
-      agree &= abs(change) <= TOLERANCE
+      for run, calls in runs.items():
+        row[f'{label}_{run}_s'] = median(calls, key)
+      row[f'{label}_alone_s'] = median(
+          runs['alone_before'] + runs['alone_after'], key)
+      row[f'{label}_drift'] = (row[f'{label}_alone_after_s'] /
+                               row[f'{label}_alone_before_s'] - 1)
+      agree &= abs(row[f'{label}_drift']) <= TOLERANCE
+      if in_turn:
+        row[f'{label}_change'] = (row[f'{label}_together_s'] /
+                                  row[f'{label}_alone_s'] - 1)
   row['method_ok'] = bool(agree)
   # Share of the machine other processes took during the timed calls.
-  calls = [c for run in (alone, both) for side_calls in run_calls(run)
+  calls = [c for run in rounds.values() for side_calls in run_calls(run)
            for c in side_calls]
   row['outside_load'] = sum(c['other_cpu_s'] for c in calls) / (
       os.cpu_count() * sum(c['wall_s'] for c in calls))
-  for key in both['calls']['ours'][0]['times']:
-    if agree and check.get('check_ok', True):  # Both in turn: same load.
-      row[f'ratio_{key}'] = row['port_together_s'] / row[
-          f'ours_{key}_together_s']
+  for key in rounds['alone_before']['ours']['calls']['ours'][0]['times']:
+    if agree and check.get('check_ok', True):
+      row[f'ratio_{key}'] = row['port_alone_s'] / row[f'ours_{key}_alone_s']
   return row
 
 
@@ -571,32 +607,47 @@ def label(row: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-  """Markdown table: one line per (task, our variant), both runs."""
-  lines = ['| work | port alone (s) | port in turn (s) | ours alone (s) | '
-           'ours in turn (s) | ratio | outside load |',
-           '|---|---|---|---|---|---|---|']
+  """Markdown table: one line per (task, our variant)."""
+  in_turn = any('port_together_s' in row for row in rows)
+  lines = ['| work | port alone, 1st / 2nd (s) | ours alone, 1st / 2nd (s) | '
+           'ratio | outside load |' + (' in turn / alone - 1 |'
+                                       if in_turn else ''),
+           '|---|---|---|---|---|' + ('---|' if in_turn else '')]
   for row in rows:
     for key in ('generator', 'inpainter_auto', 'iteration'):
       if f'ours_{key}_alone_s' not in row:
         continue
       how = {'generator': ' (jit, whole image)',
              'inpainter_auto': ' (Inpainter auto)', 'iteration': ''}[key]
+      labels = ('port', f'ours_{key}')
       if f'ratio_{key}' in row:
         ratio = f"{row[f'ratio_{key}']:.2f}x"
       elif not row['method_ok']:
-        ratio = (f"none: method failed (in turn / alone - 1: port "
-                 f"{row['port_change']:+.0%}, ours "
-                 f"{row[f'ours_{key}_change']:+.0%}; tolerance "
-                 f"{TOLERANCE:.0%})")
+        own = any(abs(row[f'{l}_drift']) > TOLERANCE for l in labels)
+        ratio = ('none: the machine drifted' +
+                 ('' if own else ' (in another line of this task)') +
+                 ' (2nd / 1st - 1: ' +
+                 ', '.join(f"{l.split('_')[0]} {row[f'{l}_drift']:+.0%}"
+                           for l in labels) + f'; tolerance {TOLERANCE:.0%})')
       else:
         ratio = 'none: the outputs differ (below)'
-      lines.append(f"| {label(row)}{how} | "
-                   f"{row['port_alone_s']:.2f} | {row['port_together_s']:.2f}"
-                   f" | {row[f'ours_{key}_alone_s']:.2f} | "
-                   f"{row[f'ours_{key}_together_s']:.2f} | {ratio} | "
-                   f"{row['outside_load']:.0%} |")
+      cells = [f"{row[f'{l}_alone_before_s']:.2f} / "
+               f"{row[f'{l}_alone_after_s']:.2f}" for l in labels]
+      line = (f"| {label(row)}{how} | {' | '.join(cells)} | {ratio} | "
+              f"{row['outside_load']:.0%} |")
+      if in_turn:
+        line += (' ' + ', '.join(
+            f"{l.split('_')[0]} {row[f'{l}_change']:+.0%}" for l in labels)
+                 if f'ours_{key}_change' in row else ' -') + ' |'
+      lines.append(line)
   lines += [f'\n{floor_line(row)}.' for row in rows if 'floor_s' in row]
   lines += [f'\n{check_line(row)}.' for row in rows if 'check_ok' in row]
+  lines += [f"\n{row['name']}: machine speed between sessions (NumPy "
+            f"2048x2048 matmul, GFLOP/s): "
+            f"{', '.join(f'{p:.0f}' for p in row['probe_gflops'])}"
+            + (f"; {len(row['earlier_attempts'])} earlier attempt(s) drifted "
+               '(in the JSON)' if row.get('earlier_attempts') else '')
+            for row in rows]
   return '\n'.join(lines)
 
 
@@ -611,12 +662,19 @@ def main() -> None:
   parser.add_argument('--size', type=int,
                       help="replaces every task's image size (smoke tests)")
   parser.add_argument('--idle', choices=('stop', 'run'), default='stop',
-                      help='the worker waiting for its turn is stopped '
+                      help='with --in_turn: the worker waiting for its turn is stopped '
                       '(SIGSTOP) or left running (the method before '
                       '2026-12-03, kept to show what it measured)')
   parser.add_argument('--no_floor', action='store_true',
                       help="skip the training row's work floor (it compiles "
                       'the steps again and measures the peak in the worker)')
+  parser.add_argument('--in_turn', action='store_true',
+                      help='also time both workers in turn between the two '
+                      'rounds (the earlier method), to show how far it is '
+                      'from the alone times; never used for the ratio')
+  parser.add_argument('--attempts', type=int, default=2,
+                      help='measure a row again (up to this many times in '
+                      'all) while its check fails; every attempt is kept')
   parser.add_argument('--output', default=RESULTS)
   parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
   parser.add_argument('--peak', action='store_true', help=argparse.SUPPRESS)
@@ -653,12 +711,18 @@ def main() -> None:
                                    args.python), 'ours': ours}
       repeats = args.repeats if task['task'] == 'forward' else max(
           2, args.repeats // 2)
+      attempts = []
       try:
-        rows.append(measure(name, task, sides, repeats, args.idle,
-                            floor=not args.no_floor))
+        while len(attempts) < args.attempts and not (
+            attempts and attempts[-1]['method_ok']):
+          attempts.append(measure(name, task, sides, repeats, args.idle,
+                                  floor=not args.no_floor,
+                                  in_turn=args.in_turn))
       except RuntimeError as e:  # One failed task does not lose the others.
         print(f'{name}: failed: {e}', flush=True)
+      if not attempts:
         continue
+      rows.append(dict(attempts[-1], earlier_attempts=attempts[:-1]))
       print('\n'.join(table(rows[-1:]).splitlines()[2:]), flush=True)
   print()
   print(table(rows))
