@@ -37,11 +37,19 @@ def machine() -> dict:
               python=platform.python_version())
 
 
-def process_cpu_s(pid: int) -> float:
-  """CPU seconds (user + system, all threads) process `pid` has used."""
+def process_stat(pid: int) -> tuple[int, float, float]:
+  """Minor page faults, user and system CPU seconds (all threads) process
+  `pid` has had."""
   with open(f'/proc/{pid}/stat') as f:
     fields = f.read().rsplit(')', 1)[1].split()
-  return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+  tick = os.sysconf('SC_CLK_TCK')
+  return int(fields[7]), int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def process_cpu_s(pid: int) -> float:
+  """CPU seconds (user + system, all threads) process `pid` has used."""
+  _, user, system = process_stat(pid)
+  return user + system
 
 
 def busy_cpu_s() -> float:

@@ -38,14 +38,6 @@ _HOLD = ('import sys, time, numpy as np; a = np.ones(int(float(sys.argv[1]) '
          '* 2**28), np.float32); print("{}", flush=True); time.sleep(1e9)')
 
 
-def _proc(pid: int) -> tuple[int, float, float]:
-  """Minor page faults, user and kernel CPU seconds of a process."""
-  with open(f'/proc/{pid}/stat') as f:
-    fields = f.read().rsplit(')', 1)[1].split()
-  tick = os.sysconf('SC_CLK_TCK')
-  return int(fields[7]), int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def _free_gib() -> float:
   with open('/proc/meminfo') as f:
     info = dict(line.split(':', 1) for line in f)
@@ -53,11 +45,11 @@ def _free_gib() -> float:
 
 
 def _timed(worker: peer_pytorch.Worker, condition: str) -> dict:
-  faults, user, kernel = _proc(worker.proc.pid)
+  faults, user, kernel = common.process_stat(worker.proc.pid)
   start = time.perf_counter()
   worker.ask({'op': 'time'})
   wall = time.perf_counter() - start
-  faults2, user2, kernel2 = _proc(worker.proc.pid)
+  faults2, user2, kernel2 = common.process_stat(worker.proc.pid)
   return dict(condition=condition, wall_s=wall, user_s=user2 - user,
               kernel_s=kernel2 - kernel, faults=faults2 - faults,
               free_gib=_free_gib())
@@ -74,19 +66,22 @@ def run(task: dict, tunables: str, port: tuple[list[str], dict[str, str]],
   try:
     ours.ask(dict(task, op='setup'))
     calls += [_timed(ours, 'alone') for _ in range(repeats)]
-    residents = [peer_pytorch.Worker(*port), peer_pytorch.Worker(
-        [sys.executable, '-c', _HOLD, str(hold_gib)], dict(os.environ))]
+    resident = peer_pytorch.Worker(*port)
+    holder = None
     try:
-      residents[0].ask(dict(task, op='setup'))
-      residents[1].ask({})  # Waits until the memory is touched.
-      for resident in residents:
-        resident.pause(True)
+      resident.ask(dict(task, op='setup'))
+      holder = peer_pytorch.Worker(
+          [sys.executable, '-c', _HOLD, str(hold_gib)], dict(os.environ))
+      holder.ask({})  # Waits until the memory is touched.
+      resident.pause(True)
+      holder.pause(True)
       calls += [_timed(ours, f'port + {hold_gib:g} GiB resident, stopped')
                 for _ in range(repeats)]
     finally:
-      residents[1].pause(False)
-      residents[1].proc.kill()
-      residents[0].close()
+      if holder:  # It never ends by itself; SIGKILL ends it stopped too.
+        holder.proc.kill()
+        holder.proc.wait()
+      resident.close()
     calls += [_timed(ours, 'alone again') for _ in range(repeats)]
   finally:
     ours.close()

@@ -47,14 +47,14 @@ Method. Each task runs four sessions of fresh worker processes, each set
 up once (ours compiles) and then timed `--repeats` times: the port alone,
 ours alone, the port alone again, ours alone again. Every timed call is the
 work of one side in a process of its own with no other benchmark process
-alive: a second process, even stopped, changes what the first one's memory
-costs on this VM (docs/performance.md). Every call records its own CPU
-seconds and those of every other process of the machine (`other_cpu_s`:
-load from outside the benchmark); a NumPy matmul between sessions records
-the machine's speed (`probe_gflops`). `--in_turn` adds, between the two
-rounds, a session of both workers timed in turn, the waiting one stopped
-(SIGSTOP; `--idle run` leaves it running): the earlier method, reported
-beside the alone times but never used for a ratio.
+alive: a second process, even stopped, has made the first one's page
+faults several times dearer on this VM (docs/performance.md). Every call
+records its own CPU seconds and those of every other process of the
+machine (`other_cpu_s`: load from outside the benchmark); a NumPy matmul
+between sessions records the machine's speed (`probe_gflops`). `--in_turn`
+adds, between the two rounds, a session of both workers timed in turn, the
+waiting one stopped (SIGSTOP; `--idle run` leaves it running): the earlier
+method, reported beside the alone times but never used for a ratio.
 
 Validation: each side's median in its second session must be within 10%
 (`TOLERANCE`) of its median in the first; alternating the sides puts a host
@@ -497,6 +497,11 @@ def run_calls(run: dict) -> list[list[dict]]:
   return [c for session_ in run.values() for c in session_['calls'].values()]
 
 
+def side_calls(run: dict, side: str) -> list[dict]:
+  """One side's calls in a session, or in a dict of sessions by side."""
+  return (run if 'calls' in run else run[side])['calls'][side]
+
+
 def ask_once(how: tuple[list[str], dict[str, str]], msg: dict) -> dict:
   """One request to a fresh worker, closed after."""
   worker = Worker(*how)
@@ -567,8 +572,7 @@ def measure(name: str, task: dict,
                                                for c in calls]))
   agree = True
   for side in sides:
-    runs = {run: (sessions['calls'][side] if run == 'together' else
-                  sessions[side]['calls'][side])
+    runs = {run: side_calls(sessions, side)
             for run, sessions in rounds.items()}
     for run, calls in runs.items():
       row[f'{side}_{run}_calls'] = calls
@@ -586,11 +590,11 @@ def measure(name: str, task: dict,
                                   row[f'{label}_alone_s'] - 1)
   row['method_ok'] = bool(agree)
   # Share of the machine other processes took during the timed calls.
-  calls = [c for run in rounds.values() for side_calls in run_calls(run)
-           for c in side_calls]
+  calls = [c for run in rounds.values() for session_calls in run_calls(run)
+           for c in session_calls]
   row['outside_load'] = sum(c['other_cpu_s'] for c in calls) / (
       os.cpu_count() * sum(c['wall_s'] for c in calls))
-  for key in rounds['alone_before']['ours']['calls']['ours'][0]['times']:
+  for key in side_calls(rounds['alone_before'], 'ours')[0]['times']:
     if agree and check.get('check_ok', True):
       row[f'ratio_{key}'] = row['port_alone_s'] / row[f'ours_{key}_alone_s']
   return row
@@ -662,9 +666,9 @@ def main() -> None:
   parser.add_argument('--size', type=int,
                       help="replaces every task's image size (smoke tests)")
   parser.add_argument('--idle', choices=('stop', 'run'), default='stop',
-                      help='with --in_turn: the worker waiting for its turn is stopped '
-                      '(SIGSTOP) or left running (the method before '
-                      '2026-12-03, kept to show what it measured)')
+                      help='with --in_turn: the worker waiting for its turn '
+                      'is stopped (SIGSTOP) or left running (the method '
+                      'before 2026-12-03, kept to show what it measured)')
   parser.add_argument('--no_floor', action='store_true',
                       help="skip the training row's work floor (it compiles "
                       'the steps again and measures the peak in the worker)')
