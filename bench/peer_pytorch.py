@@ -356,8 +356,8 @@ def floor_line(row: dict) -> str:
   return (f"our iteration is {row['iteration_gflop']:.0f} GFLOP; at this "
           f"machine's peak {row['peak_gflops']:.0f} GFLOP/s (same run) it "
           f"takes at least {row['floor_s']:.2f} s; 2x the port needs "
-          f"{row['port_together_s'] / 2:.2f} s, i.e. "
-          f"{2 * row['iteration_gflop'] / row['port_together_s']:.0f} GFLOP/s")
+          f"{row['port_alone_s'] / 2:.2f} s, i.e. "
+          f"{2 * row['iteration_gflop'] / row['port_alone_s']:.0f} GFLOP/s")
 
 
 def check_line(row: dict) -> str:
@@ -727,14 +727,19 @@ def main() -> None:
       if not attempts:
         continue
       rows.append(dict(attempts[-1], earlier_attempts=attempts[:-1]))
+      write_json(args.output, dict(machine=where, tolerance=TOLERANCE,
+                                   rows=rows))  # Each row as it ends.
       print('\n'.join(table(rows[-1:]).splitlines()[2:]), flush=True)
   print()
   print(table(rows))
-  os.makedirs(os.path.dirname(args.output), exist_ok=True)
-  with open(args.output, 'w') as f:
-    json.dump(dict(machine=where, tolerance=TOLERANCE, rows=rows), f,
-              indent=2)
   print(f'wrote {args.output}')
+
+
+def write_json(path: str, results: dict) -> None:
+  """Writes the results so far (a later failure keeps the rows measured)."""
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  with open(path, 'w') as f:
+    json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -1,10 +1,13 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Where a training step spends its time, per XLA op and per kind of op.
+"""Where a training step or an inference call spends its time, per XLA op.
 
-Compiles one step of the full model (256x256, batch 4, one device), runs it
-twice, then once under `jax.profiler.trace` and sums the trace's events per
-XLA instruction. Each instruction is described from the compiled HLO (its
+Compiles one step of the full model (256x256, batch 4, one device), or one
+inference call (`--step forward`: the jitted whole-image generator;
+`--step inpaint`: the `Inpainter`'s hole-aware `auto` call; one image of
+`--size` with a centred square hole of `--hole` of its area, as in
+`bench/peer_pytorch.py`), runs it twice, then once under
+`jax.profiler.trace` and sums the trace's events per XLA instruction. Each instruction is described from the compiled HLO (its
 fused ops, the convolution's window and dimension labels) and put into a
 kind: convolution kernel gradients (a window as large as the feature map),
 other convolutions (forward and input gradients), dots, element-wise and the
@@ -13,6 +16,7 @@ to more than the step's wall time.
 
   python bench/profile_step.py --step generator
   python bench/profile_step.py --step critic --dtype bfloat16 --top 30
+  python bench/profile_step.py --step inpaint --size 512 --hole 0.1
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ from __future__ import annotations
 import argparse
 import collections
 import glob
+import itertools
 import os
 import re
 import tempfile
 import time
+from typing import Callable
+
+import numpy as np
 
 import common  # bench/common.py
 
@@ -77,24 +85,60 @@ def kind(info: str) -> str:
   return 'element-wise and the rest'
 
 
-def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
-  """(traced step's wall seconds, thread ns per instruction, HLO text)."""
+def training_call(step: str, dtype: str) -> tuple[Callable[[], None], str]:
+  """One critic or generator update (each call advances the state)."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from jax.profiler import ProfileData
   from deepfill_jax import step as step_lib
   setup, steps, state, batches = common.training(common.config('full', dtype))
   fn = getattr(steps, step)
   batches = [step_lib.global_batch(setup, b) for b in batches]
   hlo = fn.lower(state, batches[0]).compile().as_text()
-  for batch in batches:  # Compile, then one warm call.
-    state, metrics = fn(state, batch)
+  calls = itertools.count()
+
+  def call():
+    nonlocal state
+    state, metrics = fn(state, batches[next(calls) % len(batches)])
     jax.block_until_ready(metrics)
+  return call, hlo
+
+
+def inference_call(step: str, dtype: str, size: int,
+                   hole: float) -> tuple[Callable[[], None], str]:
+  """The jitted whole-image generator or the Inpainter's `auto` call."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from flax import nnx
+  from deepfill_jax import inference
+  from deepfill_jax.models import make_generator
+  model = common.config('full', dtype).model
+  gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
+                                       rngs=nnx.Rngs(0)))()
+  mask = common.hole(size, hole)
+  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
+  if step == 'inpaint':
+    inpainter = inference.Inpainter(gen, attention='auto')
+    return (lambda: inpainter(image, mask),
+            inpainter.lower([image], [mask]).compile().as_text())
+  graphdef, params = nnx.split(gen)
+  x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
+  m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
+  forward = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
+  return (lambda: jax.block_until_ready(forward(params, x, m)),
+          forward.lower(params, x, m).compile().as_text())
+
+
+def profile(call: Callable[[], None]) -> tuple[float, collections.Counter]:
+  """(traced call's wall seconds, thread ns per instruction)."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from jax.profiler import ProfileData
+  for _ in range(2):  # Compile, then one warm call.
+    call()
   with tempfile.TemporaryDirectory() as folder:
     start = time.perf_counter()
     with jax.profiler.trace(folder):
-      state, metrics = fn(state, batches[0])
-      jax.block_until_ready(metrics)
+      call()
     wall = time.perf_counter() - start
     trace = sorted(glob.glob(os.path.join(folder, '**', '*.xplane.pb'),
                              recursive=True))[-1]
@@ -106,25 +150,35 @@ def profile(step: str, dtype: str) -> tuple[float, collections.Counter, str]:
         for event in line.events:
           if not event.name.startswith(('ThunkExecutor', 'Slinky')):
             per_op[event.name] += event.duration_ns
-  return wall, per_op, hlo
+  return wall, per_op
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--step', choices=('critic', 'generator'),
-                      default='generator')
+  parser.add_argument('--step', default='generator',
+                      choices=('critic', 'generator', 'forward', 'inpaint'))
   parser.add_argument('--dtype', default='float32')
+  parser.add_argument('--size', type=int, default=256,
+                      help='forward / inpaint: the image size')
+  parser.add_argument('--hole', type=float, default=0.1,
+                      help='forward / inpaint: the hole, a share of the area')
   parser.add_argument('--top', type=int, default=20)
   args = parser.parse_args()
-  wall, per_op, hlo = profile(args.step, args.dtype)
+  if args.step in ('critic', 'generator'):
+    call, hlo = training_call(args.step, args.dtype)
+    what = f'{args.step} step, full model, 256x256, batch 4'
+  else:
+    call, hlo = inference_call(args.step, args.dtype, args.size, args.hole)
+    what = (f'{args.step}, full model, {args.size}x{args.size}, '
+            f'{args.hole:.0%} hole')
+  wall, per_op = profile(call)
   described = describe_hlo(hlo)
   kinds, counts = collections.Counter(), collections.Counter()
   for name, ns in per_op.items():
     k = kind(described.get(name, name))
     kinds[k] += ns
     counts[k] += 1
-  print(f'{args.step} step, full model, 256x256, batch 4, {args.dtype}: '
-        f'{wall:.2f} s traced, {sum(per_op.values()) / 1e9:.2f} s of '
+  print(f'{what}, {args.dtype}: {wall:.2f} s traced, {sum(per_op.values()) / 1e9:.2f} s of '
         'thread time')
   print('| kind | ops | thread time (s) |\n|---|---|---|')
   for k, ns in kinds.most_common():
