@@ -100,6 +100,35 @@ def config(model: str, dtype: str, devices: int = 1,
   return config
 
 
+def forward_work(name: str, size: int, frac: float) -> dict[str, tuple]:
+  """The paper's `name` generator (width 32, random weights) on one random
+  size x size uint8 image with a centred hole of `frac` of its area:
+  {'generator': the jitted whole-image forward, 'inpainter_auto': the
+  `Inpainter`'s hole-aware call}, each as (call, lower): `call()` runs it to
+  completion, `lower()` gives its `jax.stages.Lowered` (for the HLO)."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from flax import nnx
+  from deepfill_jax import inference
+  from deepfill_jax.models import make_generator
+  model = config('full', 'float32', name=name).model
+  gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
+                                       rngs=nnx.Rngs(0)))()
+  graphdef, params = nnx.split(gen)
+  mask = hole(size, frac)
+  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
+  x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
+  m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
+  forward = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
+  inpainter = inference.Inpainter(gen, attention='auto')
+  return {
+      'generator': (lambda: jax.block_until_ready(forward(params, x, m)),
+                    lambda: forward.lower(params, x, m)),
+      'inpainter_auto': (lambda: inpainter(image, mask),
+                         lambda: inpainter.lower([image], [mask])),
+  }
+
+
 def training(config, devices: int = 1, num_batches: int = 2):
   """(setup, jitted steps, initial state, host batches) of `config` on the
   first `devices` devices; the batches are the tests' fixed random ones."""

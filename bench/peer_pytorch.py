@@ -265,26 +265,8 @@ for line in sys.stdin:
 
 def _ours_forward(msg: dict) -> tuple[dict, Callable[[], dict]]:
   """Our generator forward (jitted, whole image) and the Inpainter's."""
-  # pylint: disable=g-import-not-at-top
-  import jax
-  from flax import nnx
-  from deepfill_jax import inference
-  from deepfill_jax.models import make_generator
-  model = common.config('full', 'float32', name=msg['model']).model
-  gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
-                                       rngs=nnx.Rngs(0)))()
-  graphdef, params = nnx.split(gen)
-  size = msg['size']
-  mask = common.hole(size, msg['hole'])
-  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
-  x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
-  m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
-  forward = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
-  inpainter = inference.Inpainter(gen, attention='auto')
-  return {
-      'generator': lambda: jax.block_until_ready(forward(params, x, m)),
-      'inpainter_auto': lambda: inpainter(image, mask),
-  }, dict
+  work = common.forward_work(msg['model'], msg['size'], msg['hole'])
+  return {key: call for key, (call, _) in work.items()}, dict
 
 
 def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
@@ -655,6 +637,13 @@ def table(rows: list[dict]) -> str:
   return '\n'.join(lines)
 
 
+def write_json(path: str, results: dict) -> None:
+  """Writes the results so far (a later failure keeps the rows measured)."""
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  with open(path, 'w') as f:
+    json.dump(results, f, indent=2)
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--port_dir', help='checkout of the v1 PyTorch port')
@@ -733,13 +722,6 @@ def main() -> None:
   print()
   print(table(rows))
   print(f'wrote {args.output}')
-
-
-def write_json(path: str, results: dict) -> None:
-  """Writes the results so far (a later failure keeps the rows measured)."""
-  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  with open(path, 'w') as f:
-    json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -6,9 +6,10 @@ Compiles one step of the full model (256x256, batch 4, one device), or one
 inference call (`--step forward`: the jitted whole-image generator;
 `--step inpaint`: the `Inpainter`'s hole-aware `auto` call; one image of
 `--size` with a centred square hole of `--hole` of its area, as in
-`bench/peer_pytorch.py`), runs it twice, then once under
-`jax.profiler.trace` and sums the trace's events per XLA instruction. Each instruction is described from the compiled HLO (its
-fused ops, the convolution's window and dimension labels) and put into a
+`bench/peer_pytorch.py`; float32 whatever `--dtype` says), runs it twice,
+then once under `jax.profiler.trace` and sums the trace's events per XLA
+instruction. Each instruction is described from the compiled HLO (its fused
+ops, the convolution's window and dimension labels) and put into a
 kind: convolution kernel gradients (a window as large as the feature map),
 other convolutions (forward and input gradients), dots, element-wise and the
 rest. Times are thread time summed over XLA's worker threads, so they add up
@@ -31,7 +32,6 @@ import tempfile
 import time
 from typing import Callable
 
-import numpy as np
 
 import common  # bench/common.py
 
@@ -103,31 +103,6 @@ def training_call(step: str, dtype: str) -> tuple[Callable[[], None], str]:
   return call, hlo
 
 
-def inference_call(step: str, dtype: str, size: int,
-                   hole: float) -> tuple[Callable[[], None], str]:
-  """The jitted whole-image generator or the Inpainter's `auto` call."""
-  # pylint: disable=g-import-not-at-top
-  import jax
-  from flax import nnx
-  from deepfill_jax import inference
-  from deepfill_jax.models import make_generator
-  model = common.config('full', dtype).model
-  gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
-                                       rngs=nnx.Rngs(0)))()
-  mask = common.hole(size, hole)
-  image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
-  if step == 'inpaint':
-    inpainter = inference.Inpainter(gen, attention='auto')
-    return (lambda: inpainter(image, mask),
-            inpainter.lower([image], [mask]).compile().as_text())
-  graphdef, params = nnx.split(gen)
-  x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
-  m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
-  forward = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
-  return (lambda: jax.block_until_ready(forward(params, x, m)),
-          forward.lower(params, x, m).compile().as_text())
-
-
 def profile(call: Callable[[], None]) -> tuple[float, collections.Counter]:
   """(traced call's wall seconds, thread ns per instruction)."""
   # pylint: disable=g-import-not-at-top
@@ -166,11 +141,13 @@ def main() -> None:
   args = parser.parse_args()
   if args.step in ('critic', 'generator'):
     call, hlo = training_call(args.step, args.dtype)
-    what = f'{args.step} step, full model, 256x256, batch 4'
+    what = f'{args.step} step, full model, 256x256, batch 4, {args.dtype}'
   else:
-    call, hlo = inference_call(args.step, args.dtype, args.size, args.hole)
+    call, lower = common.forward_work('deepfill_v1', args.size, args.hole)[
+        'inpainter_auto' if args.step == 'inpaint' else 'generator']
+    hlo = lower().compile().as_text()
     what = (f'{args.step}, full model, {args.size}x{args.size}, '
-            f'{args.hole:.0%} hole')
+            f'{args.hole:.0%} hole, float32')
   wall, per_op = profile(call)
   described = describe_hlo(hlo)
   kinds, counts = collections.Counter(), collections.Counter()
@@ -178,8 +155,8 @@ def main() -> None:
     k = kind(described.get(name, name))
     kinds[k] += ns
     counts[k] += 1
-  print(f'{what}, {args.dtype}: {wall:.2f} s traced, {sum(per_op.values()) / 1e9:.2f} s of '
-        'thread time')
+  print(f'{what}: {wall:.2f} s traced, '
+        f'{sum(per_op.values()) / 1e9:.2f} s of thread time')
   print('| kind | ops | thread time (s) |\n|---|---|---|')
   for k, ns in kinds.most_common():
     print(f'| {k} | {counts[k]} | {ns / 1e9:.2f} |')
