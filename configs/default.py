@@ -44,6 +44,9 @@ def get_config() -> ml_collections.ConfigDict:
   # the whole image (x1 terms times coarse_l1_alpha), which l1_loss (box only,
   # mostly known pixels) misses for free-form strokes outside the box.
   config.loss.hole_l1_alpha = 0.
+  # Its spatial discount (1 = uniform): a hole pixel weighs gamma**(l - 1),
+  # l its distance to the nearest known pixel (the paper's definition).
+  config.loss.hole_l1_gamma = 1.
   config.loss.gan_loss_alpha = 0.001  # Adversarial term of the generator.
   config.loss.global_wgan_loss_alpha = 1.  # Global vs local critic in g_loss.
   config.loss.wgan_gp_lambda = 10.  # Gradient-penalty weight.

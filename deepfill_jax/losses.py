@@ -20,7 +20,11 @@ hole_l1_alpha * hole_l1 with
     hole_l1 = [a mean(|real - x1| m) + mean(|real - x2| m)] / mean(m)
 
 the L1 over every hole pixel of the whole image: free-form strokes outside
-the box get no reconstruction loss otherwise.
+the box get no reconstruction loss otherwise. With `hole_l1_gamma` < 1, m is
+replaced by the paper's spatial discount for any hole shape (`hole_discount`:
+gamma**(l - 1), l the chessboard distance of the hole pixel to the nearest
+known pixel), still divided by mean(hole): the pixels next to the known
+ones, which a good fill can predict, weigh most.
 
 a is `coarse_l1_alpha`, P the per-image box crop (`batch['box']`), W its
 spatial-discount weights (`batch['discount']`), m the hole mask, x1/x2 the
@@ -73,6 +77,39 @@ def weighted_l1(real: jax.Array, x1: jax.Array, x2: jax.Array | None,
   if x2 is not None:
     total += jnp.mean(jnp.abs(real - x2) * weight)
   return total
+
+
+def hole_discount(mask: jax.Array, gamma: float, max_distance: int = 64
+                  ) -> jax.Array:
+  """The paper's spatial discount of every hole pixel, for any hole shape.
+
+  gamma**(l - 1), l the chessboard distance (in pixels) of the hole pixel
+  to the nearest known pixel (1 next to one), taken as `max_distance` for
+  deeper pixels; 0 at known pixels. The image border is not a known pixel.
+  The original code computes the discount for the box alone (`masks.
+  spatial_discount`), which is this for a box hole in a larger image.
+
+  Args:
+    mask: [B, H, W, 1], 1 = hole.
+    gamma: the discount per pixel, in (0, 1].
+    max_distance: erosions computed (a static loop; each a 3x3 min).
+
+  Returns:
+    float32 [B, H, W, 1].
+  """
+  if not 0 < gamma <= 1:
+    raise ValueError(f'config.loss.hole_l1_gamma={gamma} must be in (0, 1].')
+  mask = mask.astype(jnp.float32)
+  if gamma == 1:
+    return mask
+  weight, inside = mask, mask
+  for depth in range(1, max_distance):
+    # Hole pixels at distance > depth survive `depth` 3x3 erosions; each
+    # survival lowers the weight from gamma**(depth-1) to gamma**depth.
+    inside = jax.lax.reduce_window(inside, jnp.inf, jax.lax.min,
+                                   (1, 3, 3, 1), (1, 1, 1, 1), 'SAME')
+    weight -= inside * (gamma ** (depth - 1) - gamma ** depth)
+  return weight
 
 
 def local_patch(x: jax.Array, box: jax.Array, size: tuple[int, int]
@@ -161,7 +198,8 @@ def compute_losses(generator: InpaintGenerator,
   g_loss = loss_cfg.l1_loss_alpha * l1_loss + loss_cfg.ae_loss_alpha * ae_loss
   hole_alpha = loss_cfg.get('hole_l1_alpha', 0.)
   if hole_alpha > 0:  # Not in the original: every hole pixel (module doc).
-    hole_l1 = weighted_l1(real, x1, x2_or_none, mask, coarse_alpha)
+    weight = hole_discount(mask, loss_cfg.get('hole_l1_gamma', 1.))
+    hole_l1 = weighted_l1(real, x1, x2_or_none, weight, coarse_alpha)
     hole_l1 /= jnp.maximum(jnp.mean(mask), jnp.finfo(jnp.float32).tiny)
     losses['hole_l1_loss'] = hole_l1
     g_loss += hole_alpha * hole_l1

@@ -215,6 +215,54 @@ def test_hole_l1_off_is_the_original_objective(mode):
     np.testing.assert_array_equal(got[key], want[key], err_msg=key)
 
 
+def _chessboard_distance_to_known(hole):
+  """Distance of each hole pixel to the nearest known pixel, by brute force
+  (the image border is not known); 0 at known pixels."""
+  known = np.argwhere(~hole)
+  dist = np.zeros(hole.shape)
+  for y, x in np.argwhere(hole):
+    dist[y, x] = np.max(np.abs(known - (y, x)), axis=1).min()
+  return dist
+
+
+def test_hole_discount_is_gamma_to_the_distance_to_the_nearest_known_pixel():
+  rng = np.random.default_rng(11)
+  mask = np.zeros((2, 20, 24, 1), bool)
+  mask[0, 2:15, 3:20] = True  # A box: its centre is 7 px deep.
+  mask[0, 8:, :5] = True  # ... and a strip along the border.
+  mask[1] = rng.uniform(size=(20, 24, 1)) < .6  # Ragged holes.
+  got = np.asarray(losses.hole_discount(jnp.asarray(mask), 0.8,
+                                        max_distance=5))
+  for i in range(2):
+    dist = np.minimum(_chessboard_distance_to_known(mask[i, ..., 0]), 5)
+    want = np.where(mask[i, ..., 0], 0.8 ** (dist - 1), 0.)
+    np.testing.assert_allclose(got[i, ..., 0], want, atol=1e-6)
+  assert got[0, 8, 11, 0] == pytest.approx(0.8 ** 4)  # Capped at 5 px.
+  np.testing.assert_array_equal(
+      losses.hole_discount(jnp.asarray(mask), 1.), mask.astype(np.float32))
+
+
+@pytest.mark.parametrize('gamma', [0., -0.5, 1.5])
+def test_hole_discount_rejects_a_gamma_outside_0_1(gamma):
+  with pytest.raises(ValueError, match='hole_l1_gamma'):
+    losses.hole_discount(jnp.ones((1, 4, 4, 1)), gamma)
+
+
+def test_discounted_hole_l1_weighs_pixels_by_their_distance_to_known_ones():
+  batch, x1, x2, _ = _stroke_inputs(6, 'reconstruction')
+  config = _config('reconstruction')
+  config.loss.hole_l1_alpha = 1.
+  config.loss.hole_l1_gamma = 0.7
+  got = _run(batch, x1, x2, config)
+  real, hole = batch['image'].astype(np.float64), batch['mask'][..., 0] > 0
+  weight = np.stack([np.where(h, 0.7 ** (_chessboard_distance_to_known(h)
+                                         - 1), 0.) for h in hole])[..., None]
+  want = sum(alpha * (np.abs(real - x) * weight).sum() / (3 * hole.sum())
+             for alpha, x in ((config.loss.coarse_l1_alpha, x1), (1., x2)))
+  np.testing.assert_allclose(got['hole_l1_loss'], want, rtol=2e-5)
+  assert np.any((weight > 0) & (weight < 1))  # Some pixels are discounted.
+
+
 def test_hole_l1_of_a_batch_without_hole_is_zero():
   rng = np.random.default_rng(5)
   batch = _batch(rng)
