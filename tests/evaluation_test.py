@@ -171,6 +171,36 @@ def test_aggregate_by_hand():
                             'mean': {'m': {'l1': 4.}}}
 
 
+def test_edge_distance_by_hand():
+  hole = np.zeros((6, 9), bool)
+  hole[1:6, 1:8] = True  # Touches the bottom border, which is not known.
+  hole[0, 8] = True  # A corner pixel next to known ones.
+  want = np.array([[0, 0, 0, 0, 0, 0, 0, 0, 1],
+                   [0, 1, 1, 1, 1, 1, 1, 1, 0],
+                   [0, 1, 2, 2, 2, 2, 2, 1, 0],
+                   [0, 1, 2, 3, 3, 3, 2, 1, 0],
+                   [0, 1, 2, 3, 4, 3, 2, 1, 0],
+                   [0, 1, 2, 3, 4, 3, 2, 1, 0]])
+  np.testing.assert_array_equal(evaluation.edge_distance(hole), want)
+  assert evaluation.edge_distance(np.zeros((3, 3), bool)).max() == 0
+  assert (evaluation.edge_distance(np.ones((3, 3), bool)) > 100).all()
+
+
+def test_edge_bands_pool_pixels_by_hand():
+  def record(pixels, l1):
+    return dict(hole_fraction=.1, bin='10-20%', target_tv=1.,
+                metrics={'m': {'l1': 0.}}, edge_pixels=pixels,
+                edge_l1={'m': l1})
+  agg = evaluation.aggregate(
+      [record([10, 30, 0, 0, 0], [1., 2., None, None, None]),
+       record([30, 10, 0, 0, 5], [3., 6., None, None, 7.])], ['m'], ['l1'])
+  assert [b['band'] for b in agg['edge_bands']] == [
+      '1 px', '2-3 px', '4-6 px', '7-12 px', '>= 13 px']
+  assert [b['pixels'] for b in agg['edge_bands']] == [40, 40, 0, 0, 5]
+  assert [b['l1']['m'] for b in agg['edge_bands']] == [2.5, 3., None, None,
+                                                       7.]
+
+
 def test_missing_extras_are_named(monkeypatch):
   monkeypatch.setattr(baselines, 'has_module', lambda name: name != 'cv2')
   runnable, notes = evaluation.missing_extras(
@@ -274,6 +304,17 @@ def test_report_has_every_number(report):
     means = res['mean']['mean']
     assert means['l1'] == pytest.approx(
         np.mean([r['metrics']['mean']['l1'] for r in res['images']]))
+    # The edge bands split every hole pixel once: pooled, they give back
+    # each method's hole L1 over all hole pixels.
+    hole_pixels = [r['hole_fraction'] * SIZE * SIZE for r in res['images']]
+    assert sum(b['pixels'] for b in res['edge_bands']) == pytest.approx(
+        sum(hole_pixels))
+    for method in methods:
+      pooled = sum(b['pixels'] * b['l1'][method]
+                   for b in res['edge_bands'] if b['pixels'])
+      assert pooled == pytest.approx(sum(
+          n * r['metrics'][method]['hole_l1']
+          for n, r in zip(hole_pixels, res['images'])), rel=1e-4)
 
 
 def test_report_files(report):
@@ -284,6 +325,7 @@ def test_report_files(report):
   for title in results['methods'].values():
     assert f'| {title} |' in text
   assert '## Masks: thin' in text and '| 20-30% | 3 |' in text
+  assert "By distance from the hole's edge" in text and '| 1 px |' in text
   columns = len(results['methods']) + 2
   sheet = image_io.load_image(str(out / 'contact_center.png'))
   assert sheet.shape == (16 + 2 * (SIZE + 4) - 4,

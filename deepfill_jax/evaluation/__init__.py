@@ -29,10 +29,12 @@ from deepfill_jax.evaluation.masks import fit
 from deepfill_jax.evaluation.masks import mask_sources
 from deepfill_jax.evaluation.report import markdown
 from deepfill_jax.evaluation.report import write_report
+from deepfill_jax.evaluation.runner import EDGE_BANDS
 from deepfill_jax.evaluation.runner import ExportedModel
 from deepfill_jax.evaluation.runner import Settings
 from deepfill_jax.evaluation.runner import aggregate
 from deepfill_jax.evaluation.runner import bin_label
+from deepfill_jax.evaluation.runner import edge_distance
 from deepfill_jax.evaluation.runner import evaluate
 from deepfill_jax.evaluation.runner import hole_bin
 from deepfill_jax.evaluation.runner import load_model

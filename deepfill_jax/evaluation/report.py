@@ -57,6 +57,16 @@ def markdown(results: dict[str, Any], title: str = 'Evaluation') -> str:
         lines.append(f'| {entry["bin"]} | {entry["count"]} | ' + ' | '.join(
             f'{entry["mean"][m]["l1"]:.2f} / {entry["mean"][m]["psnr"]:.2f}'
             for m in methods) + ' |')
+    if 'edge_bands' in res:
+      lines += ['', "By distance from the hole's edge (L1 % over the hole "
+                'pixels that far from the nearest known pixel, all images '
+                'pooled):', '',
+                '| Distance | Pixels | ' + ' | '.join(methods) + ' |',
+                '|---' * (len(methods) + 2) + '|']
+      for band in res['edge_bands']:
+        if band['pixels']:
+          lines.append(f'| {band["band"]} | {band["pixels"]} | ' + ' | '.join(
+              f'{band["l1"][m]:.2f}' for m in methods) + ' |')
   return '\n'.join(lines) + '\n'
 
 

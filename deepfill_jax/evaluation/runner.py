@@ -6,7 +6,8 @@ For every mask type, each image is centre-cropped and resized (or kept at
 full size), gets a deterministic mask, and is inpainted by the model (in
 batches, `inference.inpaint_many`) and by the baselines; the metrics of
 `deepfill_jax.metrics` plus SSIM are computed per image and averaged overall
-and per hole-area bin. `evaluate` returns everything as one JSON-ready dict.
+and per hole-area bin, and the hole's L1 is broken down by distance from the
+hole's edge (`EDGE_BANDS`). `evaluate` returns everything as one JSON-ready dict.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Callable, Sequence
 import jax
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 from tqdm import tqdm
 
 from deepfill_jax import export as export_lib
@@ -53,6 +55,47 @@ def hole_bin(fraction: float) -> int:
 def bin_label(index: int) -> str:
   width = 100 // NUM_BINS
   return f'{index * width}-{(index + 1) * width}%'
+
+
+# Distance bands of hole pixels from the nearest known pixel (chessboard
+# distance in pixels, both ends included; None: no upper end). A thin stroke
+# is all edge; the centre of a wide hole is far from any known pixel.
+EDGE_BANDS = ((1, 1), (2, 3), (4, 6), (7, 12), (13, None))
+
+
+def band_label(band: tuple[int, int | None]) -> str:
+  low, high = band
+  if high is None:
+    return f'>= {low} px'
+  return f'{low} px' if low == high else f'{low}-{high} px'
+
+
+def edge_distance(hole: np.ndarray) -> np.ndarray:
+  """Chessboard distance of each hole pixel to the nearest known pixel (1
+  next to one; the image border is not known), 0 at known pixels."""
+  if hole.all():
+    return np.full(hole.shape, np.iinfo(np.int32).max, np.int32)
+  padded = np.pad(hole, 1, constant_values=True)
+  dist = ndimage.distance_transform_cdt(padded, metric='chessboard')
+  return np.where(hole, dist[1:-1, 1:-1], 0).astype(np.int32)
+
+
+def edge_l1(pred: np.ndarray, target: np.ndarray, dist: np.ndarray
+            ) -> list[float | None]:
+  """Per `EDGE_BANDS`: mean |pred - target| x 100 / 255 over the band's hole
+  pixels and channels (uint8 images), None for an empty band."""
+  error = np.abs(pred.astype(np.float64) - target).mean(-1) * (100 / 255)
+  out = []
+  for low, high in EDGE_BANDS:
+    inside = (dist >= low) & (dist <= (high or dist.max()))
+    out.append(float(error[inside].mean()) if inside.any() else None)
+  return out
+
+
+def edge_pixels(dist: np.ndarray) -> list[int]:
+  """Hole pixels in each of `EDGE_BANDS`."""
+  return [int(((dist >= low) & (dist <= (high or dist.max()))).sum())
+          for low, high in EDGE_BANDS]
 
 
 # ----------------------------------------------------------------------------
@@ -249,10 +292,14 @@ class _Evaluator:
           row['ssim'] = ssim(outputs[method][i], images[i])
         per_method[method] = row
       fraction = float(holes[i].mean())
+      dist = edge_distance(holes[i])
       self.records.setdefault(label, []).append(dict(
           image=name, height=images[i].shape[0], width=images[i].shape[1],
           hole_fraction=fraction, bin=bin_label(hole_bin(fraction)),
-          target_tv=float(target_tv[i]), metrics=per_method))
+          target_tv=float(target_tv[i]), metrics=per_method,
+          edge_pixels=edge_pixels(dist),
+          edge_l1={m: edge_l1(outputs[m][i], images[i], dist)
+                   for m in self.methods}))
       rows = self.samples.get(label, [])
       if len(rows) < self.settings.contact_images:
         self.samples[label] = rows
@@ -266,9 +313,24 @@ def _means(records: list[dict[str, Any]], methods: Sequence[str],
               for n in names} for m in methods}
 
 
+def edge_bands(records: list[dict[str, Any]], methods: Sequence[str]
+               ) -> list[dict[str, Any]]:
+  """Per `EDGE_BANDS`: the L1 over the band's pixels of all images pooled
+  (each image weighs by its pixels in the band; None: no such pixel)."""
+  bands = []
+  for k, band in enumerate(EDGE_BANDS):
+    pixels_k = [r['edge_pixels'][k] for r in records]
+    total = sum(pixels_k)
+    l1 = {m: (sum(n * r['edge_l1'][m][k] for n, r in zip(pixels_k, records)
+                  if n) / total if total else None) for m in methods}
+    bands.append(dict(band=band_label(band), pixels=total, l1=l1))
+  return bands
+
+
 def aggregate(records: list[dict[str, Any]], methods: Sequence[str],
               names: Sequence[str]) -> dict[str, Any]:
-  """Means over all images and per hole-area bin (empty bins: count 0)."""
+  """Means over all images and per hole-area bin (empty bins: count 0), and
+  the L1 by distance from the hole's edge (`edge_bands`, when recorded)."""
   bins = []
   for index in range(NUM_BINS):
     inside = [r for r in records if r['bin'] == bin_label(index)]
@@ -280,7 +342,9 @@ def aggregate(records: list[dict[str, Any]], methods: Sequence[str],
               mean_hole_fraction=float(np.mean(
                   [r['hole_fraction'] for r in records])),
               target_tv=float(np.mean([r['target_tv'] for r in records])),
-              mean=_means(records, methods, names), bins=bins)
+              mean=_means(records, methods, names), bins=bins,
+              **({'edge_bands': edge_bands(records, methods)}
+                 if all('edge_l1' in r for r in records) else {}))
 
 
 def evaluate(model: inference.Model, settings: Settings, masks_config: Any, *,
