@@ -80,22 +80,20 @@ def edge_distance(hole: np.ndarray) -> np.ndarray:
   return np.where(hole, dist[1:-1, 1:-1], 0).astype(np.int32)
 
 
-def edge_l1(pred: np.ndarray, target: np.ndarray, dist: np.ndarray
-            ) -> list[float | None]:
-  """Per `EDGE_BANDS`: mean |pred - target| x 100 / 255 over the band's hole
-  pixels and channels (uint8 images), None for an empty band."""
-  error = np.abs(pred.astype(np.float64) - target).mean(-1) * (100 / 255)
-  out = []
-  for low, high in EDGE_BANDS:
-    inside = (dist >= low) & (dist <= (high or dist.max()))
-    out.append(float(error[inside].mean()) if inside.any() else None)
-  return out
-
-
-def edge_pixels(dist: np.ndarray) -> list[int]:
-  """Hole pixels in each of `EDGE_BANDS`."""
-  return [int(((dist >= low) & (dist <= (high or dist.max()))).sum())
+def edge_band_masks(hole: np.ndarray) -> list[np.ndarray]:
+  """The hole pixels of each of `EDGE_BANDS` (bool [H, W] each)."""
+  dist = edge_distance(hole)
+  return [(dist >= low) & (dist <= (high or dist.max()))
           for low, high in EDGE_BANDS]
+
+
+def edge_l1(pred: np.ndarray, target: np.ndarray, bands: list[np.ndarray]
+            ) -> list[float | None]:
+  """Per band of `edge_band_masks`: mean |pred - target| x 100 / 255 over
+  its pixels and channels (uint8 images), None for an empty band."""
+  error = np.abs(pred.astype(np.float64) - target).mean(-1) * (100 / 255)
+  return [float(error[band].mean()) if band.any() else None
+          for band in bands]
 
 
 # ----------------------------------------------------------------------------
@@ -292,13 +290,13 @@ class _Evaluator:
           row['ssim'] = ssim(outputs[method][i], images[i])
         per_method[method] = row
       fraction = float(holes[i].mean())
-      dist = edge_distance(holes[i])
+      bands = edge_band_masks(holes[i])
       self.records.setdefault(label, []).append(dict(
           image=name, height=images[i].shape[0], width=images[i].shape[1],
           hole_fraction=fraction, bin=bin_label(hole_bin(fraction)),
           target_tv=float(target_tv[i]), metrics=per_method,
-          edge_pixels=edge_pixels(dist),
-          edge_l1={m: edge_l1(outputs[m][i], images[i], dist)
+          edge_pixels=[int(band.sum()) for band in bands],
+          edge_l1={m: edge_l1(outputs[m][i], images[i], bands)
                    for m in self.methods}))
       rows = self.samples.get(label, [])
       if len(rows) < self.settings.contact_images:
