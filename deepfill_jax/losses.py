@@ -97,8 +97,7 @@ def hole_discount(mask: jax.Array, gamma: float, max_distance: int = 64
   Returns:
     float32 [B, H, W, 1].
   """
-  if not 0 < gamma <= 1:
-    raise ValueError(f'config.loss.hole_l1_gamma={gamma} must be in (0, 1].')
+  _check_gamma(gamma)
   mask = mask.astype(jnp.float32)
   if gamma == 1:
     return mask
@@ -148,6 +147,24 @@ def wgan_losses(critic: Any, real: jax.Array, fake: jax.Array
   pos, neg = jnp.split(values, 2)
   return {'g_loss': -jnp.mean(neg), 'd_loss': jnp.mean(neg) - jnp.mean(pos),
           'pos_value_avg': jnp.mean(pos), 'neg_value_avg': jnp.mean(neg)}
+
+
+def _check_gamma(gamma: float) -> None:
+  if not 0 < gamma <= 1:  # Also rejects NaN.
+    raise ValueError(f'config.loss.hole_l1_gamma={gamma} must be in (0, 1].')
+
+
+def check_config(loss_cfg: ml_collections.ConfigDict) -> None:
+  """Raises ValueError on a hole L1 setting out of range, used or not.
+
+  Checked at the start of training, so a typo fails in one line before any
+  compilation instead of being ignored while `hole_l1_alpha` is 0.
+  """
+  alpha = loss_cfg.get('hole_l1_alpha', 0.)
+  if not alpha >= 0:  # Also rejects NaN.
+    raise ValueError(f'config.loss.hole_l1_alpha={alpha} must be >= 0.')
+  gamma = loss_cfg.get('hole_l1_gamma', 1.)
+  _check_gamma(gamma)
 
 
 def compute_losses(generator: InpaintGenerator,

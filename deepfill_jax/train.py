@@ -155,6 +155,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   workdir_path = epath.Path(workdir)
   workdir_path.mkdir(parents=True, exist_ok=True)
   is_chief = jax.process_index() == 0
+  losses_lib.check_config(config.loss)
   setup = step_lib.make_setup(config)
   logging.info('Mesh: %d devices on %d processes, global batch %d.',
                setup.mesh.size, jax.process_count(), config.batch_size)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from configs import default as default_config
+from configs import photos
 from deepfill_jax import losses
 from deepfill_jax import masks
 
@@ -246,6 +247,24 @@ def test_hole_discount_is_gamma_to_the_distance_to_the_nearest_known_pixel():
 def test_hole_discount_rejects_a_gamma_outside_0_1(gamma):
   with pytest.raises(ValueError, match='hole_l1_gamma'):
     losses.hole_discount(jnp.ones((1, 4, 4, 1)), gamma)
+
+
+@pytest.mark.parametrize('field,value,message', [
+    ('hole_l1_alpha', -1., r'hole_l1_alpha=-1.0 must be >= 0'),
+    ('hole_l1_alpha', float('nan'), r'hole_l1_alpha=nan must be >= 0'),
+    ('hole_l1_gamma', 0., r'hole_l1_gamma=0.0 must be in \(0, 1\]'),
+    ('hole_l1_gamma', float('nan'), r'hole_l1_gamma=nan must be in'),
+])
+def test_check_config_rejects_hole_l1_settings_out_of_range(field, value,
+                                                            message):
+  loss_cfg = default_config.get_config().loss  # hole_l1_alpha = 0: still checked.
+  loss_cfg[field] = value
+  with pytest.raises(ValueError, match=message):
+    losses.check_config(loss_cfg)
+
+
+def test_check_config_accepts_the_shipped_model_settings():
+  losses.check_config(photos.get_config().loss)
 
 
 def test_discounted_hole_l1_weighs_pixels_by_their_distance_to_known_ones():

@@ -144,6 +144,17 @@ def test_config_typo_is_one_line_with_the_suggestion(tmp_path):
   assert not (tmp_path / 'run').exists()
 
 
+def test_hole_l1_gamma_out_of_range_is_one_line_even_with_the_term_off(
+    tmp_path):
+  # configs/tiny.py has hole_l1_alpha = 0: the value is still checked.
+  proc = _run(*TINY, f'--workdir={tmp_path / "run"}',
+              '--config.loss.hole_l1_gamma=1.5')
+  assert proc.returncode == 1
+  assert _last_line(proc) == (
+      'error: config.loss.hole_l1_gamma=1.5 must be in (0, 1].')
+  assert not (tmp_path / 'run').exists()
+
+
 def _recorded_workdir(path, config) -> str:
   """A workdir as training leaves it: config.json and a finalised step."""
   os.makedirs(path / 'checkpoints' / '3')
