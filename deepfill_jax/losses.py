@@ -163,8 +163,7 @@ def check_config(loss_cfg: ml_collections.ConfigDict) -> None:
   alpha = loss_cfg.get('hole_l1_alpha', 0.)
   if not alpha >= 0:  # Also rejects NaN.
     raise ValueError(f'config.loss.hole_l1_alpha={alpha} must be >= 0.')
-  gamma = loss_cfg.get('hole_l1_gamma', 1.)
-  _check_gamma(gamma)
+  _check_gamma(loss_cfg.get('hole_l1_gamma', 1.))
 
 
 def compute_losses(generator: InpaintGenerator,

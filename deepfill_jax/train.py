@@ -138,6 +138,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
     ConfigMismatch: `workdir` holds checkpoints of another model.
     ValueError, FileNotFoundError: bad config or data.
   """
+  losses_lib.check_config(config.loss)  # Before the workdir is touched.
   checkpoints = os.path.join(workdir, checkpointing.CHECKPOINTS_DIR)
   with workdir_lock.hold(workdir, chief=jax.process_index() == 0,
                          process_count=jax.process_count()) as lock:
@@ -155,7 +156,6 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   workdir_path = epath.Path(workdir)
   workdir_path.mkdir(parents=True, exist_ok=True)
   is_chief = jax.process_index() == 0
-  losses_lib.check_config(config.loss)
   setup = step_lib.make_setup(config)
   logging.info('Mesh: %d devices on %d processes, global batch %d.',
                setup.mesh.size, jax.process_count(), config.batch_size)

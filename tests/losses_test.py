@@ -257,7 +257,8 @@ def test_hole_discount_rejects_a_gamma_outside_0_1(gamma):
 ])
 def test_check_config_rejects_hole_l1_settings_out_of_range(field, value,
                                                             message):
-  loss_cfg = default_config.get_config().loss  # hole_l1_alpha = 0: still checked.
+  # The default hole_l1_alpha is 0: the settings are checked all the same.
+  loss_cfg = default_config.get_config().loss
   loss_cfg[field] = value
   with pytest.raises(ValueError, match=message):
     losses.check_config(loss_cfg)
