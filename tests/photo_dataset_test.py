@@ -4,6 +4,7 @@
 
 import dataclasses
 import hashlib
+import os
 
 import numpy as np
 from PIL import Image
@@ -57,3 +58,16 @@ def test_reserved_test_sets_are_refused(tmp_path):
   reserved.mkdir()
   with pytest.raises(ValueError, match='reserved'):
     recipe.search_roots([str(reserved)])
+
+
+def test_installed_pypi_packages_data_folders_are_searched(tmp_path):
+  skimage = pytest.importorskip('skimage')
+  roots = recipe.search_roots([str(tmp_path)])
+  assert roots[0] == str(tmp_path)
+  assert os.path.join(os.path.dirname(skimage.__file__), 'data') in roots
+  # Every photo of a PyPI package names a package the recipe searches.
+  modules = {'scikit-image (PyPI)': 'skimage', 'scikit-learn (PyPI)': 'sklearn'}
+  searched = {module for module, _ in recipe.PYPI_DATA}
+  for photo in recipe.PHOTOS:
+    if photo.package.endswith('(PyPI)'):
+      assert modules[photo.package] in searched

@@ -6,16 +6,19 @@ The shipped model (`Inpainter.pretrained()`, docs/model_card.md) is trained on
 freely licensed photographs that Debian and PyPI packages ship. This recipe
 makes its datasets again from those packages' files:
 
-  apt-get download lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
+  apt-get download lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 \
+      palapeli-data
   for f in *.deb; do dpkg-deb -x "$f" debs/; done
-  pip install scikit-image     # its bundled sample photographs
+  pip install scikit-image scikit-learn   # their bundled sample photographs
   python tools/make_photo_dataset.py --sources=debs --output=/data/photos_v1
 
 Only the photographs listed in `PHOTOS` are used (the packages also hold
 illustrations and abstract art, which are skipped), each found by file name
-below `--sources` (or in scikit-image's data folder) and checked against its
-sha256, so the result is the same on every machine. The split is by photo:
-a held-out photo gives no training pixel.
+below `--sources` (or in the data folders of scikit-image and scikit-learn)
+and checked against its sha256, so the result is the same on every machine.
+The split is by photo: a held-out photo gives no training pixel. The shipped
+weights saw the first 15 training photos of `PHOTOS`; the last five were
+added later (docs/model_card.md says which runs used them).
 
 OUTPUT/train/  each training photo at three scales (shorter side 320, 512 and
                768 px, JPEG quality 95): random 256x256 crops of them see
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -65,8 +69,13 @@ class Photo:
 
 _LOMIRI = 'lomiri-wallpapers-16.04 (Debian)'
 _SKIMAGE = 'scikit-image (PyPI)'
+_SKLEARN = 'scikit-learn (PyPI)'
+_PALAPELI = 'palapeli-data (Debian)'
 # Authors and licences as the packages state them (the Debian copyright file;
-# the docstrings of `skimage.data`).
+# the docstrings of `skimage.data`; sklearn/datasets/images/README.txt; each
+# palapeli puzzle's .desktop file, which names the photo's author, licence and
+# Wikimedia Commons page). Photos added later are appended, so the evaluation
+# crops, drawn in this order, stay the same.
 PHOTOS = (
     Photo('Bridge_by_Sander_Klootwijk.jpg',
           'bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050',
@@ -126,6 +135,21 @@ PHOTOS = (
     Photo('rocket.jpg',
           'c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c',
           'SpaceX', 'public domain', _SKIMAGE, 'train'),
+    Photo('china.jpg',
+          '8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29',
+          'Flickr "danielbuechele"', 'CC-BY-2.0', _SKLEARN, 'train'),
+    Photo('flower.jpg',
+          'a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638',
+          'Flickr "vultilion"', 'CC-BY-2.0', _SKLEARN, 'train'),
+    Photo('cincinnati-bridge.jpg',
+          '09772d09318b34a5c5edd58ee86ff462bcd2907006f31cc8e0704310f8e9ab60',
+          'Derek Jensen', 'public domain', _PALAPELI, 'train'),
+    Photo('citrus-fruits.jpg',
+          '0cbd7154a14789803167c86705130d0358875198231269df168ea26224e70848',
+          'US Department of Agriculture', 'public domain', _PALAPELI, 'train'),
+    Photo('european-honey-bee.jpg',
+          '9d54ae706bddd899c91b2b801d9ca4556a5a9a399b4043f9d539df62a8cb7f27',
+          'John Severns', 'public domain', _PALAPELI, 'train'),
 )
 
 
@@ -134,15 +158,18 @@ def sha256(path: str) -> str:
     return hashlib.sha256(f.read()).hexdigest()
 
 
+# PyPI packages whose sample photographs are used: (module, data folder).
+PYPI_DATA = (('skimage', 'data'), ('sklearn', os.path.join('datasets',
+                                                           'images')))
+
+
 def search_roots(sources: Sequence[str]) -> list[str]:
-  """`sources`, plus scikit-image's data folder when it is installed."""
+  """`sources`, plus the PYPI_DATA folders of the packages installed."""
   roots = list(sources)
-  try:
-    import skimage  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    pass
-  else:
-    roots.append(os.path.join(os.path.dirname(skimage.__file__), 'data'))
+  for module, folder in PYPI_DATA:
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin:
+      roots.append(os.path.join(os.path.dirname(spec.origin), folder))
   for root in roots:
     if any(name in root for name in RESERVED_PACKAGES):
       raise ValueError(f'{root} is reserved as an independent test set.')
