@@ -158,15 +158,15 @@ def sha256(path: str) -> str:
     return hashlib.sha256(f.read()).hexdigest()
 
 
-# PyPI packages whose sample photographs are used: (module, data folder).
-PYPI_DATA = (('skimage', 'data'), ('sklearn', os.path.join('datasets',
-                                                           'images')))
+# The PyPI packages of PHOTOS: package -> (module, its data folder).
+PYPI_DATA = {_SKIMAGE: ('skimage', 'data'),
+             _SKLEARN: ('sklearn', os.path.join('datasets', 'images'))}
 
 
 def search_roots(sources: Sequence[str]) -> list[str]:
   """`sources`, plus the PYPI_DATA folders of the packages installed."""
   roots = list(sources)
-  for module, folder in PYPI_DATA:
+  for module, folder in PYPI_DATA.values():
     spec = importlib.util.find_spec(module)
     if spec is not None and spec.origin:
       roots.append(os.path.join(os.path.dirname(spec.origin), folder))
