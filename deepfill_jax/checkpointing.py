@@ -17,6 +17,8 @@ Two layouts are understood by `load_generator`:
       DIR/params/          orbax StandardCheckpointer of the generator's
                            parameters as a pure dict ({'conv1': {'kernel':...}})
 
+  An optional "inference": {"two_scale": D} is the inference the weights
+  are meant for (`Inpainter.from_checkpoint` uses it unless told otherwise).
   `generator.json` is written last, so a directory without it is not (yet) a
   checkpoint.
 
@@ -26,7 +28,7 @@ Two layouts are understood by `load_generator`:
   latest step is used unless one is given.
 
 What `generator.json` says is checked on load: the format and its version
-(newer versions are refused), the model config, and the channel order (a
+(newer versions are refused), the model config, the inference settings and the channel order (a
 "BGR" checkpoint is converted to RGB on load; anything else is refused).
 Paths may be local or any `etils.epath` path (`gs://...` where its filesystem
 backend is installed). See docs/checkpoints.md.
@@ -47,6 +49,7 @@ from flax import nnx
 
 from deepfill_jax import files
 from deepfill_jax import pretrained
+from deepfill_jax import two_scale
 from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
 from deepfill_jax.models import LocalCritic
@@ -184,6 +187,15 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
     bad_name = key == 'name' and value not in registry.MODEL_NAMES
     if type(value) is not kind or (kind is int and value < 1) or bad_name:  # pylint: disable=unidiomatic-typecheck
       raise ValueError(f'{meta_path}: bad model setting {key}={value!r}.')
+  inference = meta.get('inference', {})
+  if not isinstance(inference, dict) or set(inference) - {'two_scale'}:
+    raise ValueError(f'{meta_path}: bad "inference" settings {inference!r} '
+                     '(known: two_scale).')
+  if 'two_scale' in inference:
+    try:
+      two_scale.check_width(inference['two_scale'])
+    except ValueError as e:
+      raise ValueError(f'{meta_path}: {e}') from None
   order = meta.get('channel_order', 'RGB')
   if order not in CHANNEL_ORDERS:
     raise ValueError(f'{meta_path}: unknown channel_order {order!r}; '

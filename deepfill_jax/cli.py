@@ -43,3 +43,12 @@ class Flags:
     if len(rest) > 1:
       self.error(f'unexpected arguments: {" ".join(rest[1:])}')
     return self.values
+
+
+def define_two_scale(values: flags.FlagValues) -> None:
+  """`--two_scale`, as `Inpainter.from_checkpoint(two_scale=...)` takes it
+  (the inpainting CLI, the evaluation and the web demo share it)."""
+  flags.DEFINE_integer(
+      'two_scale', None, "pixels of each hole's rim taken from a second pass "
+      'at twice the size (0: one pass; default: what the checkpoint asks '
+      'for, the shipped photos_v1: 12)', lower_bound=0, flag_values=values)

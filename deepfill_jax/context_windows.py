@@ -91,9 +91,7 @@ def inpaint(inpainter: Any, image: np.ndarray, holes: np.ndarray,
   Returns:
     As `Inpainter.__call__`.
   """
-  plain = type(inpainter)(inpainter.generator, attention=inpainter.attention,
-                          tile=inpainter.tile,
-                          max_pixels=inpainter.max_pixels)
+  plain = inpainter.replace(context=None)
   outs = [image.copy(),
           np.full_like(image, 255) if return_flow else None,
           image.copy() if return_coarse else None]

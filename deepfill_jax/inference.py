@@ -18,29 +18,32 @@ bilinearly, as the original's). A guided one also takes a sketch per image,
 which goes wherever its image goes: padded with it, cropped with it to each
 context window, batched and retried with it.
 
-`Inpainter.inpaint_many` runs many images of any sizes: grouped by size,
-batched to `BATCH_PIXELS`, a failed batch retried image by image. The CLI
-(`inpaint.py`) and the evaluation runner use it.
+`two_scale=D` takes the rim of each hole (D pixels deep) from a second pass
+at twice the size (`two_scale`); the shipped model asks for it in its
+generator.json, so `Inpainter.pretrained()` uses it.
+
+`Inpainter.inpaint_many` runs many images of any sizes (`batches`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any, Callable, Hashable, Iterable, Iterator, NamedTuple
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from deepfill_jax import batches
 from deepfill_jax import checkpointing
 from deepfill_jax import context_windows
 from deepfill_jax import image_io
 from deepfill_jax import memory
 from deepfill_jax import pixels
 from deepfill_jax import pretrained
+from deepfill_jax import two_scale as two_scale_lib
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
 from deepfill_jax.models.generator import GRID
@@ -49,9 +52,6 @@ from deepfill_jax.models.hole_aware import hole_aware_forward
 from deepfill_jax.models.hole_aware import make_plan
 
 ATTENTION_MODES = ('auto', 'dense')
-# `inpaint_many` batches hold at most this many (padded) pixels, and dense
-# attention at most `memory.MEMORY_FRACTION` of the free memory.
-BATCH_PIXELS = 1 << 22
 
 
 class InpaintResult(NamedTuple):
@@ -104,7 +104,7 @@ class Inpainter:
                attention: str = 'auto',
                tile: tuple[int, int] | None = None,
                max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
-               context: int | None = None):
+               context: int | None = None, two_scale: int = 0):
     """Wraps a generator.
 
     Args:
@@ -118,6 +118,9 @@ class Inpainter:
       context: if set, `__call__` inpaints each group of holes in a window
         of this many pixels around it instead of the whole image (for huge
         photos; results differ, see `context_windows`).
+      two_scale: if > 0, hole pixels within this many pixels of a known
+        pixel come from a second pass at twice the size (`two_scale`; about
+        5x the work and 4x the memory of one pass); 0: one pass.
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
@@ -127,13 +130,29 @@ class Inpainter:
     self.tile = None if tile is None else tuple(tile)
     self.max_pixels = max_pixels
     self.context = context
+    self.two_scale = two_scale_lib.check_width(two_scale)
     self._graphdef, self._state = nnx.split(generator)
+
+  def replace(self, **changes: Any) -> Inpainter:
+    """This generator with some settings changed (as `__init__` takes)."""
+    settings = dict(attention=self.attention, tile=self.tile,
+                    max_pixels=self.max_pixels, context=self.context,
+                    two_scale=self.two_scale)
+    return type(self)(self.generator, **{**settings, **changes})
 
   def check_memory(self, hw: tuple[int, int], batch: int = 1,
                    sizes=None, *, dense: bool | None = None) -> None:
     """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
     (with hole windows of plan `sizes`, default: small) do not fit; `dense`
-    overrides whether the dense attention's scores count."""
+    overrides whether the dense attention's scores count. With `two_scale`
+    the 2x pass, the larger, is checked."""
+    if self.two_scale:
+      hw = tuple(two_scale_lib.FACTOR * int(n) for n in hw)
+      sizes = sizes.two if sizes else None
+    self._check_pass(hw, batch, sizes, dense)
+
+  def _check_pass(self, hw, batch, sizes, dense) -> None:
+    """`check_memory` of one pass over images of size `hw`."""
     dense = self.attention == 'dense' if dense is None else dense
     dense = memory.dense_attention_bytes(hw) if dense else 0
     window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
@@ -145,17 +164,21 @@ class Inpainter:
 
   @classmethod
   def from_checkpoint(cls, path: str | None, *, step: int | None = None,
-                      **kwargs) -> Inpainter:
+                      two_scale: int | None = None, **kwargs) -> Inpainter:
     """Loads an inference checkpoint or the latest step of a training workdir.
 
     Args:
       path: checkpoint directory (see `deepfill_jax.checkpointing`), or the
         name of a shipped model (None: `deepfill_jax.pretrained.DEFAULT`).
       step: workdir step to load (default: latest).
+      two_scale: as `Inpainter`; None: what the checkpoint's generator.json
+        asks for ("inference": {"two_scale": D}), else 0.
       **kwargs: forwarded to `Inpainter`.
     """
-    gen, _ = checkpointing.load_generator(path, step=step)
-    return cls(gen, **kwargs)
+    gen, meta = checkpointing.load_generator(path, step=step)
+    if two_scale is None:
+      two_scale = meta.get('inference', {}).get('two_scale', 0)
+    return cls(gen, two_scale=two_scale, **kwargs)
 
   @classmethod
   def pretrained(cls, name: str = pretrained.DEFAULT, **kwargs
@@ -189,6 +212,13 @@ class Inpainter:
     Returns:
       Pass as `sizes=` to `inpaint_batch`.
     """
+    if self.two_scale:
+      one, two = min_sizes or (None, None)
+      one_pass = self.replace(two_scale=0)
+      return two_scale_lib.Sizes(
+          one_pass.plan_sizes(masks, one),
+          one_pass.plan_sizes(
+              [two_scale_lib.enlarge_mask(np.asarray(m)) for m in masks], two))
     holes, out_mask = self._holes(masks, np.asarray(masks[0]).shape[:2])
     return make_plan(holes, out_mask, tile=self.tile,
                      min_sizes=min_sizes).sizes
@@ -207,9 +237,10 @@ class Inpainter:
     return [np.zeros(hw, bool) if e is None else
             image_io.as_edge(e, hw, f'edge {i}') for i, e in enumerate(edges)]
 
-  def _run_args(self, images, masks, sizes, coarse=False, flow=False,
-                edges=None):
-    """Arguments of the compiled `_run` for a batch."""
+  @staticmethod
+  def _rgb_batch(images, masks) -> tuple[list[np.ndarray], tuple[int, int]]:
+    """RGB images of one size, one per mask, and their size; else a
+    one-line ValueError."""
     if len(images) != len(masks) or not len(images):
       raise ValueError(f'inpaint_batch: need as many masks as images (>0), got '
                        f'{len(images)} images and {len(masks)} masks.')
@@ -217,6 +248,12 @@ class Inpainter:
     hw = images[0].shape[:2]
     if any(im.shape[:2] != hw for im in images):
       raise ValueError('inpaint_batch: all images must have the same size.')
+    return images, hw
+
+  def _run_args(self, images, masks, sizes, coarse=False, flow=False,
+                edges=None):
+    """Arguments of the compiled `_run` for a batch."""
+    images, hw = self._rgb_batch(images, masks)
     holes, out_mask = self._holes(masks, hw)
     edges = self._edges(edges, len(images), hw)
     plan = Plan(None, None, None, None)
@@ -250,8 +287,12 @@ class Inpainter:
         None one: empty), or None (no sketch).
 
     Returns:
-      uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked.
+      uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked
+      (with `two_scale`, the flow and coarse results are the 1x pass's).
     """
+    if self.two_scale:
+      return self._two_scale_batch(images, masks, return_flow, return_coarse,
+                                   sizes, edges)
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
                                   return_flow, edges)
     self.check_memory(np.asarray(images[0]).shape[:2], len(images),
@@ -268,6 +309,27 @@ class Inpainter:
     if return_coarse:
       coarse = np.asarray(coarse)[:, :hgt, :wid]
     return InpaintResult(out, flow, coarse if return_coarse else None)
+
+  def _two_scale_batch(self, images, masks, return_flow, return_coarse,
+                       sizes, edges) -> np.ndarray | InpaintResult:
+    """`inpaint_batch` with `two_scale`: the 2x pass (the larger, so memory
+    errors come before any work), the 1x pass, then `two_scale.combine`."""
+    images, hw = self._rgb_batch(images, masks)
+    holes = [image_io.hole_mask(m, hw, f'mask {i}')
+             for i, m in enumerate(masks)]
+    edges = self._edges(edges, len(images), hw)
+    one_pass = self.replace(two_scale=0)
+    one, two = sizes or (None, None)
+    big = one_pass.inpaint_batch(
+        [two_scale_lib.enlarge_image(im) for im in images],
+        [two_scale_lib.enlarge_mask(h) for h in holes], sizes=two,
+        edges=edges and [two_scale_lib.enlarge_mask(e) for e in edges])
+    res = one_pass.inpaint_batch(images, holes, return_flow=return_flow,
+                                 return_coarse=return_coarse, sizes=one,
+                                 edges=edges)
+    out = two_scale_lib.combine(getattr(res, 'image', res), big,
+                                np.stack(holes), self.two_scale)
+    return res._replace(image=out) if isinstance(res, InpaintResult) else out
 
   def __call__(self, image: np.ndarray, mask: np.ndarray, *,
                return_flow: bool = False, return_coarse: bool = False,
@@ -312,177 +374,7 @@ class Inpainter:
 
   def inpaint_many(self, items: Iterable[tuple[Hashable, tuple[int, int]]],
                    load: Callable[[Any], tuple[np.ndarray, ...] | None],
-                   **kwargs) -> Iterator[Batch]:
-    """Inpaints many images of any sizes in batches; see `inpaint_many`."""
-    return inpaint_many(self, items, load, **kwargs)
-
-
-# ----------------------------------------------------------------------------
-# Many images: grouped by size, batched to a pixel budget, retried on failure.
-# ----------------------------------------------------------------------------
-
-
-class Model(Protocol):
-  """What `inpaint_many` needs of a model (`Inpainter` has it)."""
-
-  def plan_sizes(self, masks: Sequence[np.ndarray], min_sizes=None): ...
-
-  def inpaint_batch(self, images: Sequence[np.ndarray],
-                    masks: Sequence[np.ndarray], *, sizes=None,
-                    return_flow: bool = False, edges=None
-                    ) -> np.ndarray | InpaintResult: ...
-
-
-@dataclasses.dataclass
-class Batch:
-  """One batch of `inpaint_many`: its keys, inputs and results.
-
-  `outputs[i]` is the uint8 result of `keys[i]`, or None if inpainting it
-  failed; `errors[i]` then says why. `limit` is the batch size the model
-  ran (short batches are padded by repeating their last item). `flows[i]`
-  is its attention flow image when `inpaint_many` was asked for flows;
-  `edges[i]` its sketch, or None.
-  """
-  keys: list[Any]
-  images: list[np.ndarray]
-  holes: list[np.ndarray]
-  outputs: list[np.ndarray | None]
-  errors: list[BaseException | None]
-  limit: int
-  flows: list[np.ndarray | None] = dataclasses.field(default_factory=list)
-  edges: list[np.ndarray | None] = dataclasses.field(default_factory=list)
-
-
-def first_line(e: BaseException) -> str:
-  """'Type: first line of the message', for one-line error reports."""
-  text = str(e).strip()
-  return f'{type(e).__name__}: {text.splitlines()[0]}' if text else (
-      type(e).__name__)
-
-
-def batch_size_for(shape: tuple[int, int], limit: int) -> int:
-  """At most `limit` images of `shape` within `BATCH_PIXELS` padded pixels."""
-  hgt, wid = pixels.padded_size(shape)
-  return max(1, min(limit, BATCH_PIXELS // (hgt * wid)))
-
-
-def fit_attention(model: Model, shape: tuple[int, int], limit: int,
-                  log: Callable[[str], None] = print) -> tuple[Model, int]:
-  """(model, batch size) for images of `shape` that fit in memory.
-
-  'dense' attention needs `memory.dense_attention_bytes` per image: the
-  batch is cut to what the free memory holds, and if not even one image
-  fits, these images use 'auto' (same results, less memory) with a note.
-  """
-  if getattr(model, 'attention', None) != 'dense':
-    return model, limit
-  need, free = memory.dense_attention_bytes(shape), memory.available_memory()
-  if free is None:
-    return model, limit
-  fits = int(free * memory.MEMORY_FRACTION) // need
-  if fits >= 1:
-    return model, min(limit, fits)
-  log(f'note: {shape[1]}x{shape[0]} images: dense attention needs '
-      f'{need / 2**30:.1f} GiB per image, {free / 2**30:.1f} GiB are free; '
-      "using --attention=auto for them (same results, less memory).")
-  return Inpainter(model.generator, attention='auto', tile=model.tile,
-                   max_pixels=model.max_pixels, context=model.context), limit
-
-
-def _run_batch(model: Model, images: list[np.ndarray],
-               holes: list[np.ndarray], edges: list[np.ndarray | None],
-               limit: int, sizes: Any, log: Callable[[str], None],
-               flow: bool = False
-               ) -> tuple[list[np.ndarray | None], list[BaseException | None],
-                          list[np.ndarray | None]]:
-  """Runs one batch padded to `limit`: (outputs, errors, flows). A failed
-  batch is retried one image at a time, so one bad image costs only itself;
-  flows are None unless `flow`. `edges` (sketches or None) go with their
-  images (the model sees none if all are None)."""
-  pad = limit - len(images)
-  extra = {'return_flow': True} if flow else {}
-  if any(e is not None for e in edges):
-    extra['edges'] = edges + edges[-1:] * pad
-  try:
-    if getattr(model, 'context', None):  # Window by window, one at a time.
-      outs = [model(image, hole, return_flow=flow, edge=edge)
-              for image, hole, edge in zip(images, holes, edges)]
-      outs = InpaintResult(*map(list, zip(*outs))) if flow else outs
-    else:
-      outs = model.inpaint_batch(images + images[-1:] * pad,
-                                 holes + holes[-1:] * pad, sizes=sizes,
-                                 **extra)
-  except Exception as e:  # pylint: disable=broad-except
-    if len(images) == 1:
-      return [None], [e], [None]
-    log(f'note: a batch of {len(images)} failed ({first_line(e)}); '
-        'retrying its images one at a time.')
-    outputs, errors, flows = [], [], []
-    for image, hole, edge in zip(images, holes, edges):
-      out, err, flw = _run_batch(model, [image], [hole], [edge], 1, None, log,
-                                 flow)
-      outputs += out
-      errors += err
-      flows += flw
-    return outputs, errors, flows
-  n = len(images)
-  if flow:
-    return list(outs.image[:n]), [None] * n, list(outs.flow[:n])
-  return list(outs[:n]), [None] * n, [None] * n
-
-
-def inpaint_many(model: Model,
-                 items: Iterable[tuple[Hashable, tuple[int, int]]],
-                 load: Callable[[Any], tuple[np.ndarray, ...] | None],
-                 *, batch_size: int = 8, sizes: dict[Any, Any] | None = None,
-                 log: Callable[[str], None] = print,
-                 progress: Callable[[int], None] = lambda n: None,
-                 return_flow: bool = False) -> Iterator[Batch]:
-  """Inpaints many images, grouped by size, in batches; yields each `Batch`.
-
-  Args:
-    model: an `Inpainter` or any `Model`.
-    items: (key, (H, W)) of every image, from a cheap first pass (headers).
-    load: key -> (uint8 image, bool hole [H, W]) or (image, hole, sketch
-      or None) for a guided generator, decoded when its batch runs, or None
-      to leave the key out (the caller reported why).
-    batch_size: images per batch at most (fewer for large images, see
-      `BATCH_PIXELS`, and for dense attention, see `fit_attention`).
-    sizes: {(H, W): crop sizes} to start each size's plan from (e.g.
-      planned over all its masks in the first pass); by default the plan
-      grows batch by batch.
-    log: receives notes (retries, attention fallbacks).
-    progress: called with the number of keys each batch consumed.
-    return_flow: also fill each `Batch.flows` with attention flow images.
-
-  Each size runs in batches of one fixed size (one compile per size unless a
-  later mask needs larger crops). A failed batch is retried image by image.
-  A model with a `context` runs one image at a time, window by window.
-  """
-  groups: dict[tuple[int, int], list[Any]] = {}
-  for key, shape in items:
-    groups.setdefault(tuple(shape), []).append(key)
-  for shape, keys in groups.items():
-    run, limit = fit_attention(
-        model, shape, min(batch_size_for(shape, batch_size), len(keys)), log)
-    context = getattr(run, 'context', None)
-    limit = 1 if context else limit
-    plan = (sizes or {}).get(shape)
-    for start in range(0, len(keys), limit):
-      chunk = keys[start:start + limit]
-      batch = Batch([], [], [], [], [], limit)
-      for key in chunk:
-        loaded = load(key)
-        if loaded is not None:
-          batch.keys.append(key)
-          batch.images.append(loaded[0])
-          batch.holes.append(loaded[1])
-          batch.edges.append(loaded[2] if len(loaded) > 2 else None)
-      if batch.keys:
-        if getattr(run, 'attention', None) == 'auto' and not context:
-          plan = run.plan_sizes(batch.holes, plan)
-        batch.outputs, batch.errors, batch.flows = _run_batch(
-            run, batch.images, batch.holes, batch.edges, limit, plan, log,
-            return_flow)
-        yield batch
-      progress(len(chunk))
+                   **kwargs) -> Iterator[batches.Batch]:
+    """Inpaints many images of any sizes in batches; see
+    `batches.inpaint_many`."""
+    return batches.inpaint_many(self, items, load, **kwargs)

@@ -33,6 +33,8 @@ is decoded once.
 Memory: an image whose estimated peak memory is above `--max_pixels` or the
 free memory is refused from its header, before any decoding (`memory`);
 `--context` inpaints each group of holes in a window around it instead.
+With two-scale inference (`--two_scale`, the shipped model's default) the
+2x pass is what is checked: 4x the pixels of the image.
 
 Outputs: no output may overwrite an input of the run (image, mask, sketch); no
 two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
@@ -57,6 +59,7 @@ from absl import flags
 import numpy as np
 from tqdm import tqdm
 
+from deepfill_jax import batches
 from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
@@ -282,7 +285,7 @@ def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
           runner.report(f'{job.image}: {err}')
         elif err is not None:
           runner.report(f'{job.image}: inpainting failed '
-                        f'({inference.first_line(err)}).')
+                        f'({batches.first_line(err)}).')
         else:
           runner.save(job, out)
   return runner.failed
@@ -323,6 +326,7 @@ def _flags() -> cli.Flags:
                        'window of this many pixels around it, not the whole '
                        'image (huge photos; the attention copies only from '
                        'the window, see docs/inference.md)', flag_values=v)
+  cli.define_two_scale(v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -362,7 +366,7 @@ def _run_single(args, log) -> int:
   inpainter = _load(args, [job])
   check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask, edge = load_job(job)
-  inpainter, _ = inference.fit_attention(inpainter, image.shape[:2], 1, log)
+  inpainter, _ = batches.fit_attention(inpainter, image.shape[:2], 1, log)
   if not mask.any():
     log(f'note: {args.mask}: the mask has no hole; writing the input.')
   elif mask.all():
@@ -376,7 +380,7 @@ def _run_single(args, log) -> int:
     return 1
   except Exception as e:  # pylint: disable=broad-except
     log(f'error: {args.image}: inpainting failed '
-        f'({inference.first_line(e)}).')
+        f'({batches.first_line(e)}).')
     return 1
   if isinstance(res, inference.InpaintResult):
     for path, img in ((args.flow, res.flow), (args.coarse, res.coarse)):
@@ -392,7 +396,8 @@ def _load(args, jobs: Sequence[Job]) -> inference.Inpainter:
   and its generator takes none (one line for the run, not one per image)."""
   inpainter = inference.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention,
-      max_pixels=args.max_pixels or None, context=args.context)
+      max_pixels=args.max_pixels or None, context=args.context,
+      two_scale=args.two_scale)
   if any(job.edge for job in jobs) and not inpainter.generator.guided:
     raise ValueError(f'{args.checkpoint or "the shipped model"}: sketches '
                      '(--edge, --edge_dir, a fourth --flist field) need a '

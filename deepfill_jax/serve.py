@@ -40,6 +40,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from deepfill_jax import batches
+from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
@@ -132,7 +134,7 @@ class Service:
       if progress:
         progress(0.1, 'Inpainting (the first image of a size compiles the '
                  'model for it: that one takes longer)...')
-      batch, = inference.inpaint_many(
+      batch, = batches.inpaint_many(
           self.inpainter, [(0, image.shape[:2])], lambda _: (image, holes),
           batch_size=1, return_flow=True, log=logging.info)
     if batch.errors[0] is not None:
@@ -318,7 +320,8 @@ def main(argv: Sequence[str]) -> None:
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   try:
     inpainter = inference.Inpainter.from_checkpoint(
-        flags_.checkpoint, attention=flags_.attention)
+        flags_.checkpoint, attention=flags_.attention,
+        two_scale=flags_.two_scale)
   except (OSError, ValueError) as e:
     raise SystemExit(f'error: cannot load --checkpoint={flags_.checkpoint}: '
                      f'{str(e).splitlines()[0] if str(e) else e!r}') from None
@@ -340,6 +343,7 @@ def _define_flags() -> None:
   flags.DEFINE_integer('port', 7860, 'TCP port.')
   flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
                     "Inpainter attention ('auto': memory-efficient, exact).")
+  cli.define_two_scale(flags.FLAGS)
   flags.DEFINE_float('max_upload_mb', Limits.max_bytes / _MB,
                      'Largest image file a user may open, in MB.')
   flags.DEFINE_integer('max_pixels', Limits.max_pixels,

@@ -407,7 +407,8 @@ def test_errors_are_one_line(ckpt, photos, tmp_path, capsys, argv, text):
 
 
 @pytest.mark.parametrize('arg', ['--size=-1', '--baselines=patchmatch',
-                                 '--batch_size=0', '--masks=,'])
+                                 '--batch_size=0', '--masks=,',
+                                 '--two_scale=-1'])
 def test_bad_flags_exit_2(arg, capsys):
   with pytest.raises(SystemExit) as exit_info:
     evaluate_tool.main(['--checkpoint=c', '--images=i', '--output=o', arg])

@@ -18,9 +18,9 @@ LAYERS = (
      'cpu_hours', 'workdir_lock', 'stop_signals'),
     ('models',),
     ('masks', 'metrics', 'losses', 'pixels', 'data_sources', 'memory',
-     'context_windows'),
+     'context_windows', 'two_scale'),
     ('input_pipeline', 'checkpointing', 'run_config'),
-    ('convert', 'export', 'step', 'inference', 'testing'),
+    ('convert', 'export', 'step', 'batches', 'inference', 'testing'),
     ('evaluation',),
     ('train', 'demo', 'main', 'inpaint', 'serve', 'web_inputs', 'tools'),
 )

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from deepfill_jax import batches
 from deepfill_jax import image_io
 from deepfill_jax import inference
 from deepfill_jax import inpaint
@@ -378,9 +379,9 @@ def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
   need = memory.dense_attention_bytes(hw)
   dense = inference.Inpainter(api.generator, attention='dense')
   monkeypatch.setattr(memory, 'available_memory', lambda: int(2.6 * need))
-  assert inference.fit_attention(dense, hw, 8) == (dense, 2)
+  assert batches.fit_attention(dense, hw, 8) == (dense, 2)
   monkeypatch.setattr(memory, 'available_memory', lambda: None)
-  assert inference.fit_attention(dense, hw, 8) == (dense, 8)
+  assert batches.fit_attention(dense, hw, 8) == (dense, 8)
   monkeypatch.setattr(memory, 'available_memory', lambda: need // 2)
   img = _write(str(tmp_path / 'in.png'), _image(hw))
   mask = _write(str(tmp_path / 'mask.png'), _mask(hw))

@@ -189,7 +189,7 @@ def test_read_editor_refuses_malformed_arrays(background):
 
 
 class _FakeInpainter:
-  """A `Model` for `inference.inpaint_many` that records its calls and
+  """A `Model` for `batches.inpaint_many` that records its calls and
   tracks how many runs of one size overlap."""
 
   def __init__(self, seconds: float = 0.):

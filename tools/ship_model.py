@@ -7,6 +7,9 @@ r"""Copies a training step's generator into the package as a shipped model.
   python -m tools.ship_model --workdir=/ckpt/photos \
       --average=1500,1750,2000 --name=photos_v1 --replace
 
+`--two_scale=D` records in generator.json that the model is meant to run
+with `Inpainter(two_scale=D)`, which `Inpainter.pretrained()` then uses.
+
 `--average` ships the mean of the generator parameters of several steps of
 one run (weight averaging: the steps of a constant learning rate scatter
 around a minimum, and their mean sits nearer to it than any one of them;
@@ -44,6 +47,9 @@ _CPU_LOG = flags.DEFINE_string('cpu_log', '', '"STEP CPU_SECONDS" lines '
 _REPLACE = flags.DEFINE_bool('replace', False, 'Replace an existing model.')
 _AVERAGE = flags.DEFINE_list('average', [], 'Steps whose generators to '
                              'average (instead of --step).')
+_TWO_SCALE = flags.DEFINE_integer('two_scale', 0, 'Rim width (px) of the '
+                                  'two-scale inference the model is meant '
+                                  'for (Inpainter(two_scale=...)); 0: none.')
 
 
 def main(argv: Sequence[str]) -> None:
@@ -79,7 +85,9 @@ def main(argv: Sequence[str]) -> None:
       training={'step': meta['step'], 'cpu_hours': hours,
                 'config': config,
                 **({'averaged_steps': meta['averaged_steps']}
-                   if 'averaged_steps' in meta else {})})
+                   if 'averaged_steps' in meta else {})},
+      **({'inference': {'two_scale': _TWO_SCALE.value}}
+         if _TWO_SCALE.value else {}))
   print(f'{_NAME.value}: step {meta["step"]}'
         + (f', {hours:.2f} CPU hours' if hours is not None else '')
         + f' -> {target}')

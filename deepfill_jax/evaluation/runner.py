@@ -4,7 +4,7 @@
 
 For every mask type, each image is centre-cropped and resized (or kept at
 full size), gets a deterministic mask, and is inpainted by the model (in
-batches, `inference.inpaint_many`) and by the baselines; the metrics of
+batches, `batches.inpaint_many`) and by the baselines; the metrics of
 `deepfill_jax.metrics` plus SSIM are computed per image and averaged overall
 and per hole-area bin, and the hole's L1 is broken down by distance from the
 hole's edge (`EDGE_BANDS`). `evaluate` returns everything as one JSON-ready dict.
@@ -25,6 +25,7 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
+from deepfill_jax import batches
 from deepfill_jax import export as export_lib
 from deepfill_jax import image_io
 from deepfill_jax import inference
@@ -121,19 +122,25 @@ class ExportedModel:
 
 
 def load_model(path: str | None, *, step: int | None = None,
-               attention: str = 'auto') -> inference.Model:
+               attention: str = 'auto',
+               two_scale: int | None = None) -> batches.Model:
   """An export (`.jax` file or directory with export.json), a checkpoint or a
   shipped model's name (None: the default one).
 
   Exports are evaluated through their serialized artifacts (what is served);
-  inference checkpoints and training workdirs through `Inpainter`.
+  inference checkpoints and training workdirs through `Inpainter` (with
+  `two_scale`, None: the checkpoint's own setting).
   """
   path = pretrained.resolve(path)
   if os.path.isfile(path) or os.path.isfile(
       os.path.join(path, export_lib.MANIFEST)):
+    if two_scale:
+      raise ValueError(f'{path}: an export runs one pass; two-scale '
+                       'inference needs a checkpoint.')
     return ExportedModel(export_lib.load(path))
   return inference.Inpainter.from_checkpoint(path, step=step,
-                                             attention=attention)
+                                             attention=attention,
+                                             two_scale=two_scale)
 
 
 @dataclasses.dataclass
@@ -165,7 +172,7 @@ _metrics_fn = jax.jit(metrics.compute)
 class _Timed:
   """A model whose `inpaint_batch` time is added to `seconds[MODEL]`."""
 
-  def __init__(self, model: inference.Model, seconds: dict[str, float]):
+  def __init__(self, model: batches.Model, seconds: dict[str, float]):
     self._model, self._seconds = model, seconds
 
   def inpaint_batch(self, *args, **kwargs) -> np.ndarray:
@@ -182,7 +189,7 @@ class _Timed:
 class _Evaluator:
   """Runs the evaluation; holds the per-image records and timings."""
 
-  def __init__(self, model: inference.Model, settings: Settings,
+  def __init__(self, model: batches.Model, settings: Settings,
                log: Callable):
     self.model, self.settings, self.log = model, settings, log
     self.skipped: list[str] = []
@@ -238,7 +245,7 @@ class _Evaluator:
         self.skip(e)
         return None
 
-    for batch in inference.inpaint_many(
+    for batch in batches.inpaint_many(
         _Timed(self.model, self.seconds), group.items, load,
         batch_size=self.settings.batch_size, sizes=group.sizes, log=self.log,
         progress=bar.update):
@@ -345,7 +352,7 @@ def aggregate(records: list[dict[str, Any]], methods: Sequence[str],
                  if all('edge_l1' in r for r in records) else {}))
 
 
-def evaluate(model: inference.Model, settings: Settings, masks_config: Any, *,
+def evaluate(model: batches.Model, settings: Settings, masks_config: Any, *,
              log: Callable[[str], None] = print) -> dict[str, Any]:
   """Evaluates `model` and the baselines; returns the JSON-ready results.
 

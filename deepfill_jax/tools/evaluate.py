@@ -60,6 +60,7 @@ def _flags() -> cli.Flags:
                        flag_values=v)
   flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
                     'Inpainter attention implementation', flag_values=v)
+  cli.define_two_scale(v)
   flags.DEFINE_string('title', 'Evaluation', 'heading of results.md',
                       flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -102,12 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
   try:
     model = evaluation.load_model(args.checkpoint, step=args.step,
-                                  attention=args.attention)
+                                  attention=args.attention,
+                                  two_scale=args.two_scale)
     results = evaluation.evaluate(model, settings,
                                   default_config.get_config().masks, log=log)
     results['settings']['checkpoint'] = os.path.abspath(
         pretrained.resolve(args.checkpoint))
     results['settings']['step'] = args.step
+    results['settings']['two_scale'] = getattr(model, 'two_scale', 0)
     paths = evaluation.write_report(results, args.output, args.title)
   except (ValueError, FileNotFoundError) as e:
     print(f'error: {e}', file=sys.stderr)
