@@ -49,6 +49,8 @@ def define_two_scale(values: flags.FlagValues) -> None:
   """`--two_scale`, as `Inpainter.from_checkpoint(two_scale=...)` takes it
   (the inpainting CLI, the evaluation and the web demo share it)."""
   flags.DEFINE_integer(
-      'two_scale', None, "pixels of each hole's rim taken from a second pass "
-      'at twice the size (0: one pass; default: what the checkpoint asks '
-      'for, the shipped photos_v1: 12)', lower_bound=0, flag_values=values)
+      'two_scale', None, 'D: each hole\'s rim comes from a second pass at '
+      'twice the size (all of it up to D/2 px from the known pixels, '
+      'blended into the 1x pass by 3D/2 px); 0: one pass; default: what '
+      'the checkpoint asks for (the shipped photos_v1: 12)', lower_bound=0,
+      flag_values=values)

@@ -18,8 +18,8 @@ bilinearly, as the original's). A guided one also takes a sketch per image,
 which goes wherever its image goes: padded with it, cropped with it to each
 context window, batched and retried with it.
 
-`two_scale=D` takes the rim of each hole (D pixels deep) from a second pass
-at twice the size (`two_scale`); the shipped model asks for it in its
+`two_scale=D` takes the rim of each hole (about D pixels deep) from a second
+pass at twice the size (`two_scale`); the shipped model asks for it in its
 generator.json, so `Inpainter.pretrained()` uses it.
 
 `Inpainter.inpaint_many` runs many images of any sizes (`batches`).
@@ -118,9 +118,10 @@ class Inpainter:
       context: if set, `__call__` inpaints each group of holes in a window
         of this many pixels around it instead of the whole image (for huge
         photos; results differ, see `context_windows`).
-      two_scale: if > 0, hole pixels within this many pixels of a known
-        pixel come from a second pass at twice the size (`two_scale`; about
-        5x the work and 4x the memory of one pass); 0: one pass.
+      two_scale: D > 0: the hole pixels near the known ones come from a
+        second pass at twice the size, all of them up to D/2 px away, blended
+        into the 1x pass by 3D/2 px (`two_scale`; about 5x the work and 4x
+        the memory of one pass); 0: one pass.
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '

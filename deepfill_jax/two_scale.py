@@ -4,10 +4,11 @@
 
 `Inpainter(two_scale=D)` inpaints every image twice with the same weights:
 once as given, once enlarged 2x (bicubic image; each mask and sketch pixel
-repeated 2x2). The hole pixels within D pixels of a known pixel (chessboard
-distance: the (2D+1)x(2D+1) square around them holds a known pixel) take the
-2x result shrunk back by 2x2 means; the deeper ones take the 1x result.
-Known pixels stay bit-exact.
+repeated 2x2). The 2x result is shrunk back by 2x2 means and blended with
+the 1x result by each hole pixel's distance d to the nearest known pixel
+(chessboard distance): all 2x up to d = D/2, all 1x from d = 3D/2, linear
+in between (half and half at d = D), so no seam shows where one gives way
+to the other. Known pixels stay bit-exact.
 
 Why (measured with the shipped model, docs/model_card.md): the 2x pass
 fills the pixels next to the known ones with less blur, the 1x pass is
@@ -63,12 +64,16 @@ def shrink(images: np.ndarray) -> np.ndarray:
   return ((blocks + FACTOR ** 2 // 2) // FACTOR ** 2).astype(np.uint8)
 
 
-def rim(hole: np.ndarray, width: int) -> np.ndarray:
-  """bool [H, W]: the hole pixels within `width` px (chessboard) of a known
-  pixel; pixels beyond the image border are not known."""
-  near_known = ndimage.maximum_filter(~hole, size=2 * width + 1,
-                                      mode='constant', cval=False)
-  return hole & near_known
+def weights(hole: np.ndarray, width: int) -> np.ndarray:
+  """float [H, W]: the 2x result's weight, clip((1.5 width - d) / width, 0,
+  1) at a hole pixel d px (chessboard) from the nearest known pixel, 0 at
+  known pixels; pixels beyond the image border are not known, and a hole
+  with no known pixel at all is left to the 1x pass."""
+  if not width:
+    return np.zeros(hole.shape)
+  dist = ndimage.distance_transform_cdt(hole, metric='chessboard')
+  dist = np.where(dist < 0, np.inf, dist)  # -1: no known pixel anywhere.
+  return np.where(hole, np.clip((1.5 * width - dist) / width, 0., 1.), 0.)
 
 
 def combine(one: np.ndarray, two: np.ndarray, holes: np.ndarray,
@@ -79,10 +84,12 @@ def combine(one: np.ndarray, two: np.ndarray, holes: np.ndarray,
     one: uint8 [B, H, W, 3] composited 1x results.
     two: uint8 [B, 2H, 2W, 3] composited 2x results.
     holes: bool [B, H, W].
-    width: the rim's width in pixels.
+    width: D, the distance (px) at which both results count half.
 
   Returns:
-    uint8 [B, H, W, 3]: `two` shrunk on each hole's rim, `one` elsewhere.
+    uint8 [B, H, W, 3]: `two` shrunk and `one` blended by `weights`
+    (.5 rounded up); `one` where the weight is 0.
   """
-  rims = np.stack([rim(hole, width) for hole in holes])
-  return np.where(rims[..., None], shrink(two), one)
+  mix = np.stack([weights(hole, width) for hole in holes])[..., None]
+  blend = mix * shrink(two) + (1. - mix) * one
+  return np.floor(blend + 0.5).astype(np.uint8)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Two-scale inference (`two_scale`, `Inpainter(two_scale=D)`).
 
-The rim, the 2x2 means and the blend are checked against pixel-by-pixel
-loops; the `Inpainter` against its own two one-pass runs put together by
+The blend weights, the 2x2 means and the blend are checked against
+pixel-by-pixel loops; the `Inpainter` against its own two one-pass runs put together by
 those loops.
 """
 
@@ -27,14 +27,15 @@ from deepfill_jax.testing import random_generator
 from deepfill_jax.testing import random_sketch
 
 
-def _slow_rim(hole, width):
-  """Hole pixels whose nearest known pixel is within `width` (chessboard)."""
+def _slow_weights(hole, width):
+  """The 2x weight of each pixel: 1 up to width / 2 px (chessboard) from the
+  nearest known pixel, 0 from 1.5 width, linear between; 0 if none."""
   known = np.argwhere(~hole)
-  out = np.zeros_like(hole)
+  out = np.zeros(hole.shape)
   for r, c in np.argwhere(hole):
-    if len(known):
+    if len(known) and width:
       dist = np.maximum(abs(known[:, 0] - r), abs(known[:, 1] - c)).min()
-      out[r, c] = dist <= width
+      out[r, c] = min(1., max(0., (1.5 * width - dist) / width))
   return out
 
 
@@ -50,10 +51,11 @@ def _slow_shrink(image):
 
 
 def _slow_combine(one, two, hole, width):
-  rim, small = _slow_rim(hole, width), _slow_shrink(two)
+  mix, small = _slow_weights(hole, width), _slow_shrink(two)
   out = one.copy()
-  for r, c in np.argwhere(rim):
-    out[r, c] = small[r, c]
+  for r, c in np.argwhere(mix > 0):
+    blend = mix[r, c] * small[r, c] + (1 - mix[r, c]) * one[r, c]
+    out[r, c] = np.floor(blend + 0.5)
   return out
 
 
@@ -72,13 +74,22 @@ def _image(hw, seed=0):
 
 
 @pytest.mark.parametrize('width', [0, 1, 3, 12])
-def test_rim_equals_pixel_loops(width):
+def test_weights_equal_pixel_loops(width):
   for seed in range(3):
     hole = _holes((23, 31), seed)
-    np.testing.assert_array_equal(two_scale.rim(hole, width),
-                                  _slow_rim(hole, width))
-  full = np.ones((6, 7), bool)  # No known pixel: no rim, all from 1x.
-  assert not two_scale.rim(full, width).any()
+    got = two_scale.weights(hole, width)
+    np.testing.assert_allclose(got, _slow_weights(hole, width), atol=1e-12)
+    assert not got[~hole].any()
+  full = np.ones((6, 7), bool)  # No known pixel: all from 1x.
+  assert not two_scale.weights(full, width).any()
+
+
+def test_weights_ramp_from_half_to_one_and_a_half_widths():
+  hole = np.zeros((1, 40), bool)
+  hole[0, 1:] = True  # Pixel c is c px from the known pixel 0.
+  np.testing.assert_allclose(
+      two_scale.weights(hole, 8)[0, [1, 4, 8, 10, 12, 13]],
+      [1., 1., .5, .25, 0., 0.])
 
 
 def test_shrink_and_enlarge_shapes_and_values():
@@ -123,10 +134,11 @@ def test_inpainter_equals_its_two_passes_blended(gen, hw):
   two = plain(two_scale.enlarge_image(image), two_scale.enlarge_mask(hole))
   np.testing.assert_array_equal(got, _slow_combine(one, two, hole, 3))
   np.testing.assert_array_equal(got[~hole], image[~hole])
-  # Both scales count: the rim differs from the one pass, the core not.
-  rim = _slow_rim(hole, 3)
-  assert (got[rim] != one[rim]).any()
-  np.testing.assert_array_equal(got[hole & ~rim], one[hole & ~rim])
+  # Both scales count: next to the known pixels the result differs from
+  # the one pass, where the 2x weight is 0 it is the one pass.
+  mix = _slow_weights(hole, 3)
+  assert (got[mix > 0] != one[mix > 0]).any()
+  np.testing.assert_array_equal(got[mix == 0], one[mix == 0])
 
 
 def test_batch_plans_both_passes_and_extras_are_the_one_pass(gen):

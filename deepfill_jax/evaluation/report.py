@@ -35,8 +35,8 @@ def markdown(results: dict[str, Any], title: str = 'Evaluation') -> str:
            f'({size}, seed {s["seed"]}); {summary["skipped"]} skipped. '
            'Metrics are per-image means; definitions in docs/evaluation.md.']
   if s.get('two_scale'):
-    lines[-1] += (f' DeepFill ran with two-scale inference (the hole pixels '
-                  f'within {s["two_scale"]} px of a known one from a 2x pass).')
+    lines[-1] += (f' DeepFill ran with two-scale inference (two_scale='
+                  f'{s["two_scale"]}: the rim of each hole from a 2x pass).')
   lines += [f'Note: {n}' for n in results['notes']]
   for label, res in results['results'].items():
     lines += ['', f'## Masks: {label}', '']
