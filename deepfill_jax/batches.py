@@ -26,7 +26,6 @@ from deepfill_jax import pixels
 BATCH_PIXELS = 1 << 22
 
 
-
 class Model(Protocol):
   """What `inpaint_many` needs of a model (`Inpainter` has it)."""
 

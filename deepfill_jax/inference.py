@@ -193,10 +193,15 @@ class Inpainter:
     return cls.from_checkpoint(pretrained.path(name), **kwargs)
 
   @staticmethod
-  def _holes(masks, hw):
+  def _hole_masks(masks, hw) -> list[np.ndarray]:
+    """Bool holes [H, W] by the mask convention; one-line errors."""
+    return [image_io.hole_mask(m, hw, f'mask {i}')
+            for i, m in enumerate(masks)]
+
+  @classmethod
+  def _holes(cls, masks, hw):
     """Padded bool holes [B, H', W'] and the unpadded holes as output mask."""
-    masks = [image_io.hole_mask(m, hw, f'mask {i}')
-             for i, m in enumerate(masks)]
+    masks = cls._hole_masks(masks, hw)
     holes = pixels.pad_stack(masks, hw)
     out_mask = np.zeros_like(holes)
     out_mask[:, :hw[0], :hw[1]] = masks
@@ -215,11 +220,14 @@ class Inpainter:
     """
     if self.two_scale:
       one, two = min_sizes or (None, None)
-      one_pass = self.replace(two_scale=0)
       return two_scale_lib.Sizes(
-          one_pass.plan_sizes(masks, one),
-          one_pass.plan_sizes(
+          self._plan_pass(masks, one),
+          self._plan_pass(
               [two_scale_lib.enlarge_mask(np.asarray(m)) for m in masks], two))
+    return self._plan_pass(masks, min_sizes)
+
+  def _plan_pass(self, masks, min_sizes):
+    """`plan_sizes` of one pass over `masks`."""
     holes, out_mask = self._holes(masks, np.asarray(masks[0]).shape[:2])
     return make_plan(holes, out_mask, tile=self.tile,
                      min_sizes=min_sizes).sizes
@@ -267,7 +275,8 @@ class Inpainter:
                  coarse=coarse, flow=flow))
 
   def lower(self, images, masks, *, sizes=None) -> jax.stages.Lowered:
-    """The lowered program `inpaint_batch` runs (cost and memory analysis)."""
+    """The lowered program `inpaint_batch` runs (cost and memory analysis;
+    with `two_scale`, that of the 1x pass)."""
     args, kwargs = self._run_args(images, masks, sizes)
     return _run.lower(*args, **kwargs)
 
@@ -294,10 +303,16 @@ class Inpainter:
     if self.two_scale:
       return self._two_scale_batch(images, masks, return_flow, return_coarse,
                                    sizes, edges)
+    return self._inpaint_pass(images, masks, return_flow, return_coarse,
+                              sizes, edges)
+
+  def _inpaint_pass(self, images, masks, return_flow, return_coarse, sizes,
+                    edges) -> np.ndarray | InpaintResult:
+    """`inpaint_batch` of one pass: one compiled program over the batch."""
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
                                   return_flow, edges)
-    self.check_memory(np.asarray(images[0]).shape[:2], len(images),
-                      kwargs['sizes'])
+    self._check_pass(np.asarray(images[0]).shape[:2], len(images),
+                     kwargs['sizes'], None)
     out, offsets, coarse = _run(*args, **kwargs)
     hgt, wid = np.asarray(images[0]).shape[:2]
     out = np.asarray(out)[:, :hgt, :wid]
@@ -316,18 +331,15 @@ class Inpainter:
     """`inpaint_batch` with `two_scale`: the 2x pass (the larger, so memory
     errors come before any work), the 1x pass, then `two_scale.combine`."""
     images, hw = self._rgb_batch(images, masks)
-    holes = [image_io.hole_mask(m, hw, f'mask {i}')
-             for i, m in enumerate(masks)]
+    holes = self._hole_masks(masks, hw)
     edges = self._edges(edges, len(images), hw)
-    one_pass = self.replace(two_scale=0)
     one, two = sizes or (None, None)
-    big = one_pass.inpaint_batch(
+    big = self._inpaint_pass(
         [two_scale_lib.enlarge_image(im) for im in images],
-        [two_scale_lib.enlarge_mask(h) for h in holes], sizes=two,
-        edges=edges and [two_scale_lib.enlarge_mask(e) for e in edges])
-    res = one_pass.inpaint_batch(images, holes, return_flow=return_flow,
-                                 return_coarse=return_coarse, sizes=one,
-                                 edges=edges)
+        [two_scale_lib.enlarge_mask(h) for h in holes], False, False, two,
+        edges and [two_scale_lib.enlarge_mask(e) for e in edges])
+    res = self._inpaint_pass(images, holes, return_flow, return_coarse, one,
+                             edges)
     out = two_scale_lib.combine(getattr(res, 'image', res), big,
                                 np.stack(holes), self.two_scale)
     return res._replace(image=out) if isinstance(res, InpaintResult) else out

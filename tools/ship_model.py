@@ -47,9 +47,10 @@ _CPU_LOG = flags.DEFINE_string('cpu_log', '', '"STEP CPU_SECONDS" lines '
 _REPLACE = flags.DEFINE_bool('replace', False, 'Replace an existing model.')
 _AVERAGE = flags.DEFINE_list('average', [], 'Steps whose generators to '
                              'average (instead of --step).')
-_TWO_SCALE = flags.DEFINE_integer('two_scale', 0, 'Rim width (px) of the '
-                                  'two-scale inference the model is meant '
-                                  'for (Inpainter(two_scale=...)); 0: none.')
+_TWO_SCALE = flags.DEFINE_integer('two_scale', 0, 'D of the two-scale '
+                                  'inference the model is meant for '
+                                  '(Inpainter(two_scale=D)); 0: none.',
+                                  lower_bound=0)
 
 
 def main(argv: Sequence[str]) -> None:
