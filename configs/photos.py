@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The shipped model: the paper's network trained on freely licensed photos.
 
-  python tools/make_photo_dataset.py --sources=DEBS --output=photos
+  python -m tools.make_photo_dataset --sources=DEBS --output=photos
   python -m deepfill_jax.main --config=configs/photos.py --workdir=/ckpt/photos
 
 The generator is the paper's (width 32, both stages, contextual attention),
@@ -43,7 +43,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   config.data.source = 'folder'
   config.data.path = 'photos/train'  # tools/make_photo_dataset.py output.
-  config.data.eval_path = 'photos/eval'
+  config.data.eval_path = 'photos/validation'
   config.data.random_flip = True
   config.data.num_threads = 2
   config.data.prefetch_buffer_size = 16

@@ -1,47 +1,29 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-r"""Writes the training and evaluation photos of the shipped model.
+r"""Writes the photo dataset of the shipped models: train, validation, test.
 
-The shipped model (`Inpainter.pretrained()`, docs/model_card.md) is trained on
-freely licensed photographs that Debian and PyPI packages ship. This recipe
-makes its datasets again from those packages' files:
-
-  apt-get download lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 \
+  apt-get download gcompris-qt-data enlightenment-data 0ad-data \
+      ufoai-textures lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 \
       palapeli-data
   for f in *.deb; do dpkg-deb -x "$f" debs/; done
-  pip install scikit-image scikit-learn   # their bundled sample photographs
-  python tools/make_photo_dataset.py --sources=debs --output=/data/photos_v1
+  pip install scikit-image scikit-learn   # their sample photographs
+  python -m tools.make_photo_dataset --sources=debs --output=photos
 
-Only the photographs listed in `PHOTOS` are used (the packages also hold
-illustrations and abstract art, which are skipped), each found by file name
-below `--sources` (or in the data folders of scikit-image and scikit-learn)
-and checked against its sha256, so the result is the same on every machine.
-The split is by photo: a held-out photo gives no training pixel. The shipped
-weights saw the first 15 training photos of `PHOTOS`; the last five were
-added later (docs/model_card.md says which runs used them).
-
-OUTPUT/train/  each training photo at three scales (shorter side 320, 512 and
-               768 px, JPEG quality 95): random 256x256 crops of them see
-               whole scenes and details, as the evaluation does.
-OUTPUT/eval/   fixed 256x256 PNG crops of the held-out photos: the whole
-               photo (centre square), 3 crops at a 512 px and 4 at a 768 px
-               shorter side, at positions drawn from `--seed`.
-OUTPUT/manifest.json  every photo: file, sha256, author, licence, source
-               package, split, and the files made from it.
-
+Scene photos are split by photo (near-duplicates kept together) into train,
+validation (every choice is made there) and test (scored once per shipped
+model); textures are for training only. See docs/data.md for the layout.
 The Debian packages `plasma-workspace-wallpapers` and `mate-backgrounds` are
-never read: they are kept as an independent test set.
+never read: they are an independent test set.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-import hashlib
-import importlib.util
 import io
 import json
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 from absl import flags
 import numpy as np
@@ -49,151 +31,35 @@ from PIL import Image
 
 from deepfill_jax import cli
 from deepfill_jax import files as files_lib
+from deepfill_jax import image_io
+from tools.photo_sources import SourceFile
+from tools.photo_sources import enlightenment
+from tools.photo_sources import gcompris
+from tools.photo_sources import table
+from tools.photo_sources import ufoai
+from tools.photo_sources import zero_ad
 
+SPLITS = ('train', 'validation', 'test')
+# Package modules, each `find(root) -> list[SourceFile]`.
+PACKAGES = (gcompris, enlightenment, zero_ad, ufoai)
+# A new photo's split, by its rank within its package in sha256 order.
+SPLIT_CYCLE = ('test', 'train', 'train', 'validation', 'train', 'train')
 TRAIN_SHORTER_SIDES = (320, 512, 768)
-EVAL_CROPS = ((256, 1), (512, 3), (768, 4))  # (shorter side, crops).
+EVAL_CROPS = ((256, 1), (512, 2), (768, 3))  # (shorter side, crops).
 EVAL_SIZE = 256
-RESERVED_PACKAGES = ('plasma-workspace-wallpapers', 'mate-backgrounds')
+# Photos whose 8x8 average hashes differ in at most this many bits are
+# near-duplicates (the same photo resized or recompressed).
+NEAR_DUPLICATE_BITS = 4
 
 
-@dataclasses.dataclass(frozen=True)
-class Photo:
-  """One photograph: where it comes from, who made it, under what licence."""
-  file: str
+@dataclasses.dataclass
+class Entry:
+  """One file of the dataset: its source, checksum, split and outputs."""
+  source: SourceFile
   sha256: str
-  author: str
-  licence: str
-  package: str
-  split: str  # 'train' or 'eval'.
-
-
-_LOMIRI = 'lomiri-wallpapers-16.04 (Debian)'
-_SKIMAGE = 'scikit-image (PyPI)'
-_SKLEARN = 'scikit-learn (PyPI)'
-_PALAPELI = 'palapeli-data (Debian)'
-# Authors and licences as the packages state them (the Debian copyright file;
-# the docstrings of `skimage.data`; sklearn/datasets/images/README.txt; each
-# palapeli puzzle's .desktop file, which names the photo's author, licence and
-# Wikimedia Commons page). Photos added later are appended, so the evaluation
-# crops, drawn in this order, stay the same.
-PHOTOS = (
-    Photo('Bridge_by_Sander_Klootwijk.jpg',
-          'bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050',
-          'Sander Klootwijk, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
-    Photo('Dragonfly_by_Bolly.jpg',
-          'af5af17841009732def24b09bb1e669a1b09d2b4bdeee7812c371101c30d2bb3',
-          '"Bolly", 2018', 'CC-BY-SA-4.0', _LOMIRI, 'eval'),
-    Photo('Picture_0B_by_freespace.jpg',
-          'c8c0ab18e48d9e0419fe42881112137f3afafc27dfddc29ec3a6d54c56d225ad',
-          'Trevor "Freespace", 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('Picture_1A_by_freespace.jpg',
-          '89e86af38d04daaef975665dc2127e9fa76f0fd68f4eea105a2d0ae3390b010b',
-          'Trevor "Freespace", 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('Wine_by_Jakkub_Mede.jpg',
-          'd2e96e6d4da40dd804b3d0ce295e94de04a2d7d9b6785d42cd9d92ba58bced74',
-          'Jakub Mede, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('aitzgorri_by_Aitzol_Berasategi.jpg',
-          '66268e7b48f8854d36a28765fac6e23ec1aee251daa6da1f64715f201020ad36',
-          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'eval'),
-    Photo('analogpattern_by_Peter_Nerlich.jpg',
-          '15372488a192b2be2eafc67bd3ed31cbfca19abe3929e925607fcbc9cb4d4202',
-          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
-    Photo('free_by_Peter_Nerlich.jpg',
-          '85a5453c2fed514c75973016f3d862aca62eb7ca087618822469274ac1092373',
-          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
-    Photo('friends_by_Aitzol_Berasategi.jpg',
-          'cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d',
-          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('greentock_by_Peter_Nerlich.jpg',
-          'e7b20e2db9dcd6e2b278ca55873c2110b35d89cd38b04d0b18728726888e6889',
-          'Peter Nerlich, 2018', 'CC-BY-SA-4.0', _LOMIRI, 'train'),
-    Photo('life_by_Aitzol_Berasategi.jpg',
-          '4c119350ead80201fe256850c3d316309ddfb4bdf10b235ce982dcde0c667c05',
-          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'eval'),
-    Photo('picosdeeuropa_by_Aitzol_Berasategi.jpg',
-          '414d0072b2f6f2c555deafeaef6e45c4fed6fa9ad26eba6560ca8803959cf97a',
-          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('seeding_by_Clements_Engelhardt.jpg',
-          'a5634d1ab5e41a3568e92d4a894a500c92b891f9ff734e50bd224d6e185a605f',
-          'Clemens Engelhardt, 2018', 'CC0-1.0', _LOMIRI, 'train'),
-    Photo('sunset_by_Aitzol_Berasategi.jpg',
-          '474dab6a4b9f94dc76c29dfe30e9f5db4af0fd2e33fe5d695f8152b371efca18',
-          'Aitzol Berasategi, 2018', 'CC-BY-4.0', _LOMIRI, 'train'),
-    Photo('Kleiber_by_Lukas_Baubkus.jpg',
-          '6572410c09f4492c74ccadde133565a14c0161617d5917d4c820c66d65a44ba7',
-          'Lukas Baubkus, 2021', 'CC-BY-SA-3.0',
-          'lomiri-wallpapers-20.04 (Debian)', 'train'),
-    Photo('astronaut.png',
-          '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
-          'NASA', 'public domain', _SKIMAGE, 'train'),
-    Photo('chelsea.png',
-          '596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
-          'Stefan van der Walt', 'CC0-1.0', _SKIMAGE, 'eval'),
-    Photo('coffee.png',
-          'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
-          'Rachel Michetti', 'CC0-1.0', _SKIMAGE, 'train'),
-    Photo('rocket.jpg',
-          'c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c',
-          'SpaceX', 'public domain', _SKIMAGE, 'train'),
-    Photo('china.jpg',
-          '8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29',
-          'Flickr "danielbuechele"', 'CC-BY-2.0', _SKLEARN, 'train'),
-    Photo('flower.jpg',
-          'a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638',
-          'Flickr "vultilion"', 'CC-BY-2.0', _SKLEARN, 'train'),
-    Photo('cincinnati-bridge.jpg',
-          '09772d09318b34a5c5edd58ee86ff462bcd2907006f31cc8e0704310f8e9ab60',
-          'Derek Jensen', 'public domain', _PALAPELI, 'train'),
-    Photo('citrus-fruits.jpg',
-          '0cbd7154a14789803167c86705130d0358875198231269df168ea26224e70848',
-          'US Department of Agriculture', 'public domain', _PALAPELI, 'train'),
-    Photo('european-honey-bee.jpg',
-          '9d54ae706bddd899c91b2b801d9ca4556a5a9a399b4043f9d539df62a8cb7f27',
-          'John Severns', 'public domain', _PALAPELI, 'train'),
-)
-
-
-def sha256(path: str) -> str:
-  with open(path, 'rb') as f:
-    return hashlib.sha256(f.read()).hexdigest()
-
-
-# The PyPI packages of PHOTOS: package -> (module, its data folder).
-PYPI_DATA = {_SKIMAGE: ('skimage', 'data'),
-             _SKLEARN: ('sklearn', os.path.join('datasets', 'images'))}
-
-
-def search_roots(sources: Sequence[str]) -> list[str]:
-  """`sources`, plus the PYPI_DATA folders of the packages installed."""
-  roots = list(sources)
-  for module, folder in PYPI_DATA.values():
-    spec = importlib.util.find_spec(module)
-    if spec is not None and spec.origin:
-      roots.append(os.path.join(os.path.dirname(spec.origin), folder))
-  for root in roots:
-    if any(name in root for name in RESERVED_PACKAGES):
-      raise ValueError(f'{root} is reserved as an independent test set.')
-  return roots
-
-
-def find_photos(roots: Sequence[str]) -> dict[str, str]:
-  """Photo file name -> the path below `roots` whose sha256 matches."""
-  wanted = {p.file: p.sha256 for p in PHOTOS}
-  found = {}
-  for root in roots:
-    for folder, dirs, names in os.walk(root):
-      dirs[:] = [d for d in dirs if not any(r in d for r in RESERVED_PACKAGES)]
-      for name in names:
-        if name in wanted and name not in found:
-          path = os.path.join(folder, name)
-          if sha256(path) == wanted[name]:
-            found[name] = path
-  missing = sorted(set(wanted) - set(found))
-  if missing:
-    raise FileNotFoundError(
-        f'{len(missing)} photos not found (with the listed sha256) below '
-        f'{", ".join(roots)}: {", ".join(missing)}.')
-  return found
+  split: str = ''
+  size: tuple[int, int] = (0, 0)
+  files: list[str] = dataclasses.field(default_factory=list)
 
 
 def rescale(image: Image.Image, shorter_side: int) -> Image.Image:
@@ -205,77 +71,237 @@ def rescale(image: Image.Image, shorter_side: int) -> Image.Image:
                       Image.Resampling.LANCZOS)
 
 
+def scales(sides: Sequence[int], image: Image.Image) -> list[int]:
+  """`sides`, each at most the photo's shorter side (never upsampled past
+  it), without repeats; always at least one."""
+  shorter = min(image.size)
+  out = []
+  for side in sides:
+    side = min(side, shorter)
+    if side not in out:
+      out.append(side)
+  return out
+
+
 def eval_crops(image: Image.Image, rng: np.random.Generator
                ) -> list[Image.Image]:
-  """The held-out crops of one photo: EVAL_CROPS at EVAL_SIZE."""
+  """The crops of a held-out photo: EVAL_CROPS (the whole scene's centre
+  square, then random crops of closer views) at EVAL_SIZE."""
   crops = []
-  for shorter_side, count in EVAL_CROPS:
-    scaled = rescale(image, shorter_side)
+  shorter = min(image.size)
+  for side, count in EVAL_CROPS:
+    scaled = rescale(image, max(EVAL_SIZE, min(side, shorter)))
     w, h = scaled.size
-    for i in range(count):
+    for _ in range(count):
       if count == 1:  # The centre square: the whole scene.
         top, left = (h - EVAL_SIZE) // 2, (w - EVAL_SIZE) // 2
       else:
         top = int(rng.integers(0, h - EVAL_SIZE + 1))
         left = int(rng.integers(0, w - EVAL_SIZE + 1))
-      del i
       crops.append(scaled.crop((left, top, left + EVAL_SIZE,
                                 top + EVAL_SIZE)))
   return crops
 
 
+def average_hash(image: Image.Image) -> int:
+  """64-bit average hash of the 8x8 grey thumbnail."""
+  grey = np.asarray(image.convert('L').resize((8, 8),
+                                              Image.Resampling.BOX), float)
+  bits = (grey > grey.mean()).ravel()
+  return int(sum(1 << i for i, b in enumerate(bits) if b))
+
+
+def assign_splits(entries: list[Entry], fixed: dict[str, str],
+                  hashes: dict[str, int]) -> None:
+  """Sets each entry's split.
+
+  Textures train; photos of `fixed` (name -> split) keep theirs; any other
+  photo takes SPLIT_CYCLE[rank % 6] by its rank within its package in
+  sha256 order, unless it is a near-duplicate of a photo already placed
+  (fixed ones first), whose split it then shares.
+  """
+  placed: list[tuple[int, str]] = []
+
+  def twin(name: str) -> str | None:
+    for other, split in placed:
+      if bin(other ^ hashes[name]).count('1') <= NEAR_DUPLICATE_BITS:
+        return split
+    return None
+
+  for e in entries:
+    if e.source.name in fixed:
+      e.split = fixed[e.source.name]
+      placed.append((hashes[e.source.name], e.split))
+  by_package = collections.defaultdict(list)
+  for e in entries:
+    if e.source.kind == 'texture':
+      e.split = 'train'
+    elif not e.split:
+      by_package[e.source.package].append(e)
+  for package in sorted(by_package):
+    rank = 0  # Counts the photos placed by the cycle, not the twins.
+    for e in sorted(by_package[package], key=lambda e: e.sha256):
+      e.split = twin(e.source.name)
+      if e.split is None:
+        e.split = SPLIT_CYCLE[rank % len(SPLIT_CYCLE)]
+        rank += 1
+      placed.append((hashes[e.source.name], e.split))
+
+
+def is_gpl(licence: str) -> bool:
+  """Whether `licence` is a GPL: weights trained on such files could not be
+  released under CC BY-SA 4.0, so they are kept out of OUTPUT/train/."""
+  return licence.startswith('GPL-')
+
+
 def write_image(image: Image.Image, path: str, **save_args) -> None:
   """Encodes `image` (PIL `save_args`) and writes it atomically."""
+  os.makedirs(os.path.dirname(path), exist_ok=True)
   buffer = io.BytesIO()
   image.save(buffer, **save_args)
   files_lib.write_atomic(path, buffer.getvalue())
 
 
-def make_dataset(sources: Sequence[str], output: str, seed: int = 0
-                 ) -> dict[str, object]:
-  """Writes OUTPUT/{train,eval}/ and OUTPUT/manifest.json; returns it."""
-  paths = find_photos(search_roots(sources))
-  for split in ('train', 'eval'):
-    os.makedirs(os.path.join(output, split), exist_ok=True)
-  rng = np.random.default_rng(seed)
-  entries = []
-  for photo in PHOTOS:
-    image = Image.open(paths[photo.file]).convert('RGB')
-    stem = os.path.splitext(photo.file)[0]
-    made = []
-    if photo.split == 'train':
-      for side in TRAIN_SHORTER_SIDES:
-        name = f'train/{stem}_{side}.jpg'
-        write_image(rescale(image, side), os.path.join(output, name),
-                    format='JPEG', quality=95)
-        made.append(name)
-    else:
-      for i, crop in enumerate(eval_crops(image, rng)):
-        name = f'eval/{stem}_{i}.png'
-        write_image(crop, os.path.join(output, name), format='PNG')
-        made.append(name)
-    entries.append(dict(dataclasses.asdict(photo), size=list(image.size),
-                        files=made))
+def write_entry(e: Entry, image: Image.Image, output: str,
+                rng: np.random.Generator) -> None:
+  """Writes the files of one entry (see docs/data.md) into `e.files`."""
+  name = e.source.name
+
+  def put(rel: str, img: Image.Image, **save_args) -> None:
+    write_image(img, os.path.join(output, rel), **save_args)
+    e.files.append(rel)
+
+  if e.source.kind == 'texture':
+    folder = 'train_gpl' if is_gpl(e.source.licence) else 'train'
+    put(f'{folder}/textures/{name}.jpg', image, format='JPEG', quality=95)
+  elif e.split == 'train':
+    for side in scales(TRAIN_SHORTER_SIDES, image):
+      put(f'train/photos/{name}_{side}.jpg', rescale(image, side),
+          format='JPEG', quality=95)
+  else:
+    for i, crop in enumerate(eval_crops(image, rng)):
+      put(f'{e.split}/{name}_{i}.png', crop, format='PNG')
+    if e.split == 'test':  # The photo itself, for full-size evaluation.
+      rel = f'test_full/{name}.png'
+      path = os.path.join(output, rel)
+      os.makedirs(os.path.dirname(path), exist_ok=True)
+      files_lib.write_atomic(path, image_io.encode_image(
+          np.asarray(image), '.png'))
+      e.files.append(rel)
+
+
+def collect(sources: Sequence[str], log: Callable[[str], None]
+            ) -> tuple[list[Entry], dict[str, str]]:
+  """Every file of `sources`, deduplicated by sha256 (the table's first),
+  and the fixed splits of the table's photos."""
+  found = table.find(sources)
+  fixed = {f.name: split for f, split in found}
+  files = [f for f, _ in found]
+  table.check_not_reserved(sources)
+  for module in PACKAGES:
+    found = [f for root in sources for f in module.find(root)]
+    if not found:
+      raise FileNotFoundError(f'{module.PACKAGE}: no file of it below '
+                              f'{", ".join(sources)}.')
+    files.extend(found)
+  entries, seen = [], {}
+  for f in files:
+    digest = table.sha256(f.read())
+    if digest in seen:
+      log(f'{f.name}: same file as {seen[digest]}, skipped.')
+      continue
+    seen[digest] = f.name
+    entries.append(Entry(f, digest))
+  names = [e.source.name for e in entries]
+  if len(set(names)) != len(names):
+    raise ValueError('Two files have the same name: '
+                     f'{[n for n, c in collections.Counter(names).items() if c > 1]}')
+  return entries, fixed
+
+
+def make_dataset(sources: Sequence[str], output: str, seed: int = 0,
+                 log: Callable[[str], None] = print) -> dict[str, object]:
+  """Writes OUTPUT/{train,validation,test,test_full}/, manifest.json and
+  CREDITS.md; returns the manifest."""
+  entries, fixed = collect(sources, log)
+  hashes = {}
+  for e in entries:  # Thumbnails only (JPEGs decode at a reduced scale).
+    hashes[e.source.name] = average_hash(image_io.open_image(
+        e.source.read(), name=e.source.origin, min_size=64))
+  assign_splits(entries, fixed, hashes)
+  entries.sort(key=lambda e: (SPLITS.index(e.split), e.source.name))
+  for e in entries:
+    image = image_io.open_image(e.source.read(), name=e.source.origin)
+    e.size = image.size
+    if e.source.kind == 'photo' and min(e.size) < EVAL_SIZE:
+      raise ValueError(f'{e.source.origin}: {e.size[0]}x{e.size[1]} is '
+                       f'smaller than {EVAL_SIZE} px.')
+    # Each photo's crops come from its own generator: the crops of one
+    # photo do not depend on the others.
+    rng = np.random.default_rng([seed, int(e.sha256[:8], 16)])
+    write_entry(e, image, output, rng)
   manifest = {
-      'description': 'Photographs of the shipped deepfill_jax model, split '
-                     'by photo (tools/make_photo_dataset.py).',
+      'description': 'Photographs and textures of the shipped deepfill_jax '
+                     'models, split by photo (tools/make_photo_dataset.py).',
       'seed': seed, 'train_shorter_sides': list(TRAIN_SHORTER_SIDES),
       'eval_crops': [list(c) for c in EVAL_CROPS], 'eval_size': EVAL_SIZE,
-      'photos': entries}
-  files_lib.write_atomic(os.path.join(output, 'manifest.json'),
-                         json.dumps(manifest, indent=2) + '\n')
+      'counts': counts(entries),
+      'files': [dict(name=e.source.name, kind=e.source.kind,
+                     split=e.split, package=e.source.package,
+                     origin=e.source.origin, author=e.source.author,
+                     licence=e.source.licence, sha256=e.sha256,
+                     size=list(e.size), files=e.files) for e in entries]}
+  files_lib.write_json(os.path.join(output, 'manifest.json'), manifest)
+  files_lib.write_atomic(os.path.join(output, 'CREDITS.md'),
+                         credits(manifest['files']))
   return manifest
+
+
+def counts(entries: Sequence[Entry]) -> dict[str, dict[str, int]]:
+  """Files per package and split ('crops' counts validation/test crops)."""
+  out: dict[str, dict[str, int]] = {}
+  for e in entries:
+    row = out.setdefault(e.source.package, {})
+    key = f'{e.source.kind}s/{e.split}'
+    row[key] = row.get(key, 0) + 1
+    if e.split in ('validation', 'test'):
+      key = f'crops/{e.split}'
+      row[key] = row.get(key, 0) + sum(f.endswith('.png') and
+                                       not f.startswith('test_full/')
+                                       for f in e.files)
+  return out
+
+
+def credits(files: Sequence[dict[str, object]]) -> str:
+  """CREDITS.md: author and licence of every training file, by package and
+  then by (author, licence)."""
+  lines = ['# Credits', '',
+           'The shipped weights were trained on these files (train/ of '
+           'tools/make_photo_dataset.py; manifest.json gives '
+           'where in each package every file is). Each keeps its '
+           "author's licence; CC BY-SA files require this attribution.", '']
+  groups = collections.defaultdict(list)
+  for f in files:
+    if any(rel.startswith('train/') for rel in f['files']):
+      groups[f['package'], f['author'], f['licence']].append(f['name'])
+  package = None
+  for (pkg, author, licence), names in sorted(groups.items()):
+    if pkg != package:
+      package = pkg
+      lines += [f'## {pkg}', '']
+    lines += [f'- {author or "(author not named)"}, {licence} '
+              f'({len(names)} files): ' + ', '.join(sorted(names)), '']
+  return '\n'.join(lines)
 
 
 def _flags() -> cli.Flags:
   f = cli.Flags('python tools/make_photo_dataset.py',
-                'Writes the shipped model\'s training and evaluation photos.')
-  flags.DEFINE_list('sources', [], 'Folders searched recursively for the '
-                    'photos (e.g. the extracted .deb packages).',
-                    flag_values=f.values)
-  flags.DEFINE_string('output', None, 'Output directory (new).',
+                'Writes the train, validation and test photos and textures.')
+  flags.DEFINE_list('sources', [], 'Folders where the .deb packages were '
+                    'extracted (dpkg-deb -x).', flag_values=f.values)
+  flags.DEFINE_string('output', None, 'Output directory.',
                       flag_values=f.values)
-  flags.DEFINE_integer('seed', 0, 'Seed of the evaluation crops.',
+  flags.DEFINE_integer('seed', 0, 'Seed of the held-out crops.',
                        flag_values=f.values)
   return f
 
@@ -286,11 +312,18 @@ def main(argv: Sequence[str] | None = None) -> None:
   if not args.output:
     f.error('--output is required')
   manifest = make_dataset(args.sources, args.output, args.seed)
-  photos = manifest['photos']
-  for split in ('train', 'eval'):
-    chosen = [p for p in photos if p['split'] == split]
-    print(f'{split}: {len(chosen)} photos, '
-          f'{sum(len(p["files"]) for p in chosen)} files')
+  print(f'{"package":40s} ' + ' '.join(f'{k:>18s}' for k in COLUMNS))
+  totals = collections.Counter()
+  for package, row in sorted(manifest['counts'].items()):
+    totals.update(row)
+    print(f'{package:40s} ' + ' '.join(f'{row.get(k, 0):18d}'
+                                       for k in COLUMNS))
+  print(f'{"total":40s} ' + ' '.join(f'{totals.get(k, 0):18d}'
+                                     for k in COLUMNS))
+
+
+COLUMNS = ('photos/train', 'photos/validation', 'photos/test',
+           'textures/train', 'crops/validation', 'crops/test')
 
 
 if __name__ == '__main__':

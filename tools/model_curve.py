@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Evaluation metrics of a training run against CPU hours, with baselines.
 
-  python -m tools.model_curve --workdir=/ckpt/photos --images=photos/eval \
+  python -m tools.model_curve --workdir=/ckpt/photos --images=photos/validation \
       --output=/tmp/curve
 
 Evaluates every kept checkpoint of the workdir (or `--steps`) with the same
