@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """Evaluation: masks, baselines, SSIM, aggregation and tools/evaluate.py."""
 
+import dataclasses
+import hashlib
 import json
 import math
 import os
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from configs import default as default_config
 from deepfill_jax import evaluation
@@ -27,6 +31,10 @@ needs_cv2 = pytest.mark.skipif(
 needs_skimage = pytest.mark.skipif(
     not evaluation.has_module('skimage'),
     reason='scikit-image not installed (requirements-eval.txt)')
+needs_patchmatch = pytest.mark.skipif(
+    not evaluation.has_module('patchmatch'),
+    reason='pypatchmatch not installed (requirements-eval.txt)')
+PHOTOS = os.path.join(os.path.dirname(__file__), '..', 'data', 'photos')
 MASKS_CONFIG = default_config.get_config().masks
 SIZE = 32
 
@@ -46,7 +54,7 @@ def test_center_mask_is_half_the_sides():
 
 
 @pytest.mark.parametrize('kind', ['bbox', 'free_form', 'thin', 'medium',
-                                  'thick'])
+                                  'thick', 'thin_strokes'])
 def test_generated_masks_are_deterministic_per_name(kind):
   masks = eval_masks.EvalMasks(kind, MASKS_CONFIG, seed=3)
   first = masks('a/x.jpg', (64, 80))
@@ -81,6 +89,84 @@ def test_lama_masks_grow_from_thin_to_thick_and_stay_under_half():
     assert max(areas[kind]) <= eval_masks.MAX_HOLE_FRACTION
   means = [np.mean(areas[k]) for k in ('thin', 'medium', 'thick')]
   assert means[0] < means[1] < means[2]
+
+
+def _masks_digest(kind):
+  masks = eval_masks.EvalMasks(kind, MASKS_CONFIG, seed=0)
+  digest = hashlib.sha256()
+  for name in ('a.jpg', 'b/c.png', 'x'):
+    for hw in ((256, 256), (64, 80)):
+      digest.update(np.packbits(masks(name, hw)).tobytes())
+  return digest.hexdigest()[:16]
+
+
+@pytest.mark.parametrize('kind, digest', [
+    # Recorded before `thin_strokes` was added: new types leave these alone.
+    ('bbox', 'ef39fb4049ef3c1b'), ('free_form', '23d8d0bf2114d3a6'),
+    ('thin', '729147de38289ada'), ('medium', 'f665cf96d4321434'),
+    ('thick', '38e37b13ba88dad0')])
+def test_existing_mask_types_are_unchanged(kind, digest):
+  assert _masks_digest(kind) == digest
+
+
+def _touches_border(mask):
+  return mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[
+      :, -1].any()
+
+
+def _disk(diameter):
+  radius = (diameter - 1) / 2
+  return np.hypot(*np.mgrid[-diameter // 2 + 1:diameter // 2 + 1,
+                            -diameter // 2 + 1:diameter // 2 + 1]) <= radius
+
+
+def test_one_thin_stroke_is_5_to_15_px_wide():
+  # At 256 px the style draws one stroke: its widest inscribed disk is the
+  # brush (pixel centres to the nearest known pixel, less half a pixel on
+  # each side; strokes clipped at the border are left out).
+  one = dataclasses.replace(eval_masks.THIN_STROKES, strokes=(1, 1))
+  widths = []
+  for i in range(120):
+    mask = eval_masks.lama_style_mask(np.random.default_rng(i), (256, 256),
+                                      one)
+    if not _touches_border(mask):
+      widths.append(round(2 * ndimage.distance_transform_edt(mask).max() - 1))
+  assert len(widths) > 60
+  assert 5 <= min(widths) <= 6 and 14 <= max(widths) <= 16
+
+
+@pytest.mark.parametrize('side', [256, 1024])
+def test_thin_strokes_keep_their_width_at_any_size(side):
+  masks = eval_masks.EvalMasks('thin_strokes', MASKS_CONFIG)
+  thick = []
+  for i in range(10):
+    mask = masks(str(i), (side, side))
+    # No part thinner than 5 px: a 5 px disk fits nearly everywhere
+    # (rasterised edges lose a little).
+    kept = ndimage.binary_opening(np.pad(mask, 2, mode='edge'), _disk(5))
+    assert kept[2:-2, 2:-2].sum() >= .9 * mask.sum()
+    # Only where strokes cross does a 17 px disk fit (widths scaled with the
+    # image would be 10-30 px at 1024).
+    thick.append(ndimage.binary_opening(mask, _disk(17)).sum() / mask.sum())
+  assert np.mean(thick) < .4
+
+
+@pytest.mark.parametrize('side, count', [(256, 100), (1024, 20)])
+def test_thin_strokes_cover_3_to_12_percent(side, count):
+  masks = eval_masks.EvalMasks('thin_strokes', MASKS_CONFIG)
+  areas = np.array([masks(str(i), (side, side)).mean() for i in range(count)])
+  assert .05 <= areas.mean() <= .09
+  assert np.mean((areas >= .03) & (areas <= .12)) >= .8
+  assert areas.min() > .01 and areas.max() < .2
+
+
+def test_thin_strokes_seeds_its_own_stream():
+  assert eval_masks.GENERATED[-1] == 'thin_strokes'
+  masks = eval_masks.EvalMasks('thin_strokes', MASKS_CONFIG, seed=0)
+  for kind in ('thin', 'medium'):
+    other = eval_masks.EvalMasks(kind, MASKS_CONFIG, seed=0)
+    assert not np.array_equal(masks('a.jpg', (64, 64)),
+                              other('a.jpg', (64, 64)))
 
 
 def test_unknown_mask_type():
@@ -136,6 +222,18 @@ def test_biharmonic_continues_a_linear_ramp():
   out = evaluation.biharmonic(noisy, hole)
   assert np.abs(out.astype(int) - ramp).max() <= 1
   np.testing.assert_array_equal(out[~hole], ramp[~hole])
+
+
+@needs_patchmatch
+def test_patchmatch_is_deterministic_and_keeps_known_pixels():
+  image = _photo((40, 48), 5)
+  hole = _hole((40, 48), (10, 25, 12, 30))
+  first = evaluation.BASELINE_FNS['patchmatch'](image, hole)
+  np.testing.assert_array_equal(first[~hole], image[~hole])
+  assert not np.array_equal(first[hole], np.full_like(first[hole], 255))
+  evaluation.BASELINE_FNS['patchmatch'](_photo((40, 48), 6), hole)
+  np.testing.assert_array_equal(
+      evaluation.BASELINE_FNS['patchmatch'](image, hole), first)
 
 
 @needs_skimage
@@ -355,6 +453,48 @@ def test_full_size_and_mask_folder(ckpt, photos, tmp_path, capsys):
   assert list(results['methods']) == ['deepfill', 'mean']
 
 
+@needs_patchmatch
+@needs_skimage
+def test_patchmatch_scores_equal_a_direct_call(ckpt, tmp_path):
+  # pylint: disable=g-import-not-at-top
+  import patchmatch
+  from skimage import metrics as skm
+  images, masks = tmp_path / 'images', tmp_path / 'masks'
+  images.mkdir()
+  masks.mkdir()
+  names = ['Dragonfly_by_Bolly.jpg', 'Wine_by_Jakkub_Mede.jpg']
+  holes = [_hole((64, 64), (20, 44, 8, 30)),
+           eval_masks.EvalMasks('thin_strokes', MASKS_CONFIG)('x', (64, 64))]
+  for name, hole in zip(names, holes):
+    shutil.copy(os.path.join(PHOTOS, name), images / name)
+    image_io.save_image(str(masks / (os.path.splitext(name)[0] + '.png')),
+                        hole.astype(np.uint8) * 255)
+  settings = evaluation.Settings(images=str(images), masks=[str(masks)],
+                                 size=64, baselines=['patchmatch'],
+                                 progress=False)
+  model = inference.Inpainter.from_checkpoint(ckpt)
+  results = evaluation.evaluate(model, settings, MASKS_CONFIG)
+  records = results['results']['folder_masks']['images']
+  assert [r['image'] for r in records] == names
+  for name, hole, record in zip(names, holes, records):
+    _, image = eval_masks.load_image(os.path.join(PHOTOS, name), 64,
+                                     full_decode=True)  # As for folders.
+    patchmatch.set_random_seed(0)
+    filled = patchmatch.inpaint(image, hole, patch_size=3)
+    out = np.where(hole[..., None], filled, image)
+    np.testing.assert_array_equal(out[~hole], image[~hole])
+    want = metrics.compute(out[None] / 255., image[None] / 255.,
+                           hole[None, ..., None].astype(np.float32))
+    got = record['metrics']['patchmatch']
+    for key in ('l1', 'psnr', 'hole_l1', 'hole_psnr'):
+      assert got[key] == pytest.approx(float(want[key][0]), rel=1e-5)
+    assert got['ssim'] == pytest.approx(skm.structural_similarity(
+        out / 255., image / 255., channel_axis=-1, data_range=1.), rel=1e-9)
+  again = evaluation.evaluate(model, settings, MASKS_CONFIG)
+  assert ([r['metrics'] for r in again['results']['folder_masks']['images']]
+          == [r['metrics'] for r in records])
+
+
 def test_without_extras_the_model_and_mean_fill_still_run(ckpt, photos,
                                                          monkeypatch):
   monkeypatch.setattr(baselines, 'has_module', lambda name: False)
@@ -406,7 +546,7 @@ def test_errors_are_one_line(ckpt, photos, tmp_path, capsys, argv, text):
   assert err.count('\n') == 1 and err.startswith('error: ') and text in err
 
 
-@pytest.mark.parametrize('arg', ['--size=-1', '--baselines=patchmatch',
+@pytest.mark.parametrize('arg', ['--size=-1', '--baselines=lama',
                                  '--batch_size=0', '--masks=,',
                                  '--two_scale=-1'])
 def test_bad_flags_exit_2(arg, capsys):

@@ -8,6 +8,8 @@ Used by `deepfill-evaluate` / `tools/evaluate.py` (see docs/evaluation.md):
 * `baselines`: OpenCV and scikit-image inpainting, SSIM (optional extras);
 * `runner`: `evaluate`, every image x mask type x method, scored;
 * `report`: results.json, results.md and contact sheets (`write_report`);
+* `full_size`: whole photos, each method timed and measured in its own
+  process (tools/full_size_report.py);
 * `periodic`: training's evaluation of held-out batches at every
   `eval_every_steps`.
 

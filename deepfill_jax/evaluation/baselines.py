@@ -3,9 +3,9 @@
 """Classical inpainting baselines and SSIM, from optional packages.
 
 Optional extras (requirements-eval.txt): OpenCV for the Telea and
-Navier-Stokes baselines, scikit-image for the biharmonic baseline and SSIM.
-When one is missing, what needs it is left out with a one-line note and
-everything else still runs.
+Navier-Stokes baselines, scikit-image for the biharmonic baseline and SSIM,
+pypatchmatch for the PatchMatch baseline. When one is missing, what needs it
+is left out with a one-line note and everything else still runs.
 """
 
 from __future__ import annotations
@@ -16,25 +16,37 @@ from typing import Callable, Sequence
 import numpy as np
 
 MODEL = 'deepfill'
-BASELINES = ('telea', 'navier_stokes', 'biharmonic', 'mean')
+BASELINES = ('telea', 'navier_stokes', 'biharmonic', 'patchmatch', 'mean')
 METHOD_TITLES = {
     MODEL: 'DeepFill (this checkpoint)',
     'telea': 'OpenCV Telea',
     'navier_stokes': 'OpenCV Navier-Stokes',
     'biharmonic': 'scikit-image biharmonic',
+    'patchmatch': 'PatchMatch (pypatchmatch)',
     'mean': 'mean known colour',
 }
 # Optional packages: import name -> pip name, and what needs them.
-EXTRAS = {'cv2': 'opencv-python-headless', 'skimage': 'scikit-image'}
+EXTRAS = {'cv2': 'opencv-python-headless', 'skimage': 'scikit-image',
+          'patchmatch': 'pypatchmatch'}
 NEEDS = {'telea': 'cv2', 'navier_stokes': 'cv2', 'biharmonic': 'skimage',
-         'ssim': 'skimage'}
+         'patchmatch': 'patchmatch', 'ssim': 'skimage'}
 # Neighbourhood radius of cv2.inpaint, in pixels (OpenCV's documented example).
 INPAINT_RADIUS = 3
+# PatchMatch: patch radius (patches of 7 x 7 pixels) and the seed of its
+# randomised search, set before every call so results are reproducible.
+PATCHMATCH_PATCH_SIZE = 3
+PATCHMATCH_SEED = 0
 
 
 def has_module(name: str) -> bool:
-  """Whether the optional package `name` can be imported."""
-  return importlib.util.find_spec(name) is not None
+  """Whether the optional package `name` can be imported (and, for
+  patchmatch, whether its native library loads)."""
+  if importlib.util.find_spec(name) is None:
+    return False
+  if name == 'patchmatch':
+    import patchmatch as pm  # pylint: disable=g-import-not-at-top
+    return bool(pm.patchmatch_available)
+  return True
 
 
 def missing_extras(wanted: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -83,6 +95,15 @@ def biharmonic(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
   return _composite(image, hole, filled)
 
 
+def patchmatch(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+  """PatchMatch inpainting (Barnes et al. 2009), seeded: deterministic."""
+  import patchmatch as pm  # pylint: disable=g-import-not-at-top
+  pm.set_random_seed(PATCHMATCH_SEED)
+  filled = pm.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8),
+                      patch_size=PATCHMATCH_PATCH_SIZE)
+  return _composite(image, hole, filled)
+
+
 def mean_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
   """The hole filled with the mean colour of the known pixels (rounded)."""
   known = image[~hole]
@@ -92,7 +113,7 @@ def mean_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 BASELINE_FNS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     'telea': telea, 'navier_stokes': navier_stokes, 'biharmonic': biharmonic,
-    'mean': mean_fill}
+    'patchmatch': patchmatch, 'mean': mean_fill}
 
 
 def ssim(pred: np.ndarray, target: np.ndarray) -> float:

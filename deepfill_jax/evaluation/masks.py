@@ -14,6 +14,10 @@ Types (`GENERATED`, docs/evaluation.md):
   round ends, plus boxes for medium/thick; masks covering more than half of
   the image are redrawn. These follow the published parameters, not LaMa's
   code, so they are comparable in kind, not identical.
+* `thin_strokes`: the same random walk with the widths a user paints, 5-15
+  px whatever the image size (`THIN_STROKES`); the number and length of the
+  strokes grow with the image side, so the hole stays near 3-12% of the
+  image at any size.
 
 Every mask comes from its own `np.random.Generator` seeded by (seed, type,
 image name), so an image gets the same mask whatever else is in the folder.
@@ -38,7 +42,9 @@ from PIL import ImageDraw
 from deepfill_jax import image_io
 from deepfill_jax import masks as masks_lib
 
-GENERATED = ('center', 'bbox', 'free_form', 'thin', 'medium', 'thick')
+# New types go at the end: the index seeds each type's masks (`mask_rng`).
+GENERATED = ('center', 'bbox', 'free_form', 'thin', 'medium', 'thick',
+             'thin_strokes')
 # LaMa's mask sizes are given for 512 px images and scale with the image.
 LAMA_REFERENCE_SIZE = 512
 # Redraw LaMa-style masks covering more than this fraction of the image.
@@ -56,6 +62,9 @@ class LamaStyle:
   box_sides: tuple[int, int] = (0, 0)  # Box sides are U[lo, hi].
   boxes: tuple[int, int] = (1, 3)      # Inclusive range of the box count.
   min_width: int = 5
+  # Widths in pixels at any image size; the number of strokes scales with
+  # the image side instead, so the hole's share of the image stays similar.
+  pixel_widths: bool = False
 
 
 LAMA_STYLES = {
@@ -65,6 +74,11 @@ LAMA_STYLES = {
     'thick': LamaStyle(strokes=(1, 5), max_width=250, max_length=450,
                        box_probability=0.3, box_sides=(30, 300)),
 }
+# `thin_strokes`: 5-15 px wide brush strokes at any size (counts and lengths
+# at 512 px, as in `LAMA_STYLES`).
+THIN_STROKES = LamaStyle(strokes=(14, 22), min_width=5, max_width=15,
+                         max_length=300, pixel_widths=True)
+STYLES = {**LAMA_STYLES, 'thin_strokes': THIN_STROKES}
 
 
 def center_mask(image_hw: tuple[int, int]) -> np.ndarray:
@@ -87,21 +101,27 @@ def lama_style_mask(rng: np.random.Generator, image_hw: tuple[int, int],
   Strokes form a random walk: each starts where the previous one ended (the
   first at a random pixel), goes in a uniform random direction for a random
   length (clipped to the image) and has a random width with round ends.
+  Sizes scale with sqrt(H W) / `LAMA_REFERENCE_SIZE`; with
+  `style.pixel_widths` the widths do not, the number of strokes does.
 
   Returns:
     bool [H, W], True in the hole.
   """
   height, width = image_hw
   scale = math.sqrt(height * width) / LAMA_REFERENCE_SIZE
+  width_scale = 1. if style.pixel_widths else scale
+  strokes = style.strokes
+  if style.pixel_widths:
+    strokes = (_scaled(strokes[0], scale), _scaled(strokes[1], scale))
   for _ in range(_MAX_TRIES):
     canvas = Image.new('L', (width, height), 0)
     draw = ImageDraw.Draw(canvas)
     x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
-    for _ in range(int(rng.integers(style.strokes[0], style.strokes[1] + 1))):
+    for _ in range(int(rng.integers(strokes[0], strokes[1] + 1))):
       angle = rng.uniform(0, 2 * math.pi)
       length = rng.uniform(1, _scaled(style.max_length, scale))
-      brush = int(rng.integers(_scaled(style.min_width, scale),
-                               _scaled(style.max_width, scale) + 1))
+      brush = int(rng.integers(_scaled(style.min_width, width_scale),
+                               _scaled(style.max_width, width_scale) + 1))
       x2 = int(np.clip(x + length * math.cos(angle), 0, width - 1))
       y2 = int(np.clip(y + length * math.sin(angle), 0, height - 1))
       draw.line([(x, y), (x2, y2)], fill=255, width=brush)
@@ -160,7 +180,7 @@ class EvalMasks:
     rng = mask_rng(self.seed, self.kind, name)
     if self._config is not None:
       return masks_lib.MaskGenerator(self._config, image_hw)(rng)[0]
-    return lama_style_mask(rng, image_hw, LAMA_STYLES[self.kind])
+    return lama_style_mask(rng, image_hw, STYLES[self.kind])
 
 
 # ----------------------------------------------------------------------------

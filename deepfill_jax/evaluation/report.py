@@ -93,9 +93,10 @@ def contact_sheet(rows: list[list[np.ndarray]], columns: Sequence[str],
   return np.asarray(sheet)
 
 
-def write_report(results: dict[str, Any], output: str,
-                 title: str = 'Evaluation') -> list[str]:
-  """Writes results.json, results.md and contact_<type>.png into `output`.
+def write_files(output: str, results: dict[str, Any], text: str,
+                sheets: dict[str, np.ndarray]) -> list[str]:
+  """Writes results.json (without the private '_' keys), results.md
+  (`text`) and each sheet (file name -> image) into `output`.
 
   Returns:
     The written paths.
@@ -109,14 +110,22 @@ def write_report(results: dict[str, Any], output: str,
                os.path.join(output, 'results.md')]
     data = {k: v for k, v in results.items() if not k.startswith('_')}
     files.write_atomic(written[0], json.dumps(data, indent=1) + '\n')
-    files.write_atomic(written[1], markdown(results, title))
-    columns = ['input'] + list(results['methods']) + ['ground truth']
-    cell = results['settings']['size'] or 256
-    for label, rows in results['_samples'].items():
-      path = os.path.join(output, f'contact_{label}.png')
-      image_io.save_image(path, contact_sheet(rows, columns, cell))  # Atomic.
-      written.append(path)
+    files.write_atomic(written[1], text)
+    for name, sheet in sheets.items():
+      written.append(os.path.join(output, name))
+      image_io.save_image(written[-1], sheet)  # Atomic.
   except OSError as e:
     raise ValueError(f'{output}: cannot write the report '
                      f'({e.strerror or e}).') from e
   return written
+
+
+def write_report(results: dict[str, Any], output: str,
+                 title: str = 'Evaluation') -> list[str]:
+  """Writes results.json, results.md and contact_<type>.png into `output`
+  (`write_files`); returns the written paths."""
+  columns = ['input'] + list(results['methods']) + ['ground truth']
+  cell = results['settings']['size'] or 256
+  return write_files(output, results, markdown(results, title), {
+      f'contact_{label}.png': contact_sheet(rows, columns, cell)
+      for label, rows in results['_samples'].items()})
