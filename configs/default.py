@@ -7,7 +7,36 @@ Variants import this module and override only what differs, e.g.
 `--config.masks.type=free_form`.
 """
 
+import os
+import site
+import sys
+
 import ml_collections
+
+# Where the bundled data (data/photos, data/masks) is looked for, after the
+# working directory: the repository these configs belong to, then where a
+# wheel installs it (setup.cfg, data_files).
+_DATA_ROOTS = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    os.path.join(sys.prefix, 'share', 'deepfill_jax'),
+    os.path.join(site.USER_BASE or '', 'share', 'deepfill_jax'),
+)
+
+
+def bundled(path: str) -> str:
+  """A bundled data path such as 'data/photos', found from any folder.
+
+  As given if it exists from the working directory; else the copy in the
+  repository or the installed package, if there is one; else as given (the
+  run then names the missing folder and `--config.data.path`).
+  """
+  if os.path.exists(path):
+    return path
+  for root in _DATA_ROOTS:
+    found = os.path.join(root, path)
+    if os.path.exists(found):
+      return found
+  return path
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -76,7 +105,8 @@ def get_config() -> ml_collections.ConfigDict:
   # ---- Data (deepfill_jax/input_pipeline.py, docs/data.md) -------------------
   config.data = ml_collections.ConfigDict()
   config.data.source = 'folder'  # 'tfds' | 'folder' | 'flist' | 'array_record'.
-  config.data.path = 'data/photos'  # Folder, flist or ArrayRecord dir/glob.
+  # Folder, flist or ArrayRecord dir/glob (default: the bundled photos).
+  config.data.path = bundled('data/photos')
   config.data.eval_path = ''  # Same for split='eval' (non-TFDS sources).
   config.data.eval_holdout = 0  # No eval_path: hold out the last N images.
   config.data.tfds_name = ''  # TFDS dataset name for source='tfds'.

@@ -3,6 +3,7 @@
 """Train a small DeepFill v1 on the bundled photos, then inpaint (README).
 
   python -m deepfill_jax.main --config=configs/demo.py --workdir=/tmp/deepfill_demo
+  deepfill-train --config=demo --workdir=/tmp/deepfill_demo   # any folder
 
 The README's first command: about five minutes on a 2-core CPU. The full
 objective (both stages, contextual attention, both WGAN-GP critics) on the 12
@@ -41,9 +42,9 @@ def get_config() -> ml_collections.ConfigDict:
   config.critic_steps = 1
   config.num_train_steps = 300
 
-  config.data.update(source='folder', path='data/photos', eval_holdout=3,
-                     shorter_side=160, random_flip=True, num_threads=2,
-                     prefetch_buffer_size=16)
+  config.data.update(source='folder', path=default_lib.bundled('data/photos'),
+                     eval_holdout=3, shorter_side=160, random_flip=True,
+                     num_threads=2, prefetch_buffer_size=16)
 
   config.update(log_every_steps=25, eval_every_steps=50, log_images_every=50,
                 checkpoint_every_steps=100, keep_checkpoints=2,

@@ -21,7 +21,8 @@ def get_config() -> ml_collections.ConfigDict:
   """Returns the default config reading images from `config.data.path`."""
   config = default_lib.get_config()
   config.data.source = 'folder'
-  config.data.path = 'data/photos'  # Override: --config.data.path=...
+  # Override: --config.data.path=...
+  config.data.path = default_lib.bundled('data/photos')
   config.data.random_crop = True
   config.data.random_flip = True
   return config

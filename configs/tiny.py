@@ -23,7 +23,8 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.cnum = 4
   config.model.critic_cnum = 4
   config.masks.height = config.masks.width = 128  # At 256 px: 32 px at 64.
-  config.data.update(source='folder', path='data/photos', eval_holdout=3,
+  config.data.update(source='folder', path=default_lib.bundled('data/photos'),
+                     eval_holdout=3,
                      num_threads=2, prefetch_buffer_size=8)
   config.update(num_train_steps=2, critic_steps=2, log_every_steps=1,
                 log_images_every=2, eval_every_steps=2,

@@ -1,15 +1,19 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""absl flags for the command-line tools that return an exit status.
+"""absl flags for the command-line tools.
 
-Each such tool (`inpaint`, `evaluate`) defines its flags on its own
-`FlagValues`, so several tools import side by side, and `main(argv)` can be
-called again with other flags (tests). Bad flags exit with status 2 and a
-one-line error, as argparse's did.
+Each tool that returns an exit status (`inpaint`, `evaluate`) defines its
+flags on its own `FlagValues`, so several tools import side by side, and
+`main(argv)` can be called again with other flags (tests). Bad flags exit
+with status 2 and a one-line error, as argparse's did.
+
+The tools run by absl's `app.run` (train, serve, export, convert,
+build-dataset) call `absl_help` first: `--help` lists their own flags.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn, Sequence
 
@@ -43,6 +47,38 @@ class Flags:
     if len(rest) > 1:
       self.error(f'unexpected arguments: {" ".join(rest[1:])}')
     return self.values
+
+
+# What asks for a tool's help (absl's `--helpfull` lists every flag).
+HELP_ARGS = ('--help', '-h', '-?', '--helpshort')
+
+
+def absl_help(prog: str, description: str,
+              argv: Sequence[str] | None = None,
+              values: flags.FlagValues = flags.FLAGS) -> None:
+  """`--help` of an `app.run` tool: its own flags with their help text on
+  stdout, then exit 0.
+
+  absl's `--help` lists the flags of the script's main module only (none
+  for a console script) and exits 1. Here the flags defined in
+  deepfill_jax (or in the script run as `python -m`) are listed; absl's
+  and JAX's are left to `--helpfull`. Returns if `argv` asks for no help.
+  """
+  args = list(sys.argv[1:] if argv is None else argv[1:])
+  if '--' in args:
+    args = args[:args.index('--')]
+  if not set(HELP_ARGS) & set(args):
+    return
+  main_file = os.path.abspath(sys.argv[0]) if sys.argv else ''
+  lines = []
+  for module in values.flags_by_module_dict():
+    if module.startswith('deepfill_jax') or (
+        os.path.abspath(module) == main_file):
+      lines += [line for line in values.module_help(module).splitlines()
+                if line.strip() and line.strip() != f'{module}:']
+  print(f'{description}\n\nusage: {prog} [flags]\n\n' + '\n'.join(lines)
+        + '\n\n  (absl\'s and JAX\'s own flags: --helpfull)')
+  sys.exit(0)
 
 
 def define_two_scale(values: flags.FlagValues) -> None:

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from typing import Any, Sequence
+import threading
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -95,7 +97,7 @@ def open_image(source: str | bytes, name: str | None = None,
       ImageOps.exif_transpose(img, in_place=True)
       img = _to_rgb(img)
   except Exception as e:  # pylint: disable=broad-except
-    raise ValueError(f'{name}: cannot read image ({_first_line(e)}).') from e
+    raise ValueError(f'{name}: cannot read image ({first_line(e)}).') from e
   if img.width == 0 or img.height == 0:
     raise ValueError(f'{name}: image is empty ({img.width}x{img.height}).')
   return img
@@ -276,14 +278,39 @@ def load_mask(path: str) -> np.ndarray:
   return mask_from_image(img, name=path)
 
 
+# PIL's decompression-bomb check is switched off only while `image_size`
+# reads a header (the size it returns is what callers check).
+_NO_BOMB_CHECK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _open_header(path: str) -> Iterator[Image.Image]:
+  """`Image.open(path)`, also for an image above PIL's decompression-bomb
+  limit: only its header is read, so its size can be checked by the
+  project's own limits (`memory`, the web demo's)."""
+  try:
+    img = Image.open(path)
+  except Image.DecompressionBombError:
+    with _NO_BOMB_CHECK:
+      limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+      try:
+        img = Image.open(path)
+      finally:
+        Image.MAX_IMAGE_PIXELS = limit
+  with img:
+    yield img
+
+
 def image_size(path: str) -> tuple[int, int]:
   """(H, W) of an image file as `open_image` returns it, from its header.
 
   Reads no pixels (EXIF rotations by 90 degrees swap the sides); a file whose
   header is fine but whose data is broken fails later, in `open_image`.
+  Images above PIL's decompression-bomb limit are measured too: the callers
+  refuse them with their own limit.
   """
   try:
-    with Image.open(path) as img:
+    with _open_header(path) as img:
       width, height = img.size
       # PIL decodes a whole PNG to look for an EXIF chunk after the pixels;
       # only one before them (in `info`) is read here.
@@ -291,7 +318,7 @@ def image_size(path: str) -> tuple[int, int]:
       if exif and img.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
         width, height = height, width
   except Exception as e:  # pylint: disable=broad-except
-    raise ValueError(f'{path}: cannot read image ({_first_line(e)}).') from e
+    raise ValueError(f'{path}: cannot read image ({first_line(e)}).') from e
   if width == 0 or height == 0:
     raise ValueError(f'{path}: image is empty ({width}x{height}).')
   return height, width
@@ -316,11 +343,13 @@ def save_image(path: str, image: np.ndarray) -> None:
   try:
     files.write_atomic(path, encode_image(image, os.path.splitext(path)[1]))
   except Exception as e:  # pylint: disable=broad-except
-    raise ValueError(f'{path}: cannot write image ({_first_line(e)}).') from e
+    raise ValueError(f'{path}: cannot write image ({first_line(e)}).') from e
 
 
-def _first_line(e: BaseException) -> str:
-  return str(e).splitlines()[0] if str(e) else type(e).__name__
+def first_line(e: BaseException) -> str:
+  """The first line of an exception's message (its type if empty)."""
+  text = str(e).strip()
+  return text.splitlines()[0] if text else type(e).__name__
 
 
 # ----------------------------------------------------------------------------

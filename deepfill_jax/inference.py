@@ -27,6 +27,8 @@ generator.json, so `Inpainter.pretrained()` uses it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 from typing import Any, Callable, Hashable, Iterable, Iterator, NamedTuple
 from typing import Sequence
@@ -52,6 +54,21 @@ from deepfill_jax.models.hole_aware import hole_aware_forward
 from deepfill_jax.models.hole_aware import make_plan
 
 ATTENTION_MODES = ('auto', 'dense')
+# Called after each compiled pass, if set (`pass_progress`).
+_PASS_DONE: contextvars.ContextVar[Callable[[], None] | None] = (
+    contextvars.ContextVar('pass_done', default=None))
+
+
+@contextlib.contextmanager
+def pass_progress(done: Callable[[], None]) -> Iterator[None]:
+  """Within the block, `done()` is called after each pass an `Inpainter`
+  runs (two per image with `two_scale`, one per window with `context`), in
+  this thread: a progress bar's hook."""
+  token = _PASS_DONE.set(done)
+  try:
+    yield
+  finally:
+    _PASS_DONE.reset(token)
 
 
 class InpaintResult(NamedTuple):
@@ -148,20 +165,45 @@ class Inpainter:
     overrides whether the dense attention's scores count. With `two_scale`
     the 2x pass, the larger, is checked."""
     if self.two_scale:
-      hw = tuple(two_scale_lib.FACTOR * int(n) for n in hw)
-      sizes = sizes.two if sizes else None
-    self._check_pass(hw, batch, sizes, dense)
+      self._check_pass(self._enlarged(hw), batch, sizes.two if sizes else None,
+                       dense, image_hw=hw)
+    else:
+      self._check_pass(hw, batch, sizes, dense)
 
-  def _check_pass(self, hw, batch, sizes, dense) -> None:
-    """`check_memory` of one pass over images of size `hw`."""
+  @staticmethod
+  def _enlarged(hw) -> tuple[int, int]:
+    """The size of the 2x pass over an image of size `hw`."""
+    return tuple(two_scale_lib.FACTOR * int(n) for n in hw)
+
+  def _need(self, hw, batch, sizes, dense) -> int:
+    """`memory.estimate_bytes` of one pass over images of size `hw`."""
     dense = self.attention == 'dense' if dense is None else dense
     dense = memory.dense_attention_bytes(hw) if dense else 0
     window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
-    need = memory.estimate_bytes(pixels.padded_size(hw),
+    return memory.estimate_bytes(pixels.padded_size(hw),
                                  cnum=self.generator.cnum, batch=batch,
                                  window_hw=window, dense_attention_bytes=dense)
-    memory.check(hw, need, max_pixels=self.max_pixels,
-                 free=memory.available_memory())
+
+  def _check_pass(self, hw, batch, sizes, dense, image_hw=None) -> None:
+    """`check_memory` of one pass over images of size `hw` (the 2x pass of
+    images of size `image_hw`, if given)."""
+    memory.check(hw, self._need(hw, batch, sizes, dense),
+                 max_pixels=self.max_pixels, free=memory.available_memory(),
+                 image_hw=image_hw)
+
+  def pass_costs(self, holes: np.ndarray
+                 ) -> list[tuple[tuple[int, int], int]]:
+    """(size, estimated peak bytes) of each pass that inpainting one image
+    with the hole mask `holes` (bool [H, W]) runs, in order (the 2x pass
+    first with `two_scale`); the whole image, whatever `context` says."""
+    hw = tuple(holes.shape[:2])
+    sizes = self.plan_sizes([holes]) if self.attention == 'auto' else None
+    if not self.two_scale:
+      return [(hw, self._need(hw, 1, sizes, None))]
+    one, two = sizes or (None, None)
+    big = self._enlarged(hw)
+    return [(big, self._need(big, 1, two, None)),
+            (hw, self._need(hw, 1, one, None))]
 
   @classmethod
   def from_checkpoint(cls, path: str | None, *, step: int | None = None,
@@ -307,13 +349,17 @@ class Inpainter:
                               sizes, edges)
 
   def _inpaint_pass(self, images, masks, return_flow, return_coarse, sizes,
-                    edges) -> np.ndarray | InpaintResult:
-    """`inpaint_batch` of one pass: one compiled program over the batch."""
+                    edges, image_hw=None) -> np.ndarray | InpaintResult:
+    """`inpaint_batch` of one pass: one compiled program over the batch
+    (`image_hw`: the images' own size, if this is their 2x pass)."""
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
                                   return_flow, edges)
     self._check_pass(np.asarray(images[0]).shape[:2], len(images),
-                     kwargs['sizes'], None)
+                     kwargs['sizes'], None, image_hw)
     out, offsets, coarse = _run(*args, **kwargs)
+    done = _PASS_DONE.get()
+    if done is not None:
+      done()
     hgt, wid = np.asarray(images[0]).shape[:2]
     out = np.asarray(out)[:, :hgt, :wid]
     if not (return_flow or return_coarse):
@@ -334,10 +380,11 @@ class Inpainter:
     holes = self._hole_masks(masks, hw)
     edges = self._edges(edges, len(images), hw)
     one, two = sizes or (None, None)
+    self.check_memory(hw, len(images), sizes)  # Before enlarging.
     big = self._inpaint_pass(
         [two_scale_lib.enlarge_image(im) for im in images],
         [two_scale_lib.enlarge_mask(h) for h in holes], False, False, two,
-        edges and [two_scale_lib.enlarge_mask(e) for e in edges])
+        edges and [two_scale_lib.enlarge_mask(e) for e in edges], hw)
     res = self._inpaint_pass(images, holes, return_flow, return_coarse, one,
                              edges)
     out = two_scale_lib.combine(getattr(res, 'image', res), big,

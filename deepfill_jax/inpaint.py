@@ -34,7 +34,14 @@ Memory: an image whose estimated peak memory is above `--max_pixels` or the
 free memory is refused from its header, before any decoding (`memory`);
 `--context` inpaints each group of holes in a window around it instead.
 With two-scale inference (`--two_scale`, the shipped model's default) the
-2x pass is what is checked: 4x the pixels of the image.
+2x pass is what is checked: 4x the pixels of the image. The refusal names
+the file's size, the pass that does not fit and the flags that would.
+
+Progress (stderr; `--quiet`: none of it): a single image gets one line
+before the work (size, holes, passes, a rough time estimate) and, if the
+estimate is a few seconds or more, a progress bar by pass (and window);
+batches a progress bar by image. Every run ends with one line: its time and
+peak memory (resident).
 
 Outputs: no output may overwrite an input of the run (image, mask, sketch); no
 two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
@@ -53,10 +60,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from typing import Sequence
+import time
+from typing import Callable, Sequence
 
 from absl import flags
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from deepfill_jax import batches
@@ -64,6 +73,7 @@ from deepfill_jax import cli
 from deepfill_jax import compilation_cache
 from deepfill_jax import image_io
 from deepfill_jax import inference
+from deepfill_jax import inpaint_report as report
 from deepfill_jax import memory
 
 
@@ -157,9 +167,11 @@ def check_jobs(jobs: Sequence[Job], extra_outputs: Sequence[str] = ()) -> None:
   image_io.check_outputs(outputs, inputs)
 
 
-def check_writable_dir(path: str) -> None:
-  """Creates `path` if needed; ValueError if it cannot be written."""
+def check_writable_dir(path: str) -> bool:
+  """Creates `path` if needed (returns True if it did); ValueError if it
+  cannot be written."""
   path = path or '.'
+  created = not os.path.isdir(path)
   try:
     os.makedirs(path, exist_ok=True)
   except OSError as e:
@@ -167,6 +179,7 @@ def check_writable_dir(path: str) -> None:
                      f'({e.strerror}).') from e
   if not os.access(path, os.W_OK | os.X_OK):
     raise ValueError(f'{path}: output directory is not writable.')
+  return created
 
 
 def _check_exists(job: Job) -> None:
@@ -222,8 +235,9 @@ def load_job(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
 class _Runner:
   """Inpaints checked jobs chunk by chunk; every failure is one log line."""
 
-  def __init__(self, log):
+  def __init__(self, log, note=None):
     self.log = log
+    self.note = note or log
     self.failed = 0
 
   def report(self, err: Exception | str) -> None:
@@ -232,7 +246,9 @@ class _Runner:
 
   def save(self, job: Job, image: np.ndarray) -> None:
     try:
-      check_writable_dir(os.path.dirname(job.output))
+      folder = os.path.dirname(job.output)
+      if check_writable_dir(folder):
+        self.note(f'created folder {folder}')
       image_io.save_image(job.output, image)
     except ValueError as e:
       self.report(e)
@@ -246,7 +262,7 @@ class _Runner:
       self.report(e)
       return None
     if not mask.any():  # Nothing to inpaint: the input is the result.
-      self.log(f'note: {job.mask}: the mask has no hole; writing the input.')
+      self.note(f'note: {job.mask}: the mask has no hole; writing the input.')
       self.save(job, image)
       return None
     if mask.all():
@@ -257,15 +273,16 @@ class _Runner:
 
 def run_jobs(inpainter: inference.Inpainter, jobs: list[Job], *,
              batch_size: int = 8, progress: bool = True,
-             log=print) -> int:
-  """Inpaints every job; reports bad ones via `log`. Returns #failures.
+             log=print, note=None) -> int:
+  """Inpaints every job; reports bad ones via `log` (notes, e.g. a created
+  folder, via `note`; default `log`). Returns #failures.
 
   Pass 1 reads only file headers, to check sizes and group the jobs by size.
   Pass 2 decodes each image and mask once, chunk by chunk, and runs each size
   in fixed-size batches (one compile per size unless a later mask needs
   larger crops).
   """
-  runner = _Runner(log)
+  runner = _Runner(log, note)
   items = []
   for job in tqdm(jobs, desc='checking', unit='img', disable=not progress,
                   leave=False):
@@ -318,10 +335,12 @@ def _flags() -> cli.Flags:
   flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
                     'attention implementation', flag_values=v)
   flags.DEFINE_integer('max_pixels', memory.DEFAULT_MAX_PIXELS,
-                       'largest image (H * W) inpainted at once; larger ones, '
-                       'or ones whose estimated memory exceeds the free '
-                       'memory, are refused before any work (0: no pixel '
-                       'limit)', flag_values=v)
+                       'largest pass (H * W) run at once; with two-scale '
+                       'inference the 2x pass has 4x the image\'s pixels, so '
+                       'images up to a quarter of this fit. Larger ones, or '
+                       'ones whose estimated memory exceeds the free memory, '
+                       'are refused before any work (0: no pixel limit)',
+                       flag_values=v)
   flags.DEFINE_integer('context', None, 'inpaint each group of holes in a '
                        'window of this many pixels around it, not the whole '
                        'image (huge photos; the attention copies only from '
@@ -330,6 +349,9 @@ def _flags() -> cli.Flags:
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
+  flags.DEFINE_bool('quiet', False, 'print errors and warnings only: no '
+                    'announcement, progress bar, notes or summary',
+                    flag_values=v)
   return f
 
 
@@ -360,21 +382,30 @@ def _mode(args, parser: cli.Flags) -> str:
   return modes[0]
 
 
-def _run_single(args, log) -> int:
+def _run_single(args, log, note: Callable[[str], None],
+                start: float) -> int:
   """Single-image mode; returns the exit status."""
   job = Job(args.image, args.mask, args.output, args.edge)
   inpainter = _load(args, [job])
   check_memory(inpainter, job, check_job(job))  # Before decoding.
   image, mask, edge = load_job(job)
   inpainter, _ = batches.fit_attention(inpainter, image.shape[:2], 1, log)
+  needs, seconds = [], 0.
   if not mask.any():
-    log(f'note: {args.mask}: the mask has no hole; writing the input.')
-  elif mask.all():
-    log(f'warning: {args.mask}: the mask covers the whole image; there is no '
-        'context to inpaint from.')
+    note(f'note: {args.mask}: the mask has no hole; writing the input.')
+  else:
+    if mask.all():
+      log(f'warning: {args.mask}: the mask covers the whole image; there is '
+          'no context to inpaint from.')
+    line, needs, seconds = report.plan_single(inpainter, args.image, mask)
+    note(line)
+  show = not args.quiet and not args.no_progress and (
+      seconds is None or seconds >= report.PROGRESS_SECONDS)
+  bar, done = report.progress_bar(needs, show)
   try:
-    res = inpainter(image, mask, return_flow=bool(args.flow),
-                    return_coarse=bool(args.coarse), edge=edge)
+    with bar, inference.pass_progress(done):
+      res = inpainter(image, mask, return_flow=bool(args.flow),
+                      return_coarse=bool(args.coarse), edge=edge)
   except memory.MemoryLimitError as e:
     log(f'error: {args.image}: {e}')
     return 1
@@ -388,6 +419,7 @@ def _run_single(args, log) -> int:
         image_io.save_image(path, img)
     res = res.image
   image_io.save_image(args.output, res)
+  note(f'wrote {args.output} in {report.summary(start)}.')
   return 0
 
 
@@ -408,23 +440,30 @@ def _load(args, jobs: Sequence[Job]) -> inference.Inpainter:
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
+  start = time.perf_counter()
   parser = _flags()
   args = parser.parse(argv)
   mode = _mode(args, parser)
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
+  # Sizes are checked from the headers against `--max_pixels` and the free
+  # memory (`check_memory`); PIL's own decompression-bomb limit would refuse
+  # what they allow with a message naming no flag.
+  Image.MAX_IMAGE_PIXELS = None
   log = lambda msg: tqdm.write(msg, file=sys.stderr)
+  note = (lambda msg: None) if args.quiet else log
   try:
     if mode == 'single':
       check_jobs([Job(args.image, args.mask, args.output, args.edge)],
                  [p for p in (args.flow, args.coarse) if p])
       for path in (args.output, args.flow, args.coarse):
-        if path:
-          check_writable_dir(os.path.dirname(path))
-      return _run_single(args, log)
+        if path and check_writable_dir(os.path.dirname(path)):
+          note(f'created folder {os.path.dirname(path)}')
+      return _run_single(args, log, note, start)
     if mode == 'flist':
       jobs, errors = jobs_from_flist(args.flist)
     else:
-      check_writable_dir(args.output_dir)
+      if check_writable_dir(args.output_dir):
+        note(f'created folder {args.output_dir}')
       jobs, errors = jobs_from_dirs(args.input_dir, args.mask_dir,
                                     args.output_dir, args.edge_dir), []
     check_jobs(jobs)
@@ -440,12 +479,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
   for err in errors:
     print(f'error: {err}', file=sys.stderr)
-  failed = len(errors) + run_jobs(inpainter, jobs,
-                                  batch_size=args.batch_size,
-                                  progress=not args.no_progress, log=log)
+  failed = len(errors) + run_jobs(
+      inpainter, jobs, batch_size=args.batch_size,
+      progress=not (args.no_progress or args.quiet), log=log, note=note)
   total = len(jobs) + len(errors)
-  print(f'inpainted {total - failed} of {total} images, {failed} failed.',
-        file=sys.stderr)
+  note(f'inpainted {total - failed} of {total} images, {failed} failed. '
+       f'Took {report.summary(start)}.')
   return 1 if failed else 0
 
 

@@ -19,10 +19,14 @@ plus 167 per pixel of the hole windows, float32) and scale with the width:
 
 The 4000x3000 photo with a small hole is estimated at 2.7 GB (measured:
 2 GB resident); 12000x12000 at 33 GB.
+
+The same estimate gives a rough run time on a CPU (`estimate_seconds`): the
+forward's work grows with the same activations.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import jax
@@ -30,9 +34,14 @@ import jax
 from deepfill_jax.models.generator import GRID
 
 # Largest image (H * W) inpainted at once unless told otherwise: a 40
-# megapixel photo, about 9 GB at cnum 32. `--context` inpaints larger photos
-# by windows around the holes.
+# megapixel pass, about 9 GB at cnum 32. Two-scale inference runs a pass at
+# twice the size, so it accepts images of a quarter of that (10 megapixels).
+# `--context` inpaints larger photos by windows around the holes.
 DEFAULT_MAX_PIXELS = 40_000_000
+# Seconds of a compiled forward per GB of `estimate_bytes` on a 2-core CPU
+# (the shipped model, one pass, 0.2-3 megapixels, holes of 64-256 px: 12-28
+# s/GB measured on a busy machine): a rough guide, not a promise.
+CPU_SECONDS_PER_GB = 20.
 # Share of the free memory a run may plan to fill.
 MEMORY_FRACTION = 0.8
 # The dense attention keeps about this many [L, L] float32 tensors alive.
@@ -87,8 +96,26 @@ def estimate_bytes(hw: Sequence[int], *, cnum: int, batch: int = 1,
   return batch * (per_image + dense_attention_bytes)
 
 
+def estimate_seconds(need: int) -> float | None:
+  """Rough seconds of a compiled forward whose `estimate_bytes` is `need`,
+  on this machine's CPU cores; None on an accelerator (not measured)."""
+  if jax.default_backend() != 'cpu':
+    return None
+  try:
+    cores = len(os.sched_getaffinity(0))
+  except AttributeError:  # Not Linux.
+    cores = os.cpu_count() or 2
+  return need / _GB * CPU_SECONDS_PER_GB * 2 / max(1, min(cores, 16))
+
+
+def _megapixels(hw: Sequence[int]) -> str:
+  return (f'{int(hw[1])}x{int(hw[0])} = '
+          f'{int(hw[0]) * int(hw[1]) / 1e6:.1f} megapixels')
+
+
 def check(hw: Sequence[int], need: int, *, max_pixels: int | None,
-          free: int | None, name: str = 'image') -> None:
+          free: int | None, name: str = 'image',
+          image_hw: Sequence[int] | None = None) -> None:
   """Refuses a run of estimated `need` bytes over an image of size `hw`.
 
   Args:
@@ -97,17 +124,30 @@ def check(hw: Sequence[int], need: int, *, max_pixels: int | None,
     max_pixels: pixel limit (None or 0: none).
     free: bytes free on the device (None: unknown, not checked).
     name: the image, for the message.
+    image_hw: the image's own (H, W) when `hw` is the size of its two-scale
+      inference's 2x pass (None: `hw` is the image's).
 
   Raises:
-    MemoryLimitError: one line with the estimate and the limit exceeded.
+    MemoryLimitError: one line with the image's size, the estimate, the
+      limit exceeded and the settings that would fit.
   """
   hgt, wid = int(hw[0]), int(hw[1])
-  what = (f'{name} of {wid}x{hgt} = {hgt * wid / 1e6:.1f} megapixels needs '
-          f'about {need / _GB:.1f} GB to inpaint')
-  hint = ('; inpaint a smaller image, or only a window around each hole '
-          '(--context / Inpainter(context=...)).')
+  gb = f'about {need / _GB:.1f} GB'
+  if image_hw is None:
+    what = f'{name} of {_megapixels(hw)} needs {gb} to inpaint'
+  else:
+    what = (f'{name} of {_megapixels(image_hw)}: two-scale inference runs a '
+            f'pass at {_megapixels(hw)}, which needs {gb}')
+  one_pass = ('' if image_hw is None else
+              'run one pass (--two_scale=0 / two_scale=0), ')
+  window = ('inpaint only a window around each hole (--context / '
+            'Inpainter(context=...))')
   if max_pixels and hgt * wid > max_pixels:
-    raise MemoryLimitError(f'{what}, above the limit of {max_pixels:,} '
-                           f'pixels (--max_pixels / max_pixels=){hint}')
+    raise MemoryLimitError(
+        f'{what}, above the limit of {max_pixels:,} pixels (--max_pixels / '
+        f'max_pixels=); to fit, {one_pass}{window}, or raise the limit to '
+        f'{hgt * wid:,} pixels.')
   if free is not None and need > free * MEMORY_FRACTION:
-    raise MemoryLimitError(f'{what}, and {free / _GB:.1f} GB are free{hint}')
+    raise MemoryLimitError(
+        f'{what}, and {free / _GB:.1f} GB are free; inpaint a smaller image, '
+        f'{one_pass}or {window}.')

@@ -15,7 +15,8 @@ Safe by default:
   count from the header (`--max_pixels`), and that the file is an image; every
   problem becomes a one-line message on the page, never a traceback;
 * the client never names a file on the server: bundled photos are picked by
-  index from the list the server made at start;
+  index from the list the server made at start, and a request naming a
+  file it did not upload gets a one-line refusal (the log one line too);
 * nothing is shared between sessions but the model: each session's results
   live in its own `gr.State`.
 
@@ -184,6 +185,37 @@ def _checked_editor(gr: Any, limits: Limits) -> type:
        '__qualname__': 'CheckedImageEditor'})
 
 
+# What a client that names a file it did not upload is told.
+NOT_UPLOADED = ('The request names a file that was not uploaded to this '
+                'server; please open the image again.')
+
+
+def _checked_blocks(gr: Any) -> type:
+  """gr.Blocks whose request decoding refuses in one line.
+
+  Gradio checks the files a request names before any handler runs; its
+  refusal (e.g. a path such as /etc/passwd instead of an upload) would be
+  a traceback in the log and `{"error": null}` for the client. Here the
+  client gets the reason (`NOT_UPLOADED`, a `gr.Error`) and the log one
+  line. Made without Gradio's Blocks metaclass hook (it rewrites a stub
+  file of Gradio's).
+  """
+  async def preprocess_data(self, *args, **kwargs):
+    try:
+      return await gr.Blocks.preprocess_data(self, *args, **kwargs)
+    except gr.Error:
+      raise
+    except Exception as e:  # pylint: disable=broad-except
+      logging.warning('Refused a request: %s', batches.first_line(e))
+      message = (NOT_UPLOADED if type(e).__name__ == 'InvalidPathError' else
+                 'The request could not be read; please reload the page.')
+      raise gr.Error(message, print_exception=False) from None
+  return type.__new__(type(gr.Blocks), 'Blocks', (gr.Blocks,),
+                      {'preprocess_data': preprocess_data,
+                       '__module__': __name__,
+                       '__qualname__': 'CheckedBlocks'})
+
+
 def build_app(service: Service, *, concurrency: int = 1):
   """The Gradio Blocks app of the demo (not launched)."""
   os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
@@ -233,8 +265,9 @@ def build_app(service: Service, *, concurrency: int = 1):
       return None
     return results[1] if view == VIEWS[1] else results[0]
 
-  with gr.Blocks(title='DeepFill JAX inpainting', analytics_enabled=False,
-                 delete_cache=(600, 3600)) as app:
+  with _checked_blocks(gr)(title='DeepFill JAX inpainting',
+                          analytics_enabled=False,
+                          delete_cache=(600, 3600)) as app:
     results = gr.State(None, time_to_live=3600)
     gr.Markdown(_INTRO.format(limits=limits.describe()))
     with gr.Row():
@@ -357,6 +390,8 @@ def run() -> None:
   """Console script `deepfill-serve`."""
   from absl import app as absl_app  # pylint: disable=g-import-not-at-top
   _define_flags()
+  cli.absl_help('deepfill-serve', 'Serve the paint-a-mask inpainting web '
+                'demo (Gradio).')
   absl_app.run(main)
 
 

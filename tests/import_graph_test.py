@@ -22,7 +22,8 @@ LAYERS = (
     ('input_pipeline', 'checkpointing', 'run_config'),
     ('convert', 'export', 'step', 'batches', 'inference', 'testing'),
     ('evaluation',),
-    ('train', 'demo', 'main', 'inpaint', 'serve', 'web_inputs', 'tools'),
+    ('train', 'demo', 'main', 'inpaint', 'inpaint_report', 'serve', 'web_inputs',
+     'tools'),
 )
 MAX_LINES = 500
 

@@ -41,8 +41,9 @@ def test_cli_refuses_a_huge_image_from_its_header(tmp_path, ckpt, capsys):
   assert err == [
       f'error: {image}: image of 12000x12000 = 144.0 megapixels needs about '
       '4.6 GB to inpaint, above the limit of 40,000,000 pixels (--max_pixels '
-      '/ max_pixels=); inpaint a smaller image, or only a window around each '
-      'hole (--context / Inpainter(context=...)).']
+      '/ max_pixels=); to fit, inpaint only a window around each hole '
+      '(--context / Inpainter(context=...)), or raise the limit to '
+      '144,000,000 pixels.']
   assert not os.path.exists(out)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import shutil
 import socket
@@ -104,10 +105,11 @@ def test_read_upload_refuses_too_many_pixels_before_decoding(tmp_path):
   with pytest.raises(serve.RequestError, match='large.png is 5000x4000 = '
                      '20.0 megapixels; .* at most 10 megapixels'):
     serve.read_upload(str(path), limits)
-  # A decompression bomb (30000 x 30000), which PIL itself refuses to open.
+  # A decompression bomb (30000 x 30000), which PIL itself refuses to
+  # open: measured from its header all the same.
   Image.new('1', (30000, 30000)).save(tmp_path / 'bomb.png')
-  with pytest.raises(serve.RequestError, match='bomb.png has far too many '
-                     'pixels; .* at most 10 megapixels'):
+  with pytest.raises(serve.RequestError, match='bomb.png is 30000x30000 = '
+                     '900.0 megapixels; .* at most 10 megapixels'):
     serve.read_upload(str(tmp_path / 'bomb.png'), limits)
 
 
@@ -515,9 +517,38 @@ def test_api_inpaint_refuses_a_background_far_over_the_limit(client,
   Image.new('RGB', (1500, 800)).save(path)  # Past PIL's bomb limit here.
   status = _call(client, _editor(str(path)), 'Result',
                  api_name='/inpaint')[-1]
-  assert status == ('**Error:** bomb.png has far too many pixels; this '
-                    'server accepts at most 0.5 megapixels.')  # As /open.
+  assert status == ('**Error:** bomb.png is 1500x800 = 1.2 megapixels; this '
+                    'server accepts at most 0.5 megapixels. Please resize it '
+                    'first.')  # As /open.
   _assert_no_traceback_in_server_log()
+
+
+@NEEDS_GRADIO
+def test_api_refuses_a_path_it_did_not_upload_in_one_line(server):
+  """A background naming a server file instead of an upload: the client
+  gets the reason, the log one line."""
+  time.sleep(1)  # Earlier requests' log lines first.
+  logged = len(SERVER_LOG[0].read_text())
+  url = f'{server}gradio_api/call/inpaint'
+  value = {'background': {'path': '/etc/passwd',
+                          'meta': {'_type': 'gradio.FileData'}},
+           'layers': [], 'composite': None}
+  request = urllib.request.Request(
+      url, data=json.dumps({'data': [value, 'Result']}).encode(),
+      headers={'Content-Type': 'application/json'})
+  with urllib.request.urlopen(request, timeout=REQUEST_SECONDS) as r:
+    event = json.load(r)['event_id']
+  with urllib.request.urlopen(f'{url}/{event}', timeout=REQUEST_SECONDS) as r:
+    lines = r.read().decode().strip().splitlines()
+  assert lines[0] == 'event: error'
+  assert json.loads(lines[1][len('data: '):])['error'] == (
+      'The request names a file that was not uploaded to this server; please '
+      'open the image again.')
+  time.sleep(1)
+  new = SERVER_LOG[0].read_text()[logged:].strip().splitlines()
+  assert len(new) == 1 and new[0].endswith(
+      '] Refused a request: InvalidPathError: Cannot move /etc/passwd to the '
+      'gradio cache dir because it was not uploaded by a user.'), new
 
 
 @NEEDS_GRADIO

@@ -90,7 +90,7 @@ def plot(curve: dict[str, Any], path: str) -> None:
   draw = ImageDraw.Draw(image)
   colours = {'deepfill': (200, 30, 30), 'telea': (40, 90, 200),
              'navier_stokes': (30, 150, 60), 'biharmonic': (150, 60, 160),
-             'mean': (120, 120, 120)}
+             'patchmatch': (230, 140, 20), 'mean': (120, 120, 120)}
   xs = np.array([p['x'] for p in curve['points']])
   for col, mask in enumerate(masks):
     for row, metric in enumerate(METRICS):

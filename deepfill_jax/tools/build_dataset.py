@@ -32,6 +32,7 @@ from absl import logging
 from array_record.python import array_record_module
 from PIL import Image
 
+from deepfill_jax import cli
 from deepfill_jax import files as files_lib
 from deepfill_jax import image_io
 from deepfill_jax import data_sources
@@ -136,6 +137,8 @@ def main(argv: Sequence[str]) -> None:
 
 def run() -> None:
   """Console script `deepfill-build-dataset`."""
+  cli.absl_help('deepfill-build-dataset', 'Pack a folder or flist of images '
+                'into ArrayRecord files.')
   flags.mark_flags_as_required(['input', 'output'])
   app.run(main)
 

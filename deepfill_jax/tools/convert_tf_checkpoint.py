@@ -17,13 +17,14 @@ docs/checkpoints.md.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
+
+from deepfill_jax import cli
 
 _TF_CHECKPOINT = flags.DEFINE_string(
     'tf_checkpoint', None, 'TF1 checkpoint directory or prefix.',
@@ -59,7 +60,11 @@ def main(argv: list[str]) -> None:
         f'{critics} to {os.path.abspath(_OUTPUT.value)} (RGB in, RGB out).')
 
 
-run = functools.partial(app.run, main)  # Console script `deepfill-convert`.
+def run() -> None:
+  """Console script `deepfill-convert`."""
+  cli.absl_help('deepfill-convert', 'Convert an original DeepFill v1 or v2 '
+                'TF1 checkpoint for deepfill_jax.')
+  app.run(main)
 
 
 if __name__ == '__main__':

@@ -7,11 +7,12 @@ r"""Evaluates a generator and classical baselines on a folder of images.
 
 `--checkpoint` is an inference checkpoint, a training workdir (latest step,
 or `--step`) or an export (directory with export.json, or one `.jax` file).
-`--masks` lists mask types (center, bbox, free_form, thin, medium, thick)
-and/or folders of mask images matched by file name. Writes results.json,
-results.md and contact_<type>.png to `--output`. Bad images are reported in
-one line and skipped. Exit status: 0 if anything was evaluated, 1 on errors
-or if nothing could be, 2 for bad arguments. See docs/evaluation.md.
+`--masks` lists mask types (center, bbox, free_form, thin, medium, thick,
+thin_strokes) and/or folders of mask images matched by file name. Writes
+results.json, results.md and contact_<type>.png to `--output`. Bad images
+are reported in one line and skipped. Exit status: 0 if anything was
+evaluated, 1 on errors or if nothing could be, 2 for bad arguments. See
+docs/evaluation.md.
 """
 
 from __future__ import annotations

@@ -20,13 +20,14 @@ See docs/checkpoints.md.
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
 
 from absl import app
 from absl import flags
 from absl import logging
+
+from deepfill_jax import cli
 
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', None, 'Inference checkpoint or training workdir.',
@@ -67,7 +68,11 @@ def main(argv: list[str]) -> None:
         f'{time.perf_counter() - start:.1f} s.')
 
 
-run = functools.partial(app.run, main)  # Console script `deepfill-export`.
+def run() -> None:
+  """Console script `deepfill-export`."""
+  cli.absl_help('deepfill-export', 'Export a generator for serving '
+                '(parameters and jax.export artifacts).')
+  app.run(main)
 
 
 if __name__ == '__main__':
