@@ -182,52 +182,44 @@ def write_entry(e: Entry, image: Image.Image, output: str,
     for i, crop in enumerate(eval_crops(image, rng)):
       put(f'{e.split}/{name}_{i}.png', crop, format='PNG')
     if e.split == 'test':  # The photo itself, for full-size evaluation.
-      rel = f'test_full/{name}.png'
-      path = os.path.join(output, rel)
-      os.makedirs(os.path.dirname(path), exist_ok=True)
-      files_lib.write_atomic(path, image_io.encode_image(
-          np.asarray(image), '.png'))
-      e.files.append(rel)
+      put(f'test_full/{name}.png', image, format='PNG')
 
 
 def collect(sources: Sequence[str], log: Callable[[str], None]
-            ) -> tuple[list[Entry], dict[str, str]]:
+            ) -> tuple[list[Entry], dict[str, str], dict[str, int]]:
   """Every file of `sources`, deduplicated by sha256 (the table's first),
-  and the fixed splits of the table's photos."""
-  found = table.find(sources)
+  the fixed splits of the table's photos and each file's `average_hash`
+  (of a thumbnail: JPEGs decode at a reduced scale)."""
+  found = table.find(sources)  # Refuses the reserved packages first.
   fixed = {f.name: split for f, split in found}
   files = [f for f, _ in found]
-  table.check_not_reserved(sources)
   for module in PACKAGES:
     found = [f for root in sources for f in module.find(root)]
     if not found:
       raise FileNotFoundError(f'{module.PACKAGE}: no file of it below '
                               f'{", ".join(sources)}.')
     files.extend(found)
-  entries, seen = [], {}
+  entries, seen, hashes = [], {}, {}
   for f in files:
-    digest = table.sha256(f.read())
+    data = f.read()
+    digest = table.sha256(data)
     if digest in seen:
       log(f'{f.name}: same file as {seen[digest]}, skipped.')
       continue
+    if f.name in hashes:
+      raise ValueError(f'Two files are called {f.name}.')
     seen[digest] = f.name
+    hashes[f.name] = average_hash(image_io.open_image(data, name=f.origin,
+                                                      min_size=64))
     entries.append(Entry(f, digest))
-  names = [e.source.name for e in entries]
-  if len(set(names)) != len(names):
-    raise ValueError('Two files have the same name: '
-                     f'{[n for n, c in collections.Counter(names).items() if c > 1]}')
-  return entries, fixed
+  return entries, fixed, hashes
 
 
 def make_dataset(sources: Sequence[str], output: str, seed: int = 0,
                  log: Callable[[str], None] = print) -> dict[str, object]:
   """Writes OUTPUT/{train,validation,test,test_full}/, manifest.json and
   CREDITS.md; returns the manifest."""
-  entries, fixed = collect(sources, log)
-  hashes = {}
-  for e in entries:  # Thumbnails only (JPEGs decode at a reduced scale).
-    hashes[e.source.name] = average_hash(image_io.open_image(
-        e.source.read(), name=e.source.origin, min_size=64))
+  entries, fixed, hashes = collect(sources, log)
   assign_splits(entries, fixed, hashes)
   entries.sort(key=lambda e: (SPLITS.index(e.split), e.source.name))
   for e in entries:
