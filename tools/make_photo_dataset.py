@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import io
-import json
 import os
 from typing import Callable, Sequence
 
