@@ -86,7 +86,7 @@ def config(model: str, dtype: str, devices: int = 1,
   the full v2 model and objective (`default.deepfill_v2`: one critic
   update per generator update)."""
   # pylint: disable=g-import-not-at-top
-  from configs import default
+  from deepfill_jax import default_config as default
   from configs import tiny
   if model == 'tiny':
     config = tiny.get_config()
@@ -109,7 +109,7 @@ def forward_work(name: str, size: int, frac: float) -> dict[str, tuple]:
   # pylint: disable=g-import-not-at-top
   import jax
   from flax import nnx
-  from deepfill_jax import inference
+  from deepfill_jax.inference import inpainter as inpainter_lib
   from deepfill_jax.models import make_generator
   model = config('full', 'float32', name=name).model
   gen = nnx.jit(lambda: make_generator(model.name, model.cnum,
@@ -120,7 +120,7 @@ def forward_work(name: str, size: int, frac: float) -> dict[str, tuple]:
   x = jax.numpy.asarray(image[None] / 127.5 - 1., jax.numpy.float32)
   m = jax.numpy.asarray(mask[None, :, :, None], jax.numpy.float32)
   forward = jax.jit(lambda p, x, m: nnx.merge(graphdef, p)(x, m)[1])
-  inpainter = inference.Inpainter(gen, attention='auto')
+  inpainter = inpainter_lib.Inpainter(gen, attention='auto')
   return {
       'generator': (lambda: jax.block_until_ready(forward(params, x, m)),
                     lambda: forward.lower(params, x, m)),
@@ -134,7 +134,7 @@ def training(config, devices: int = 1, num_batches: int = 2):
   first `devices` devices; the batches are the tests' fixed random ones."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import step as step_lib
+  from deepfill_jax.training import step as step_lib
   from deepfill_jax import testing
   setup = step_lib.make_setup(
       config, step_lib.create_mesh(jax.devices()[:devices]))

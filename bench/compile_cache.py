@@ -4,7 +4,7 @@
 
 Writes 12 photos in 4 sizes (random pixels, a centred 10% hole) and a
 cnum=32 generator checkpoint (random weights) to a temporary folder, then
-runs `python -m deepfill_jax.inpaint --input_dir ...` twice with a fresh,
+runs `python -m deepfill_jax.apps.inpaint --input_dir ...` twice with a fresh,
 empty cache folder (`DEEPFILL_JAX_CACHE`), and twice more with the cache off,
 interleaved; `--repeats` rounds, the ratio is their median. Each run also
 reports the seconds it spent compiling (JAX's compile log).
@@ -63,9 +63,9 @@ def write_inputs(folder: str, per_size: int = 3) -> tuple[str, str]:
 def write_checkpoint(path: str) -> None:
   # pylint: disable=g-import-not-at-top
   from flax import nnx
-  from deepfill_jax import checkpointing
+  from deepfill_jax.checkpoints import store
   from deepfill_jax.models import InpaintGenerator
-  checkpointing.save_generator(path, InpaintGenerator(32, rngs=nnx.Rngs(0)))
+  store.save_generator(path, InpaintGenerator(32, rngs=nnx.Rngs(0)))
 
 
 def run_cli(ckpt: str, images: str, masks: str, out: str, cache: str
@@ -76,7 +76,7 @@ def run_cli(ckpt: str, images: str, masks: str, out: str, cache: str
              PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
   start = time.perf_counter()
   proc = subprocess.run(
-      [sys.executable, '-m', 'deepfill_jax.inpaint', '--checkpoint', ckpt,
+      [sys.executable, '-m', 'deepfill_jax.apps.inpaint', '--checkpoint', ckpt,
        '--input_dir', images, '--mask_dir', masks, '--output_dir', out,
        '--no_progress'], env=env, check=True, capture_output=True, text=True)
   wall = time.perf_counter() - start
@@ -89,8 +89,8 @@ def bucketing_effect(bucket: int) -> list[dict]:
   """Hole pixels with and without padding each size up to `bucket`."""
   # pylint: disable=g-import-not-at-top
   from flax import nnx
-  from deepfill_jax.inference import Inpainter
-  from deepfill_jax.pixels import reflect_pad
+  from deepfill_jax.inference.inpainter import Inpainter
+  from deepfill_jax.data.pixels import reflect_pad
   from deepfill_jax.models import InpaintGenerator
   inpainter = Inpainter(InpaintGenerator(32, rngs=nnx.Rngs(0)))
   rng = np.random.default_rng(0)

@@ -50,7 +50,7 @@ _GIB = 1 << 30
 def dense_scores_gib(size: int) -> float:
   """RAM the dense attention's score tensors need at `size` x `size`."""
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import memory
+  from deepfill_jax.inference import memory
   return memory.dense_attention_bytes((size, size)) / _GIB
 
 
@@ -60,11 +60,11 @@ def child(size: int, frac: float, mode: str, repeats: int) -> dict:
   import jax
   from flax import nnx
   from deepfill_jax.models import tiled_attention
-  from deepfill_jax import inference
+  from deepfill_jax.inference import inpainter as inpainter_lib
   from deepfill_jax.models import hole_aware
   from deepfill_jax.models import InpaintGenerator
   gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
-  inp = inference.Inpainter(gen, attention=mode)
+  inp = inpainter_lib.Inpainter(gen, attention=mode)
   image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
   mask = common.hole(size, frac)
   t0 = time.perf_counter()
@@ -103,10 +103,10 @@ def one_call(size: int, frac: float, count: int) -> dict:
   start = time.perf_counter()
   # pylint: disable=g-import-not-at-top
   from flax import nnx
-  from deepfill_jax import inference
+  from deepfill_jax.inference import inpainter as inpainter_lib
   from deepfill_jax.models import InpaintGenerator
   gen = nnx.jit(lambda: InpaintGenerator(32, rngs=nnx.Rngs(0)))()
-  inp = inference.Inpainter(gen, attention='auto')
+  inp = inpainter_lib.Inpainter(gen, attention='auto')
   image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
   mask = common.holes(size, frac, count)
   ready = time.perf_counter()

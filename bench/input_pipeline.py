@@ -24,8 +24,8 @@ from absl import flags
 
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from configs import default
-from deepfill_jax import input_pipeline
+from deepfill_jax import default_config as default
+from deepfill_jax.data import input_pipeline
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 _PATH = flags.DEFINE_string('path', 'data/photos', 'Folder of JPEG images.')

@@ -274,7 +274,7 @@ def _ours_train(msg: dict) -> tuple[dict, Callable[[], dict]]:
   and its work floor (`common.work_floor`, measured when called)."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import step as step_lib
+  from deepfill_jax.training import step as step_lib
   config = common.config('full', 'float32', name=msg['model'])
   config.image_size = msg['size']
   config.batch_size = msg['batch']
@@ -316,12 +316,12 @@ def _ours_check(msg: dict) -> dict:
   # pylint: disable=g-import-not-at-top
   import jax
   from flax import nnx
-  from deepfill_jax import checkpointing
-  from deepfill_jax import convert
+  from deepfill_jax.checkpoints import store
+  from deepfill_jax.checkpoints import convert
   data = np.load(msg['path'])
   converted = convert.convert_variables(port_v2_variables(
       {k[2:]: data[k] for k in data.files if k.startswith('w/')}), rgb=False)
-  gen = checkpointing.generator_from_params(
+  gen = store.generator_from_params(
       converted.generator, converted.cnum, **converted.model)
   nhwc = lambda a: a.transpose(0, 2, 3, 1)
   x1, x2, _ = nnx.jit(lambda g, x, m: g(x, m))(

@@ -89,7 +89,7 @@ def training_call(step: str, dtype: str) -> tuple[Callable[[], None], str]:
   """One critic or generator update (each call advances the state)."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import step as step_lib
+  from deepfill_jax.training import step as step_lib
   setup, steps, state, batches = common.training(common.config('full', dtype))
   fn = getattr(steps, step)
   batches = [step_lib.global_batch(setup, b) for b in batches]

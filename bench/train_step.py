@@ -51,7 +51,7 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   import jax
   import jax.numpy as jnp
   from flax import nnx
-  from deepfill_jax import step as step_lib
+  from deepfill_jax.training import step as step_lib
   from deepfill_jax import testing
 
   config = common.config(model, dtype, devices)

@@ -12,7 +12,7 @@ box-or-stroke masks, images resized (no crop). See docs/deepfill_v2.md.
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

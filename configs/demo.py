@@ -28,7 +28,7 @@ with existing weights (e.g. converted official ones, and then
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -14,7 +14,7 @@ update, box-or-stroke masks. 200 generator iterations: a few minutes on a
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 from configs import demo
 
 

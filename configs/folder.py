@@ -8,13 +8,13 @@
 Images are randomly cropped to 256x256 (smaller ones are upscaled first) and
 flipped; corrupt files are skipped with a warning. For an evaluation folder
 set `--config.data.eval_path`. For very large folders, pack them once with
-`tools/build_dataset.py` and use `--config.data.source=array_record`
+`deepfill-build-dataset` and use `--config.data.source=array_record`
 (docs/data.md).
 """
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -12,7 +12,7 @@ Everything else is the paper's setting (configs/default.py): batch 16,
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -25,7 +25,7 @@ and schedule are chosen for the best L1 / PSNR per CPU hour on a 2-core CPU
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -11,7 +11,7 @@ The paper's setting (configs/default.py): batch 16, random 256x256 crops,
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -10,7 +10,7 @@ The original v2 settings (configs/celeba_hq_v2.py) with random crops, as its
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -12,7 +12,7 @@ critic width 4.
 
 import ml_collections
 
-from configs import default as default_lib
+from deepfill_jax import default_config as default_lib
 from configs import tiny
 
 

@@ -8,8 +8,8 @@
 found from any folder.
 
 Deliberately short: flags, multi-host set-up and logging here; the work is in
-libraries that can be imported and tested (`deepfill_jax.train`,
-`deepfill_jax.demo`). Run the same command on every host of a cluster.
+libraries that can be imported and tested (`deepfill_jax.training.train`,
+`deepfill_jax.apps.demo`). Run the same command on every host of a cluster.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
-from deepfill_jax import cli
-from deepfill_jax import compilation_cache
-from deepfill_jax import image_io
-from deepfill_jax import run_config
-from deepfill_jax import workdir_lock
+from deepfill_jax.apps import cli
+from deepfill_jax.utils import compilation_cache
+from deepfill_jax.data import image_io
+from deepfill_jax.training import resume_checks
+from deepfill_jax.training import workdir_lock
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Directory for outputs and checkpoints.')
@@ -186,8 +186,8 @@ def main(argv):
   logging.info('JAX process %d/%d, local devices: %s', jax.process_index(),
                jax.process_count(), jax.local_devices())
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import demo
-  from deepfill_jax import train
+  from deepfill_jax.apps import demo
+  from deepfill_jax.training import train
   # pylint: enable=g-import-not-at-top
   try:
     if config.mode == 'train':
@@ -203,7 +203,7 @@ def main(argv):
     logging.flush()
     print(str(e), file=sys.stderr)
     sys.exit(e.exit_code)
-  except (workdir_lock.WorkdirInUse, run_config.ConfigMismatch) as e:
+  except (workdir_lock.WorkdirInUse, resume_checks.ConfigMismatch) as e:
     logging.flush()  # Refused before any work: one line, status 2.
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)

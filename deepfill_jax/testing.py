@@ -14,8 +14,8 @@ import ml_collections
 import numpy as np
 from flax import nnx
 
-from deepfill_jax import checkpointing
-from deepfill_jax import masks
+from deepfill_jax.checkpoints import store
+from deepfill_jax.data import masks
 from deepfill_jax.models import InpaintGenerator
 
 
@@ -29,7 +29,7 @@ def random_generator(cnum: int = 4, seed: int = 0, *,
   generator's zero-bias output is ~1e-7, the same uint8 whatever the input
   (or sketch); x2.5 keeps its activations' scale through the layers.
   """
-  gen = checkpointing.abstract_generator(cnum, **model)
+  gen = store.abstract_generator(cnum, **model)
   rng = np.random.default_rng(seed)
 
   def init(p):

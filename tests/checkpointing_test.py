@@ -11,8 +11,8 @@ import orbax.checkpoint as ocp
 import pytest
 from etils import epath
 
-from deepfill_jax import checkpointing
-from deepfill_jax import files
+from deepfill_jax.checkpoints import store
+from deepfill_jax.utils import files
 from deepfill_jax.testing import random_generator
 
 
@@ -23,40 +23,40 @@ def gen():
 
 @pytest.fixture(scope='module')
 def saved(gen, tmp_path_factory):
-  return checkpointing.save_generator(
+  return store.save_generator(
       str(tmp_path_factory.mktemp('ckpt') / 'gen'), gen, note='x')
 
 
 def _params_equal(a, b):
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(a),
-               checkpointing.pure_params(b))
+               store.pure_params(a),
+               store.pure_params(b))
 
 
 def _with_meta(tmp_path, saved, **changes):
   """A copy of `saved` whose generator.json has `changes` (None deletes)."""
   path = tmp_path / 'copy'
-  os.symlink(os.path.join(saved, checkpointing.PARAMS_DIR), tmp_path / 'p')
+  os.symlink(os.path.join(saved, store.PARAMS_DIR), tmp_path / 'p')
   path.mkdir()
-  os.symlink(tmp_path / 'p', path / checkpointing.PARAMS_DIR)
-  meta = files.read_json(os.path.join(saved, checkpointing.META_FILE))
+  os.symlink(tmp_path / 'p', path / store.PARAMS_DIR)
+  meta = files.read_json(os.path.join(saved, store.META_FILE))
   for key, value in changes.items():
     if value is None:
       meta.pop(key)
     else:
       meta[key] = value
-  (path / checkpointing.META_FILE).write_text(json.dumps(meta))
+  (path / store.META_FILE).write_text(json.dumps(meta))
   return path
 
 
 def test_round_trip_local_and_epath(gen, saved):
   for path in (saved, epath.Path(saved)):
-    loaded, meta = checkpointing.load_generator(path)
+    loaded, meta = store.load_generator(path)
     _params_equal(loaded, gen)
     assert meta['note'] == 'x' and meta['channel_order'] == 'RGB'
   assert sorted(os.listdir(saved)) == ['generator.json', 'params']
   with pytest.raises(FileExistsError, match='already holds a checkpoint'):
-    checkpointing.save_generator(saved, gen)
+    store.save_generator(saved, gen)
 
 
 @pytest.mark.parametrize('changes, text', [
@@ -71,39 +71,39 @@ def test_round_trip_local_and_epath(gen, saved):
 def test_metadata_is_checked(saved, tmp_path, changes, text):
   path = _with_meta(tmp_path, saved, **changes)
   with pytest.raises(ValueError, match=text) as e:
-    checkpointing.load_generator(path)
+    store.load_generator(path)
   assert '\n' not in str(e.value)
 
 
 def test_steps(gen, saved, tmp_path):
   with pytest.raises(ValueError, match='inference checkpoint has no training '
                      'steps; do not ask for step 3'):
-    checkpointing.load_generator(saved, step=3)
+    store.load_generator(saved, step=3)
   workdir = tmp_path / 'workdir'
-  checkpointing.write_meta(workdir, checkpointing.generator_meta(gen))
+  store.write_meta(workdir, store.generator_meta(gen))
   with pytest.raises(FileNotFoundError, match='neither'):
-    checkpointing.load_generator(workdir)
+    store.load_generator(workdir)
   with ocp.CheckpointManager(workdir / 'checkpoints') as mngr:
     for step in (5, 9):
       mngr.save(step, args=ocp.args.Composite(generator=ocp.args.StandardSave(
-          checkpointing.pure_params(gen))))
+          store.pure_params(gen))))
     mngr.wait_until_finished()
-  loaded, meta = checkpointing.load_generator(str(workdir))
+  loaded, meta = store.load_generator(str(workdir))
   assert meta['step'] == 9
   _params_equal(loaded, gen)
-  assert checkpointing.load_generator(workdir, step=5)[1]['step'] == 5
+  assert store.load_generator(workdir, step=5)[1]['step'] == 5
   with pytest.raises(ValueError, match='no checkpoint of step 7; the workdir '
                      'has steps 5, 9'):
-    checkpointing.load_generator(workdir, step=7)
+    store.load_generator(workdir, step=7)
 
 
 def test_write_meta_is_atomic(tmp_path):
-  checkpointing.write_meta(tmp_path / 'w', {'format': 'a'})
-  meta_path = tmp_path / 'w' / checkpointing.META_FILE
+  store.write_meta(tmp_path / 'w', {'format': 'a'})
+  meta_path = tmp_path / 'w' / store.META_FILE
   with pytest.raises(TypeError):  # Fails while writing: the old file stays.
-    checkpointing.write_meta(tmp_path / 'w', {'format': object()})
+    store.write_meta(tmp_path / 'w', {'format': object()})
   assert json.loads(meta_path.read_text()) == {'format': 'a'}
-  assert os.listdir(tmp_path / 'w') == [checkpointing.META_FILE]
+  assert os.listdir(tmp_path / 'w') == [store.META_FILE]
   assert oct(meta_path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 

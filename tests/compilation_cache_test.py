@@ -4,7 +4,7 @@
 
 import os
 
-from deepfill_jax import compilation_cache
+from deepfill_jax.utils import compilation_cache
 
 
 def test_default_is_xdg_cache_home(monkeypatch, tmp_path):

@@ -20,10 +20,10 @@ import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 def ckpt(tmp_path_factory) -> str:
   """An inference checkpoint of a small random generator (cnum 4)."""
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import checkpointing
+  from deepfill_jax.checkpoints import store
   from deepfill_jax.testing import random_generator
   path = str(tmp_path_factory.mktemp('ckpt') / 'gen')
-  return checkpointing.save_generator(path, random_generator())
+  return store.save_generator(path, random_generator())
 
 
 @pytest.fixture(scope='module')
@@ -31,12 +31,12 @@ def guided_ckpt(tmp_path_factory) -> str:
   """An inference checkpoint of a small random sketch-guided v2 generator
   whose output depends on the sketch (kernels x2.5, `random_generator`)."""
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import checkpointing
+  from deepfill_jax.checkpoints import store
   from deepfill_jax.testing import random_generator
   gen = random_generator(8, seed=2, kernel_scale=2.5, name='deepfill_v2',
                          guided=True)
   path = str(tmp_path_factory.mktemp('guided') / 'gen')
-  return checkpointing.save_generator(path, gen)
+  return store.save_generator(path, gen)
 
 # Tests that train compile the same steps several times (a run, its resumed
 # run, ...): a persistent compilation cache for this test session only, also

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import inpaint_report
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.apps import inpaint_progress
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Console script -> (module, first line of its --help, flags it lists).
@@ -29,7 +29,7 @@ HELP = {
         'Train a DeepFill model, or run the demo, from a config file.',
         ('--config', '--workdir', '--coordinator_address')),
     'deepfill-serve': (
-        'deepfill_jax.serve',
+        'deepfill_jax.apps.serve',
         'Serve the paint-a-mask inpainting web demo (Gradio).',
         ('--checkpoint', '--max_pixels', '--two_scale', '--no_photos')),
     'deepfill-export': (
@@ -120,7 +120,7 @@ def _write(path, array) -> str:
 
 
 def _inpaint(*args) -> subprocess.CompletedProcess:
-  return _run(_command('deepfill-inpaint', 'deepfill_jax.inpaint')
+  return _run(_command('deepfill-inpaint', 'deepfill_jax.apps.inpaint')
               + [str(a) for a in args])
 
 
@@ -137,7 +137,7 @@ def test_inpaint_announces_creates_folder_and_sums_up(ckpt, tmp_path):
   assert proc.returncode == 0, proc.stderr[-2000:]
   lines = proc.stderr.strip().splitlines()
   assert lines[0] == f'created folder {folder}'
-  line, _, _ = inpaint_report.plan_single(inference.Inpainter.from_checkpoint(ckpt),
+  line, _, _ = inpaint_progress.plan_single(inpainter_lib.Inpainter.from_checkpoint(ckpt),
                                    img, holes)
   assert line.startswith(f'{img}: 64x48, 2 holes; one pass; ')
   assert lines[1] == line
@@ -195,10 +195,10 @@ def test_inpaint_progress_bar_by_pass_for_long_runs(ckpt, tmp_path, capsys,
   holes[10:20, 12:30] = 255
   img, mask = _write(tmp_path / 'in.png', image), _write(tmp_path / 'm.png',
                                                          holes)
-  monkeypatch.setattr(inpaint_report, 'PROGRESS_SECONDS', 0.)
+  monkeypatch.setattr(inpaint_progress, 'PROGRESS_SECONDS', 0.)
   passes = []
-  monkeypatch.setattr(inpaint_report, 'progress_bar', _counting(
-      inpaint_report.progress_bar, passes))
+  monkeypatch.setattr(inpaint_progress, 'progress_bar', _counting(
+      inpaint_progress.progress_bar, passes))
   assert inpaint.main(['--checkpoint', ckpt, '--image', img, '--mask', mask,
                        '--output', str(tmp_path / 'o.png'),
                        '--two_scale=4']) == 0
@@ -210,7 +210,7 @@ def test_inpaint_progress_bar_by_pass_for_long_runs(ckpt, tmp_path, capsys,
 
 
 def _counting(make_bar, calls):
-  """`inpaint_report.progress_bar` whose hook also records each call."""
+  """`inpaint_progress.progress_bar` whose hook also records each call."""
   def wrapped(needs, show):
     assert show
     bar, done = make_bar(needs, show)

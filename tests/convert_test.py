@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the TF1 checkpoint converter (deepfill_jax/convert.py).
+"""Tests of the TF1 checkpoint converter (deepfill_jax/checkpoints/convert.py).
 
 The name table, array placement, BGR folding and error reporting are pure
 NumPy and always run; writing and reading real TF1 checkpoints (and the CLI)
@@ -16,8 +16,12 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from deepfill_jax import checkpointing
-from deepfill_jax import convert
+from deepfill_jax.checkpoints import store
+
+from deepfill_jax.checkpoints import critics as stored_critics
+
+from deepfill_jax.checkpoints import bgr as bgr_lib
+from deepfill_jax.checkpoints import convert
 import tf1_checkpoints as spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -139,7 +143,7 @@ def test_mismatch_lists_every_offending_variable(gen_vars, critic_vars):
 def test_fold_bgr_flips_exactly_the_image_channels_and_is_an_involution(
     gen_vars):
   bgr = convert.convert_variables(gen_vars, rgb=False).generator
-  rgb = checkpointing.fold_bgr(bgr)
+  rgb = bgr_lib.fold_bgr(bgr)
   changed = set()
   for layer, params in bgr.items():
     for name, value in params.items():
@@ -158,7 +162,7 @@ def test_fold_bgr_flips_exactly_the_image_channels_and_is_an_involution(
     np.testing.assert_array_equal(rgb[layer]['kernel'],
                                   _flip(bgr[layer]['kernel']))
     np.testing.assert_array_equal(rgb[layer]['bias'], bgr[layer]['bias'][::-1])
-  jax.tree.map(np.testing.assert_array_equal, checkpointing.fold_bgr(rgb), bgr)
+  jax.tree.map(np.testing.assert_array_equal, bgr_lib.fold_bgr(rgb), bgr)
 
 
 def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
@@ -171,8 +175,8 @@ def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
   mask[0, 16:48, 24:72] = 1.
   mask[1, 8:40, 40:88] = 1.
   run = nnx.jit(lambda g, x, m: g(x, m))  # One compile serves both models.
-  out_rgb = run(checkpointing.generator_from_params(rgb.generator), x, mask)
-  out_bgr = run(checkpointing.generator_from_params(bgr.generator), _flip(x),
+  out_rgb = run(store.generator_from_params(rgb.generator), x, mask)
+  out_bgr = run(store.generator_from_params(bgr.generator), _flip(x),
                 mask)
   for a, b in zip(out_rgb[:2], out_bgr[:2]):
     assert float(np.std(a)) > 0.05  # Not saturated: the check is meaningful.
@@ -181,8 +185,8 @@ def test_rgb_model_equals_bgr_model_on_flipped_channels(gen_vars, critic_vars):
   for img, (c_rgb, c_bgr) in zip(
       (jax.random.normal(keys[1], (2, 128, 128, 3)),
        jax.random.normal(keys[2], (2, 256, 256, 3))),
-      zip(checkpointing.critics_from_params(rgb.critics, rgb.critic_config),
-          checkpointing.critics_from_params(bgr.critics, bgr.critic_config))):
+      zip(stored_critics.critics_from_params(rgb.critics, rgb.critic_config),
+          stored_critics.critics_from_params(bgr.critics, bgr.critic_config))):
     np.testing.assert_allclose(c_rgb(img), c_bgr(_flip(img)), rtol=1e-5,
                                atol=1e-5)
 
@@ -227,14 +231,14 @@ def test_training_checkpoint_round_trip(tf, tmp_path, gen_vars, critic_vars):
                             step=500)
   out = convert.convert_checkpoint(str(tmp_path / 'tf'), str(tmp_path / 'jax'))
   assert out.global_step == 500 and out.ignored == sorted(extras)
-  gen, meta = checkpointing.load_generator(str(tmp_path / 'jax'))
+  gen, meta = store.load_generator(str(tmp_path / 'jax'))
   assert meta['channel_order'] == 'RGB'
   assert meta['converted_from']['bgr_folded']
   assert meta['converted_from']['checkpoint'].endswith('snap-500')
   expected = convert.convert_variables(variables)
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(gen), expected.generator)
-  local, global_ = checkpointing.load_critics(str(tmp_path / 'jax'))
+               store.pure_params(gen), expected.generator)
+  local, global_ = stored_critics.load_critics(str(tmp_path / 'jax'))
   for module, name in ((local, 'local'), (global_, 'global')):
     jax.tree.map(np.testing.assert_array_equal,
                  nnx.to_pure_dict(nnx.state(module, nnx.Param)),
@@ -247,18 +251,17 @@ def test_release_layout_with_cli(tf, tmp_path, gen_vars):
                             state_file='checkpoint.txt')
   (tf_dir / 'checkpoint.txt').write_text(
       'model_checkpoint_path: "/data/model_logs/release_places2_256/snap"\n')
-  cli = [sys.executable,
-         os.path.join(ROOT, 'tools', 'convert_tf_checkpoint.py'),
+  cli = [sys.executable, '-m', 'deepfill_jax.tools.convert_tf_checkpoint',
          f'--tf_checkpoint={tf_dir}']
   run = subprocess.run(cli + [f'--output={tmp_path / "jax"}'],
-                       capture_output=True, text=True, check=False)
+                       capture_output=True, text=True, check=False, cwd=ROOT)
   assert run.returncode == 0, run.stderr
   assert 'no discriminator' in run.stdout
-  assert checkpointing.load_critics(str(tmp_path / 'jax')) is None
-  assert not (tmp_path / 'jax' / checkpointing.CRITICS_DIR).exists()
-  gen, _ = checkpointing.load_generator(str(tmp_path / 'jax'))
+  assert stored_critics.load_critics(str(tmp_path / 'jax')) is None
+  assert not (tmp_path / 'jax' / store.CRITICS_DIR).exists()
+  gen, _ = store.load_generator(str(tmp_path / 'jax'))
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(gen),
+               store.pure_params(gen),
                convert.convert_variables(gen_vars).generator)
   # A broken checkpoint: one missing and one unknown generator variable.
   broken = dict(gen_vars)
@@ -276,19 +279,19 @@ def test_release_layout_with_cli(tf, tmp_path, gen_vars):
 
 
 def test_converted_checkpoint_loads_in_inpainter(tmp_path, gen_vars):
-  from deepfill_jax import inference  # pylint: disable=g-import-not-at-top
+  from deepfill_jax.inference import inpainter as inpainter_lib  # pylint: disable=g-import-not-at-top
   converted = convert.convert_variables(gen_vars)
   path = convert.save_converted(str(tmp_path / 'jax'), converted)
-  loaded = inference.Inpainter.from_checkpoint(path)
+  loaded = inpainter_lib.Inpainter.from_checkpoint(path)
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(loaded.generator),
+               store.pure_params(loaded.generator),
                converted.generator)
   rng = np.random.default_rng(0)
   image = rng.integers(0, 256, (40, 56, 3), np.uint8)
   mask = np.zeros((40, 56), bool)
   mask[10:30, 20:44] = True
   got = loaded(image, mask)
-  want = inference.Inpainter(checkpointing.generator_from_params(
+  want = inpainter_lib.Inpainter(store.generator_from_params(
       converted.generator))(image, mask)
   np.testing.assert_array_equal(got, want)
   assert (got[mask] != image[mask]).any()
@@ -300,9 +303,9 @@ def test_bgr_checkpoint_loads_as_rgb(tmp_path, gen_vars):
   silently: it loads as the RGB conversion of the same variables."""
   bgr = convert.convert_variables(gen_vars, rgb=False)
   path = convert.save_converted(str(tmp_path / 'bgr'), bgr)
-  gen, meta = checkpointing.load_generator(path)
+  gen, meta = store.load_generator(path)
   assert meta['channel_order'] == 'RGB'
   assert meta['stored_channel_order'] == 'BGR'
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(gen),
+               store.pure_params(gen),
                convert.convert_variables(gen_vars, rgb=True).generator)

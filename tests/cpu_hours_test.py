@@ -6,7 +6,7 @@ import time
 
 from etils import epath
 
-from deepfill_jax import cpu_hours
+from deepfill_jax.training import cpu_hours
 
 
 def _burn(seconds: float) -> None:

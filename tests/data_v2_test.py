@@ -10,10 +10,10 @@ import numpy as np
 
 from configs import celeba_hq_v2
 from configs import tiny_v2
-from deepfill_jax import data_sources
-from deepfill_jax import image_io
-from deepfill_jax import input_pipeline
-from deepfill_jax import masks
+from deepfill_jax.data import data_sources
+from deepfill_jax.data import image_io
+from deepfill_jax.data import input_pipeline
+from deepfill_jax.data import masks
 
 
 class Recorder:

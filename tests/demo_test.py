@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from configs import demo as demo_config
-from deepfill_jax import demo
+from deepfill_jax.apps import demo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Evaluation: masks, baselines, SSIM, aggregation and tools/evaluate.py."""
+"""Evaluation: masks, baselines, SSIM, aggregation and deepfill_jax/tools/evaluate.py."""
 
 import dataclasses
 import hashlib
@@ -14,14 +14,14 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from configs import default as default_config
+from deepfill_jax import default_config
 from deepfill_jax import evaluation
-from deepfill_jax import export
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import metrics
+from deepfill_jax.inference import export
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.utils import metrics
 from deepfill_jax.evaluation import baselines
-from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax.evaluation import mask_sets as eval_masks
 from deepfill_jax.testing import random_generator
 from deepfill_jax.tools import evaluate as evaluate_tool
 
@@ -472,7 +472,7 @@ def test_patchmatch_scores_equal_a_direct_call(ckpt, tmp_path):
   settings = evaluation.Settings(images=str(images), masks=[str(masks)],
                                  size=64, baselines=['patchmatch'],
                                  progress=False)
-  model = inference.Inpainter.from_checkpoint(ckpt)
+  model = inpainter_lib.Inpainter.from_checkpoint(ckpt)
   results = evaluation.evaluate(model, settings, MASKS_CONFIG)
   records = results['results']['folder_masks']['images']
   assert [r['image'] for r in records] == names
@@ -500,7 +500,7 @@ def test_without_extras_the_model_and_mean_fill_still_run(ckpt, photos,
   monkeypatch.setattr(baselines, 'has_module', lambda name: False)
   lines = []
   results = evaluation.evaluate(
-      inference.Inpainter.from_checkpoint(ckpt),
+      inpainter_lib.Inpainter.from_checkpoint(ckpt),
       evaluation.Settings(images=str(photos), size=SIZE, progress=False),
       MASKS_CONFIG, log=lines.append)
   assert list(results['methods']) == ['deepfill', 'mean']
@@ -523,7 +523,7 @@ def test_export_is_evaluated_through_its_artifacts(tmp_path):
   image = _photo((SIZE, SIZE), 0)
   hole = eval_masks.center_mask((SIZE, SIZE))
   got = model.inpaint_batch([image], [hole])
-  want = inference.Inpainter(gen, attention='dense').inpaint_batch([image],
+  want = inpainter_lib.Inpainter(gen, attention='dense').inpaint_batch([image],
                                                                    [hole])
   np.testing.assert_array_equal(got[0][~hole], image[~hole])
   assert np.abs(got.astype(int) - want).max() <= 1

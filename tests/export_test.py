@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the serving export (deepfill_jax/export.py, tools/export.py)."""
+"""Tests of the serving export (deepfill_jax/inference/export.py, deepfill_jax/tools/export.py)."""
 
 import json
 import os
@@ -13,8 +13,8 @@ import orbax.checkpoint as ocp
 import pytest
 from flax import nnx
 
-from deepfill_jax import checkpointing
-from deepfill_jax import export
+from deepfill_jax.checkpoints import store
+from deepfill_jax.inference import export
 from deepfill_jax.models import InpaintGenerator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,12 +41,12 @@ def gen():
 def exported_dir(gen, tmp_path_factory):
   """An export made by the CLI from an inference checkpoint."""
   tmp = tmp_path_factory.mktemp('export')
-  checkpointing.save_generator(str(tmp / 'ckpt'), gen, note='test')
+  store.save_generator(str(tmp / 'ckpt'), gen, note='test')
   run = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'tools', 'export.py'),
+      [sys.executable, '-m', 'deepfill_jax.tools.export',
        f'--checkpoint={tmp / "ckpt"}', f'--output={tmp / "out"}',
        '--sizes=' + ','.join(export.size_name(s) for s in SIZES)],
-      capture_output=True, text=True, check=False)
+      capture_output=True, text=True, check=False, cwd=ROOT)
   assert run.returncode == 0, run.stderr
   assert 'cpu, cuda, tpu' in run.stdout
   return tmp / 'out'
@@ -77,11 +77,11 @@ def test_export_directory_contents(gen, exported_dir):
   assert exported.platforms == ('cpu', 'cuda', 'tpu')
   assert jax.export.is_symbolic_dim(exported.in_avals[0].shape[0])
   # The directory is also a params-only inference checkpoint.
-  loaded, meta = checkpointing.load_generator(str(exported_dir))
+  loaded, meta = store.load_generator(str(exported_dir))
   assert meta['note'] == 'test' and meta['exported_from'].endswith('ckpt')
   jax.tree.map(np.testing.assert_array_equal,
-               checkpointing.pure_params(loaded),
-               checkpointing.pure_params(gen))
+               store.pure_params(loaded),
+               store.pure_params(gen))
   assert sorted(os.listdir(exported_dir)) == sorted(
       ['generator.json', 'params', 'export.json', 'deepfill_64x64.jax',
        'deepfill_48x80.jax'])
@@ -125,10 +125,10 @@ def test_exported_masks_follow_the_mask_convention(exported_dir):
 
 def test_export_from_training_workdir(gen, tmp_path):
   workdir = tmp_path / 'workdir'
-  checkpointing.write_meta(str(workdir), checkpointing.generator_meta(gen))
+  store.write_meta(str(workdir), store.generator_meta(gen))
   with ocp.CheckpointManager(str(workdir / 'checkpoints')) as mngr:
     mngr.save(7, args=ocp.args.Composite(generator=ocp.args.StandardSave(
-        checkpointing.pure_params(gen))))
+        store.pure_params(gen))))
     mngr.wait_until_finished()
   manifest = export.export_checkpoint(str(workdir), str(tmp_path / 'out'),
                                       [(32, 32)], platforms=['cpu'])
@@ -137,7 +137,7 @@ def test_export_from_training_workdir(gen, tmp_path):
   got = export.load(str(tmp_path / 'out'))(x, mask)
   np.testing.assert_allclose(got[1], live(gen, x, mask)[1], atol=1e-5,
                              rtol=0)
-  _, meta = checkpointing.load_generator(str(tmp_path / 'out'))
+  _, meta = store.load_generator(str(tmp_path / 'out'))
   assert meta['step'] == 7
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from deepfill_jax import image_io
+from deepfill_jax.data import image_io
 from deepfill_jax.evaluation import baselines
 from deepfill_jax.evaluation import full_size
 from deepfill_jax.evaluation import full_size_report as report_lib

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of deepfill_jax.image_io: modes, EXIF, masks and error messages."""
+"""Tests of deepfill_jax.data.image_io: modes, EXIF, masks and error messages."""
 
 import os
 import shutil
@@ -11,7 +11,7 @@ from absl.testing import parameterized
 import numpy as np
 from PIL import Image
 
-from deepfill_jax import image_io
+from deepfill_jax.data import image_io
 
 
 class ImageIoTest(parameterized.TestCase):

@@ -15,10 +15,10 @@ import jax
 import numpy as np
 import pytest
 
-from deepfill_jax import checkpointing
-from deepfill_jax import context_windows
-from deepfill_jax import inference
-from deepfill_jax import pixels
+from deepfill_jax.checkpoints import store
+from deepfill_jax.inference import context_windows
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.data import pixels
 from deepfill_jax.testing import random_generator
 from deepfill_jax.testing import random_sketch
 from deepfill_jax.models import hole_aware
@@ -118,7 +118,7 @@ def test_needed_input_of_a_stride_two_stage():
 
 @pytest.fixture(scope='module')
 def inpainter(gen):
-  return inference.Inpainter(gen)
+  return inpainter_lib.Inpainter(gen)
 
 
 def _image(hw, channels=3, seed=0):
@@ -166,9 +166,9 @@ def test_no_hole_returns_input(inpainter):
 def test_auto_matches_dense_in_uint8(gen):
   hw = (56, 72)
   image, mask = _image(hw), _mask(hw)
-  auto = inference.Inpainter(gen)(image, mask, return_coarse=True,
+  auto = inpainter_lib.Inpainter(gen)(image, mask, return_coarse=True,
                                   return_flow=True)
-  dense = inference.Inpainter(gen, attention='dense')(
+  dense = inpainter_lib.Inpainter(gen, attention='dense')(
       image, mask, return_coarse=True, return_flow=True)
   for a, d in ((auto.image, dense.image), (auto.coarse, dense.coarse)):
     # Float differences of 1e-6 may flip a rounding at .5: at most 1 level.
@@ -182,10 +182,10 @@ def test_batch_equals_single_calls_and_compiles_once(inpainter):
   images = [_image(hw, seed=i) for i in range(3)]
   masks = [np.roll(_mask(hw), 7 * i, axis=1) for i in range(3)]
   sizes = inpainter.plan_sizes(masks)
-  before = inference._run._cache_size()
+  before = inpainter_lib._run._cache_size()
   batch = inpainter.inpaint_batch(images, masks, sizes=sizes)
   again = inpainter.inpaint_batch(images[::-1], masks[::-1], sizes=sizes)
-  assert inference._run._cache_size() == before + 1
+  assert inpainter_lib._run._cache_size() == before + 1
   np.testing.assert_array_equal(again, batch[::-1])
   for i in range(3):
     np.testing.assert_array_equal(batch[i], inpainter(images[i], masks[i]))
@@ -206,7 +206,7 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
       np.testing.assert_array_equal(flow, want.flow)
   plain, = inpainter.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]))
   assert plain.flows == [None]
-  windows = inference.Inpainter(inpainter.generator, context=16)
+  windows = inpainter_lib.Inpainter(inpainter.generator, context=16)
   batch, = windows.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]),
                                 return_flow=True)
   want = windows(images[0], masks[0], return_flow=True)
@@ -221,7 +221,7 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
 
 @pytest.fixture(scope='module')
 def guided(guided_ckpt):
-  return inference.Inpainter.from_checkpoint(guided_ckpt)
+  return inpainter_lib.Inpainter.from_checkpoint(guided_ckpt)
 
 
 def test_sketch_is_cropped_and_padded_with_its_context_window(guided):
@@ -236,7 +236,7 @@ def test_sketch_is_cropped_and_padded_with_its_context_window(guided):
   windows = context_windows.windows(holes, 8)
   assert [w.crop for w in windows] == [(slice(0, 32), slice(0, 32)),
                                        (slice(8, 37), slice(64, 92))]
-  inpainter = inference.Inpainter(guided.generator, context=8)
+  inpainter = inpainter_lib.Inpainter(guided.generator, context=8)
   out = inpainter(image, holes, edge=edge)
   for win in windows:
     want = guided(image[win.crop], holes[win.crop], edge=edge[win.crop])
@@ -247,7 +247,7 @@ def test_sketch_is_cropped_and_padded_with_its_context_window(guided):
   batch, = inpainter.inpaint_many([(0, hw)], lambda _: (image, holes, edge))
   np.testing.assert_array_equal(batch.outputs[0], out)
   # A window holding the whole image gives the whole-image result.
-  whole = inference.Inpainter(guided.generator, context=1000)
+  whole = inpainter_lib.Inpainter(guided.generator, context=1000)
   np.testing.assert_array_equal(whole(image, holes, edge=edge),
                                 guided(image, holes, edge=edge))
 
@@ -261,7 +261,7 @@ def test_inpaint_many_sketches_follow_their_images(guided, monkeypatch):
   edges = {0: random_sketch(hw, 0), 1: None, 2: random_sketch(hw, 2)}
   want = {i: guided(images[i], holes[i], edge=edges[i]) for i in range(3)}
   assert (want[0] != guided(images[0], holes[0])).any()  # The sketch counts.
-  real = inference.Inpainter.inpaint_batch
+  real = inpainter_lib.Inpainter.inpaint_batch
 
   def one_at_a_time(self, images, masks, **kwargs):
     if len(images) > 1:
@@ -270,7 +270,7 @@ def test_inpaint_many_sketches_follow_their_images(guided, monkeypatch):
 
   for retry in (False, True):
     if retry:
-      monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', one_at_a_time)
+      monkeypatch.setattr(inpainter_lib.Inpainter, 'inpaint_batch', one_at_a_time)
     notes = []
     batch, = guided.inpaint_many(
         [(i, hw) for i in range(3)],
@@ -287,7 +287,7 @@ def test_sketch_errors_are_one_line(inpainter, guided):
   work."""
   hw = (20, 24)
   image, mask, edge = _image(hw), _mask(hw), random_sketch(hw)
-  windows = inference.Inpainter(inpainter.generator, context=8)
+  windows = inpainter_lib.Inpainter(inpainter.generator, context=8)
   for call, text in [
       (lambda: inpainter(image, mask, edge=edge), 'guided=False'),
       (lambda: windows(image, mask, edge=edge), 'guided=False'),
@@ -346,7 +346,7 @@ def test_bad_inputs_raise_one_line_errors(inpainter):
       (lambda: inpainter(image.astype(np.float32), np.zeros((20, 20))),
        'uint8'),
       (lambda: inpainter(image[..., :2], np.zeros((20, 20))), 'shape'),
-      (lambda: inference.Inpainter(inpainter.generator, attention='x'),
+      (lambda: inpainter_lib.Inpainter(inpainter.generator, attention='x'),
        'attention'),
       (lambda: inpainter.inpaint_batch([image, image[:10]],
                                        [np.zeros((20, 20))] * 2), 'size'),
@@ -357,8 +357,8 @@ def test_bad_inputs_raise_one_line_errors(inpainter):
 
 
 def test_from_checkpoint_round_trip(gen, tmp_path):
-  path = checkpointing.save_generator(str(tmp_path / 'ckpt'), gen)
-  loaded = inference.Inpainter.from_checkpoint(path)
+  path = store.save_generator(str(tmp_path / 'ckpt'), gen)
+  loaded = inpainter_lib.Inpainter.from_checkpoint(path)
   image, mask = _image((24, 32)), _mask((24, 32))
   np.testing.assert_array_equal(loaded(image, mask),
-                                inference.Inpainter(gen)(image, mask))
+                                inpainter_lib.Inpainter(gen)(image, mask))

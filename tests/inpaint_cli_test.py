@@ -9,18 +9,18 @@ import sys
 import numpy as np
 import pytest
 
-from deepfill_jax import batches
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import memory
+from deepfill_jax.inference import batching
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.inference import memory
 from deepfill_jax.testing import random_sketch
 
 
 @pytest.fixture(scope='module')
 def api(ckpt):
   """The Python API on the same checkpoint: what the CLI must write."""
-  return inference.Inpainter.from_checkpoint(ckpt)
+  return inpainter_lib.Inpainter.from_checkpoint(ckpt)
 
 
 def _assert_written(api, image_path, mask_path, out_path):
@@ -134,7 +134,7 @@ def test_flist_batch_reports_and_skips_bad_items(ckpt, api, tmp_path, capsys):
   rows.append('# a comment')
   flist = tmp_path / 'list.txt'
   flist.write_text('\n'.join(rows) + '\n')
-  before = inference._run._cache_size()
+  before = inpainter_lib._run._cache_size()
   code, err = _run(capsys, '--checkpoint', ckpt, '--flist', flist,
                    '--batch_size', 2, '--no_progress')
   assert code == 1
@@ -142,7 +142,7 @@ def test_flist_batch_reports_and_skips_bad_items(ckpt, api, tmp_path, capsys):
   assert 'missing.png: image file does not exist' in err
   assert 'small.png: mask size 10x10 differs' in err
   assert 'list.txt:7: expected "input mask output"' in err
-  assert inference._run._cache_size() == before + 2  # One per image size.
+  assert inpainter_lib._run._cache_size() == before + 2  # One per image size.
   for row in rows[:4]:
     _assert_written(api, *row.split())
 
@@ -192,7 +192,7 @@ def test_directories_with_sketches_equal_single_runs(guided_ckpt, tmp_path,
   assert errors[1] == (
       f'error: {folders["edges"]}/lonely.png: sketch file does not exist.')
   assert 'inpainted 2 of 4 images, 2 failed.' in err
-  guided = inference.Inpainter.from_checkpoint(guided_ckpt)
+  guided = inpainter_lib.Inpainter.from_checkpoint(guided_ckpt)
   for rel, ext in (('a', '.png'), ('sub/b', '.jpg')):
     image, edge = (str(folders[n] / (rel + e)) for n, e in (('in', '.png'),
                                                             ('edges', ext)))
@@ -228,7 +228,7 @@ def test_sketches_in_a_file_list_and_for_an_unguided_model(
   assert f'error: {rows[2][3]}: sketch size 30x24 differs from image size ' \
       f'32x24 ({rows[2][0]}).' in err.splitlines()
   assert 'inpainted 2 of 3 images, 1 failed.' in err
-  guided = inference.Inpainter.from_checkpoint(guided_ckpt)
+  guided = inpainter_lib.Inpainter.from_checkpoint(guided_ckpt)
   for row in rows[:2]:
     edge = image_io.load_image(row[3]) if len(row) > 3 else None
     want = guided(image_io.load_image(row[0]), image_io.load_mask(row[1]),
@@ -329,7 +329,7 @@ def test_one_failing_image_is_one_line(ckpt, api, tmp_path, capsys,
     mask = _write(str(tmp_path / f'm{i}.png'), _mask(hw))
     rows.append(f'{img} {mask} {tmp_path}/out{i}.png')
   (tmp_path / 'list.txt').write_text('\n'.join(rows))
-  real = inference.Inpainter.inpaint_batch
+  real = inpainter_lib.Inpainter.inpaint_batch
 
   def flaky(self, images, masks, **kwargs):
     if any(tuple(im[0, 0]) == (1, 2, 3) for im in images):
@@ -337,7 +337,7 @@ def test_one_failing_image_is_one_line(ckpt, api, tmp_path, capsys,
                          'allocate 123 bytes.\nmore details')
     return real(self, images, masks, **kwargs)
 
-  monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', flaky)
+  monkeypatch.setattr(inpainter_lib.Inpainter, 'inpaint_batch', flaky)
   code, err = _run(capsys, '--checkpoint', ckpt, '--flist',
                    tmp_path / 'list.txt', '--no_progress')
   assert code == 1
@@ -347,7 +347,7 @@ def test_one_failing_image_is_one_line(ckpt, api, tmp_path, capsys,
                     'trying to allocate 123 bytes.).']
   assert 'inpainted 2 of 3 images, 1 failed.' in err
   assert not (tmp_path / 'out1.png').exists()
-  monkeypatch.setattr(inference.Inpainter, 'inpaint_batch', real)
+  monkeypatch.setattr(inpainter_lib.Inpainter, 'inpaint_batch', real)
   for i in (0, 2):
     _assert_written(api, *rows[i].split())
 
@@ -377,11 +377,11 @@ def test_dense_attention_fits_memory_or_falls_back(ckpt, api, tmp_path,
   # (whose memory estimate is checked against the free memory too).
   hw = (240, 320)
   need = memory.dense_attention_bytes(hw)
-  dense = inference.Inpainter(api.generator, attention='dense')
+  dense = inpainter_lib.Inpainter(api.generator, attention='dense')
   monkeypatch.setattr(memory, 'available_memory', lambda: int(2.6 * need))
-  assert batches.fit_attention(dense, hw, 8) == (dense, 2)
+  assert batching.fit_attention(dense, hw, 8) == (dense, 2)
   monkeypatch.setattr(memory, 'available_memory', lambda: None)
-  assert batches.fit_attention(dense, hw, 8) == (dense, 8)
+  assert batching.fit_attention(dense, hw, 8) == (dense, 8)
   monkeypatch.setattr(memory, 'available_memory', lambda: need // 2)
   img = _write(str(tmp_path / 'in.png'), _image(hw))
   mask = _write(str(tmp_path / 'mask.png'), _mask(hw))
@@ -433,7 +433,7 @@ def test_argument_errors_exit_2(capsys):
 
 def test_module_entry_point(tmp_path):
   res = subprocess.run(
-      [sys.executable, '-m', 'deepfill_jax.inpaint', '--checkpoint',
+      [sys.executable, '-m', 'deepfill_jax.apps.inpaint', '--checkpoint',
        str(tmp_path / 'none'), '--image', 'a.png', '--mask', 'b.png',
        '--output', str(tmp_path / 'o.png')],
       capture_output=True, text=True, check=False,

@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of deepfill_jax.input_pipeline on tiny folders, flists, ArrayRecord
+"""Tests of deepfill_jax.data.input_pipeline on tiny folders, flists, ArrayRecord
 files and mocked TFDS data: batch contents, sharding, determinism, skipping of
 corrupt files and exact resume from an orbax checkpoint."""
 
@@ -17,10 +17,10 @@ import numpy as np
 import orbax.checkpoint as ocp
 from PIL import Image
 
-from configs import default
-from deepfill_jax import checkpointing
-from deepfill_jax import data_sources
-from deepfill_jax import input_pipeline
+from deepfill_jax import default_config as default
+from deepfill_jax.training import checkpoints as run_checkpoints
+from deepfill_jax.data import data_sources
+from deepfill_jax.data import input_pipeline
 from deepfill_jax.tools import build_dataset
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -236,12 +236,12 @@ class InputPipelineTest(parameterized.TestCase):
         next(it)
       skipped = it.skipped
       with ocp.CheckpointManager(workdir) as manager:
-        checkpointing.save_training(manager, 3, {}, it, force=True)
+        run_checkpoints.save_training(manager, 3, {}, it, force=True)
         manager.wait_until_finished()
       it.close()
       restored = _iterator(config)
       with ocp.CheckpointManager(workdir) as manager:
-        checkpointing.restore_training(manager, {}, restored, 3)
+        run_checkpoints.restore_training(manager, {}, restored, 3)
       self.assertEqual(restored.skipped, skipped)
       _assert_batches_equal(reference[3:], [next(restored), next(restored)])
       restored.close()

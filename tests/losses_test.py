@@ -14,10 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import default as default_config
+from deepfill_jax import default_config
 from configs import photos
-from deepfill_jax import losses
-from deepfill_jax import masks
+from deepfill_jax.training import losses
+from deepfill_jax.data import masks
 
 B, H, W, BOX = 3, 16, 16, 8
 

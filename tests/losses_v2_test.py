@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from configs import celeba_hq_v2
-from deepfill_jax import losses
+from deepfill_jax.training import losses
 
 B, H, W, K = 3, 16, 16, 5
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepfill_jax import image_io
-from deepfill_jax import inpaint
-from deepfill_jax import masks as masks_lib
+from deepfill_jax.data import image_io
+from deepfill_jax.apps import inpaint
+from deepfill_jax.data import masks as masks_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTO = os.path.join(ROOT, 'data', 'photos',

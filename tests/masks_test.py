@@ -1,6 +1,6 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of deepfill_jax.masks: hole statistics, boxes, discount, seeding."""
+"""Tests of deepfill_jax.data.masks: hole statistics, boxes, discount, seeding."""
 
 import os
 import tempfile
@@ -10,8 +10,8 @@ from absl.testing import parameterized
 import numpy as np
 from PIL import Image
 
-from configs import default
-from deepfill_jax import masks
+from deepfill_jax import default_config as default
+from deepfill_jax.data import masks
 
 _NUM_SAMPLES = 300
 

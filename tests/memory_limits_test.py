@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepfill_jax import context_windows
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import memory
+from deepfill_jax.inference import context_windows
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.inference import memory
 from inference_test import random_generator
 
 
@@ -76,12 +76,12 @@ def test_api_refuses_above_max_pixels_and_above_free_memory(monkeypatch):
   with pytest.raises(memory.MemoryLimitError, match=(
       r'^image of 80x64 = 0.0 megapixels needs about 0.0 GB to inpaint, above '
       r'the limit of 1,000 pixels')):
-    inference.Inpainter(gen, max_pixels=1000)(image, hole)
+    inpainter_lib.Inpainter(gen, max_pixels=1000)(image, hole)
   monkeypatch.setattr(memory, 'available_memory', lambda: 10_000)
   with pytest.raises(memory.MemoryLimitError, match=(
       r'needs about 0.0 GB to inpaint, and 0.0 GB are free; inpaint a '
       r'smaller image')):
-    inference.Inpainter(gen)(image, hole)
+    inpainter_lib.Inpainter(gen)(image, hole)
 
 
 def test_estimates_of_the_documented_sizes():
@@ -116,17 +116,17 @@ def test_context_mode_changes_only_holes_and_matches_a_crop():
   hole[20:36, 24:48] = True
   hole[180:200, 260:300] = True
   # Fewer pixels than the image: only the windows are inpainted at once.
-  windowed = inference.Inpainter(gen, context=48, max_pixels=240 * 320 // 2)
+  windowed = inpainter_lib.Inpainter(gen, context=48, max_pixels=240 * 320 // 2)
   out = windowed(image, hole)
   np.testing.assert_array_equal(out[~hole], image[~hole])
   assert (out[hole] != image[hole]).any()
   # Each group's result is the default inpainting of its window.
   for win in context_windows.windows(hole, 48):
     crop = (slice(win.top, win.bottom), slice(win.left, win.right))
-    alone = inference.Inpainter(gen)(image[crop], hole[crop])
+    alone = inpainter_lib.Inpainter(gen)(image[crop], hole[crop])
     np.testing.assert_array_equal(out[crop][win.holes], alone[win.holes])
   with pytest.raises(memory.MemoryLimitError):
-    inference.Inpainter(gen, max_pixels=240 * 320 // 2)(image, hole)
+    inpainter_lib.Inpainter(gen, max_pixels=240 * 320 // 2)(image, hole)
 
 
 def test_cli_context_runs_windows_through_inpaint_many(tmp_path, ckpt,
@@ -149,7 +149,7 @@ def test_cli_context_runs_windows_through_inpaint_many(tmp_path, ckpt,
   assert inpaint.main(flags) == 1  # 80x64 = 5120 pixels: refused...
   assert 'above the limit of 3,000 pixels' in capsys.readouterr().err
   assert inpaint.main(flags + ['--context=24']) == 0  # ...windows fit.
-  windowed = inference.Inpainter.from_checkpoint(ckpt, context=24,
+  windowed = inpainter_lib.Inpainter.from_checkpoint(ckpt, context=24,
                                                  max_pixels=3000)
   for name in ('a.png', 'b.png'):
     image = np.asarray(Image.open(images / name))

@@ -1,13 +1,13 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""deepfill_jax.metrics against values computed by hand."""
+"""deepfill_jax.utils.metrics against values computed by hand."""
 
 import math
 
 import numpy as np
 import pytest
 
-from deepfill_jax import metrics
+from deepfill_jax.utils import metrics
 
 
 def _img(rows):

@@ -31,7 +31,7 @@ def main(port: int, num_processes: int, process_id: int, out: str) -> None:
                                process_id=process_id,
                                initialization_timeout=120)
   from configs import tiny  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import step as step_lib  # pylint: disable=g-import-not-at-top
+  from deepfill_jax.training import step as step_lib  # pylint: disable=g-import-not-at-top
   from deepfill_jax import testing  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   config.batch_size = 4

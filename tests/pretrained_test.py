@@ -8,11 +8,11 @@ import jax
 import numpy as np
 import pytest
 
-from deepfill_jax import checkpointing
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import pretrained
+from deepfill_jax.checkpoints import store
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.checkpoints import pretrained
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A held-out photo of the shipped model (never trained on) and a bundled mask.
@@ -27,15 +27,15 @@ PAPER_PARAMETERS = 3_601_542
 
 @pytest.fixture(scope='module')
 def shipped():
-  return inference.Inpainter.pretrained()
+  return inpainter_lib.Inpainter.pretrained()
 
 
 def test_shipped_model_is_the_papers_network(shipped):
-  meta = checkpointing.read_meta(pretrained.path())
+  meta = store.read_meta(pretrained.path())
   assert meta['model'] == {'cnum': 32}
   assert shipped.generator.cnum == 32
   count = sum(x.size for x in jax.tree.leaves(
-      checkpointing.pure_params(shipped.generator)))
+      store.pure_params(shipped.generator)))
   assert count == PAPER_PARAMETERS
   # Within the size the package may carry.
   size = sum(os.path.getsize(os.path.join(d, f))
@@ -46,10 +46,10 @@ def test_shipped_model_is_the_papers_network(shipped):
 def test_shipped_model_runs_two_scales_unless_told(shipped):
   """The shipped weights are measured with two-scale inference (the model
   card), so that is what loading them gives; 0 still means one pass."""
-  meta = checkpointing.read_meta(pretrained.path())
+  meta = store.read_meta(pretrained.path())
   assert meta['inference'] == {'two_scale': 12}
   assert shipped.two_scale == 12
-  assert inference.Inpainter.pretrained(two_scale=0).two_scale == 0
+  assert inpainter_lib.Inpainter.pretrained(two_scale=0).two_scale == 0
 
 
 def test_names_resolve_to_the_package_folder(tmp_path):

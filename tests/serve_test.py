@@ -1,11 +1,11 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the web demo (deepfill_jax/serve.py).
+"""Tests of the web demo (deepfill_jax/apps/serve.py).
 
 Three layers:
 
 * the request handling, as plain functions (no Gradio needed);
-* the HTTP API of a real server (`python -m deepfill_jax.serve` on 127.0.0.1,
+* the HTTP API of a real server (`python -m deepfill_jax.apps.serve` on 127.0.0.1,
   a free port, the tiny random checkpoint `ckpt` of conftest.py), one test
   per error case;
 * the page in headless Chromium (Playwright driving Debian's
@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepfill_jax import serve
+from deepfill_jax.apps import serve
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = os.environ.get('DEEPFILL_CHROMIUM', '/usr/bin/chromium')
@@ -214,7 +214,7 @@ class _FakeInpainter:
     with self.guard:
       self.active[key] -= 1
     out = np.where(holes[..., None], np.uint8(0), image)
-    return serve.inference.InpaintResult(out[None],
+    return serve.inpainter_lib.InpaintResult(out[None],
                                          np.full_like(image, 255)[None])
 
 
@@ -271,7 +271,7 @@ def test_shape_locks_serialise_one_size_only():
 
 
 def test_service_with_a_real_model_changes_only_the_holes(ckpt):
-  inpainter = serve.inference.Inpainter.from_checkpoint(ckpt)
+  inpainter = serve.inpainter_lib.Inpainter.from_checkpoint(ckpt)
   service = serve.Service(inpainter)
   image = _photo(0)[:64, :96]
   res = service.inpaint(_stroke_value(image, slice(20, 40), slice(30, 70)))
@@ -319,7 +319,7 @@ def test_preprocess_editor_checks_files_before_decoding(tmp_path):
 def test_serve_without_gradio_says_what_to_install_before_loading():
   code = ('import sys, runpy; sys.modules["gradio"] = None; '
           'sys.argv = ["serve", "--checkpoint=/nonexistent"]; '
-          'runpy.run_module("deepfill_jax.serve", run_name="__main__")')
+          'runpy.run_module("deepfill_jax.apps.serve", run_name="__main__")')
   proc = subprocess.run([sys.executable, '-c', code], cwd=REPO,
                         capture_output=True, text=True, timeout=300,
                         env=dict(os.environ, PYTHONPATH=REPO))
@@ -354,7 +354,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope='module')
 def server(ckpt, tmp_path_factory):
-  """`python -m deepfill_jax.serve` on 127.0.0.1 and a free port; its URL."""
+  """`python -m deepfill_jax.apps.serve` on 127.0.0.1 and a free port; its URL."""
   if not HAS_GRADIO:
     pytest.skip('gradio is not installed: pip install -r '
                 'requirements-serve.txt')
@@ -366,7 +366,7 @@ def server(ckpt, tmp_path_factory):
              JAX_PLATFORMS='cpu', XLA_FLAGS='', PYTHONPATH=REPO)
   with open(log_path, 'wb') as log:
     proc = subprocess.Popen(
-        [sys.executable, '-m', 'deepfill_jax.serve',
+        [sys.executable, '-m', 'deepfill_jax.apps.serve',
          f'--checkpoint={ckpt}', '--host=127.0.0.1',
          f'--port={port}', f'--max_upload_mb={MAX_UPLOAD_MB}',
          f'--max_pixels={MAX_PIXELS}'], cwd=REPO, env=env, stdout=log,

@@ -8,9 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from configs import default as default_config
-from deepfill_jax import image_io
-from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax import default_config
+from deepfill_jax.data import image_io
+from deepfill_jax.evaluation import mask_sets as eval_masks
 from tools import side_by_side
 
 PHOTOS = os.path.join(os.path.dirname(__file__), '..', 'data', 'photos')

@@ -4,7 +4,7 @@
 
 The variable names and shapes below are typed in from the specification's layer
 tables (docs/spec.md §1.2, §1.4, §3), independently of
-`deepfill_jax.convert`, so the tests check the converter against the spec.
+`deepfill_jax.checkpoints.convert`, so the tests check the converter against the spec.
 """
 
 from __future__ import annotations

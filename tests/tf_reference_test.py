@@ -23,8 +23,8 @@ tf = pytest.importorskip(
 
 from flax import nnx  # pylint: disable=g-import-not-at-top
 
-from deepfill_jax import checkpointing  # pylint: disable=g-import-not-at-top
-from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
+from deepfill_jax.checkpoints import store  # pylint: disable=g-import-not-at-top
+from deepfill_jax.checkpoints import convert  # pylint: disable=g-import-not-at-top
 from deepfill_jax import models  # pylint: disable=g-import-not-at-top
 import tf1_checkpoints as spec  # pylint: disable=g-import-not-at-top
 
@@ -180,7 +180,7 @@ def checkpoint(tmp_path_factory):
   variables = spec.generator_variables(seed=3)
   prefix = spec.write_tf1_checkpoint(tf, str(directory), variables)
   converted = convert.convert_variables(convert.read_tf_checkpoint(prefix))
-  return TFInpaintNet(prefix), checkpointing.generator_from_params(
+  return TFInpaintNet(prefix), store.generator_from_params(
       converted.generator)
 
 

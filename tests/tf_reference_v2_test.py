@@ -20,9 +20,10 @@ tf = pytest.importorskip(
 import jax  # pylint: disable=g-import-not-at-top
 from flax import nnx  # pylint: disable=g-import-not-at-top
 
-from deepfill_jax import checkpointing  # pylint: disable=g-import-not-at-top
-from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
-from deepfill_jax import pixels  # pylint: disable=g-import-not-at-top
+from deepfill_jax.checkpoints import store  # pylint: disable=g-import-not-at-top
+from deepfill_jax.checkpoints import critics as stored_critics  # pylint: disable=g-import-not-at-top
+from deepfill_jax.checkpoints import convert  # pylint: disable=g-import-not-at-top
+from deepfill_jax.data import pixels  # pylint: disable=g-import-not-at-top
 from deepfill_jax.models.critics import SpectralVector  # pylint: disable=g-import-not-at-top
 import tf1_checkpoints as spec  # pylint: disable=g-import-not-at-top
 from tf_reference_test import TFInpaintNet  # pylint: disable=g-import-not-at-top
@@ -90,9 +91,9 @@ def checkpoint(tmp_path_factory):
   prefix = spec.write_tf1_checkpoint(tf, str(directory), variables)
   converted = convert.convert_variables(convert.read_tf_checkpoint(prefix))
   assert converted.model_name == 'deepfill_v2' and converted.cnum == 48
-  gen = checkpointing.generator_from_params(converted.generator, 48,
+  gen = store.generator_from_params(converted.generator, 48,
                                             **converted.model)
-  critic, = checkpointing.critics_from_params(converted.critics,
+  critic, = stored_critics.critics_from_params(converted.critics,
                                               converted.critic_config)
   return prefix, gen, critic
 
@@ -142,7 +143,7 @@ def test_v2_guided_generator_matches_tf_reference(tmp_path):
   prefix = spec.write_tf1_checkpoint(tf, str(tmp_path), variables)
   converted = convert.convert_variables(convert.read_tf_checkpoint(prefix))
   assert converted.model == {'name': 'deepfill_v2', 'guided': True}
-  gen = checkpointing.generator_from_params(converted.generator, 48,
+  gen = store.generator_from_params(converted.generator, 48,
                                             **converted.model)
   rng = np.random.default_rng(0)
   x_rgb = _image(rng, 1, h, w)

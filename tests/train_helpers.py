@@ -11,9 +11,9 @@ import jax
 import numpy as np
 import pytest
 
-from deepfill_jax import checkpointing
-from deepfill_jax import step as step_lib
-from deepfill_jax import train
+from deepfill_jax.checkpoints import store
+from deepfill_jax.training import step as step_lib
+from deepfill_jax.training import train
 
 
 def assert_trees_equal(a, b):
@@ -46,6 +46,6 @@ def interrupted_and_resumed(config, workdir: str, monkeypatch):
   with pytest.raises(train.TrainingStopped, match='SIGTERM at step 1') as e:
     train.train_and_evaluate(config, workdir)
   assert e.value.exit_code == 128 + signal.SIGTERM
-  assert checkpointing.load_generator(workdir)[1]['step'] == 1
+  assert store.load_generator(workdir)[1]['step'] == 1
   monkeypatch.setattr(step_lib, 'train_iteration', real_iteration)
   return jax.device_get(train.train_and_evaluate(config, workdir))

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from configs import tiny
-from deepfill_jax import checkpointing
-from deepfill_jax import cpu_hours
-from deepfill_jax import inference
-from deepfill_jax import input_pipeline
-from deepfill_jax import step as step_lib
-from deepfill_jax import train
+from deepfill_jax.checkpoints import store
+from deepfill_jax.training import cpu_hours
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.data import input_pipeline
+from deepfill_jax.training import step as step_lib
+from deepfill_jax.training import train
 from deepfill_jax import testing
 import train_helpers
 
@@ -200,10 +200,10 @@ def test_run_writes_checkpoints_logs_and_strips(trained):
                  if n.isdigit())
   assert steps == [1, 2, 3]
   # The workdir is a checkpoint for inference, at its latest step.
-  gen, meta = checkpointing.load_generator(workdir)
+  gen, meta = store.load_generator(workdir)
   assert meta['step'] == 3
-  _assert_trees_equal(checkpointing.pure_params(gen), state.generator)
-  inpainter = inference.Inpainter.from_checkpoint(workdir)
+  _assert_trees_equal(store.pure_params(gen), state.generator)
+  inpainter = inpainter_lib.Inpainter.from_checkpoint(workdir)
   image = np.full((40, 48, 3), 100, np.uint8)
   hole = np.zeros((40, 48), bool)
   hole[10:20, 12:30] = True
@@ -217,9 +217,9 @@ def test_workdir_trained_on_8_devices_loads_on_1(trained):
   workdir, state = trained
   code = ('import sys, numpy as np, jax; '
           'from deepfill_jax import checkpointing, train; '
-          'gen, meta = checkpointing.load_generator(sys.argv[1]); '
+          'gen, meta = store.load_generator(sys.argv[1]); '
           'assert jax.device_count() == 1; '
-          'leaves = jax.tree.leaves(checkpointing.pure_params(gen)); '
+          'leaves = jax.tree.leaves(store.pure_params(gen)); '
           'print(meta["step"], sum(float(np.abs(x).sum()) for x in leaves))')
   proc = subprocess.run([sys.executable, '-c', code, workdir], cwd=ROOT,
                         capture_output=True, text=True, timeout=300,
@@ -247,7 +247,7 @@ def test_unfinished_checkpoint_is_never_picked_up(trained, tmp_path):
   # A save killed mid-write leaves orbax's temporary directory behind.
   os.makedirs(os.path.join(workdir, 'checkpoints',
                            '9.orbax-checkpoint-tmp-1234', 'generator'))
-  assert checkpointing.load_generator(workdir)[1]['step'] == 3
+  assert store.load_generator(workdir)[1]['step'] == 3
 
 
 def test_too_many_non_finite_updates_stop_the_run(tmp_path):

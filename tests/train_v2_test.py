@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from configs import tiny_v2
-from deepfill_jax import checkpointing
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import step as step_lib
+from deepfill_jax.checkpoints import store
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.training import step as step_lib
 from deepfill_jax.models import GatedGenerator
 import train_helpers
 
@@ -53,10 +53,10 @@ def test_run_trains_v2_and_carries_spectral_state(trained):
       jax.tree.leaves(state.critic_state), jax.tree.leaves(fresh.critic_state))]
   assert len(moved) == 6 and min(moved) > 0
   assert int(state.counters.updates) == 4 and int(state.counters.step) == 2
-  gen, meta = checkpointing.load_generator(workdir)
+  gen, meta = store.load_generator(workdir)
   assert isinstance(gen, GatedGenerator) and gen.cnum == 8
   assert meta['model'] == {'cnum': 8, 'name': 'deepfill_v2'}
-  _assert_trees_equal(checkpointing.pure_params(gen), state.generator)
+  _assert_trees_equal(store.pure_params(gen), state.generator)
 
 
 def test_interrupted_and_resumed_v2_run_is_bit_identical(trained, tmp_path,
@@ -75,11 +75,11 @@ def test_inpainter_on_a_v2_workdir(trained):
   image = rng.integers(0, 256, (44, 60, 3), np.uint8)
   hole = np.zeros((44, 60), bool)
   hole[10:30, 20:44] = True
-  auto = inference.Inpainter.from_checkpoint(workdir)
+  auto = inpainter_lib.Inpainter.from_checkpoint(workdir)
   res = auto(image, hole, return_flow=True)
   np.testing.assert_array_equal(res.image[~hole], image[~hole])
   assert res.flow.shape == image.shape
-  dense = inference.Inpainter.from_checkpoint(workdir, attention='dense')
+  dense = inpainter_lib.Inpainter.from_checkpoint(workdir, attention='dense')
   np.testing.assert_array_equal(dense(image, hole), res.image)
 
 
@@ -95,7 +95,7 @@ def test_cli_on_a_v2_checkpoint(trained, tmp_path, capsys):
   code = inpaint.main(['--checkpoint', workdir, '--image', paths['in'],
                        '--mask', paths['mask'], '--output', paths['out']])
   assert code == 0, capsys.readouterr().err
-  want = inference.Inpainter.from_checkpoint(workdir)(image, mask > 127)
+  want = inpainter_lib.Inpainter.from_checkpoint(workdir)(image, mask > 127)
   np.testing.assert_array_equal(image_io.load_image(paths['out']), want)
   # A sketch needs a guided checkpoint: a one-line error, nothing written.
   image_io.save_image(str(tmp_path / 'edge.png'), mask)
@@ -108,7 +108,7 @@ def test_cli_on_a_v2_checkpoint(trained, tmp_path, capsys):
 
 
 def test_guided_inpainter_uses_the_sketch(guided_ckpt):
-  inpainter = inference.Inpainter.from_checkpoint(guided_ckpt)
+  inpainter = inpainter_lib.Inpainter.from_checkpoint(guided_ckpt)
   assert inpainter.generator.guided
   rng = np.random.default_rng(3)
   image = rng.integers(0, 256, (32, 40, 3), np.uint8)

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from configs import tiny
-from deepfill_jax import run_config
-from deepfill_jax import stop_signals
-from deepfill_jax import workdir_lock
+from deepfill_jax.training import resume_checks
+from deepfill_jax.training import stop_signals
+from deepfill_jax.training import workdir_lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTOS = os.path.join(ROOT, 'data', 'photos')
@@ -158,7 +158,7 @@ def test_hole_l1_gamma_out_of_range_is_one_line_even_with_the_term_off(
 def _recorded_workdir(path, config) -> str:
   """A workdir as training leaves it: config.json and a finalised step."""
   os.makedirs(path / 'checkpoints' / '3')
-  (path / run_config.CONFIG_FILE).write_text(config.to_json())
+  (path / resume_checks.CONFIG_FILE).write_text(config.to_json())
   return str(path)
 
 
@@ -167,8 +167,8 @@ def test_resume_with_another_model_is_refused_before_restoring(tmp_path):
   config = tiny.get_config()
   config.model.cnum = 8
   config.model.contextual_attention = False
-  with pytest.raises(run_config.ConfigMismatch) as e:
-    run_config.check_resume(config, workdir, True)
+  with pytest.raises(resume_checks.ConfigMismatch) as e:
+    resume_checks.check_resume(config, workdir, True)
   assert str(e.value) == (
       f'{workdir} holds checkpoints of another model: config.model.cnum 4 -> '
       '8; config.model.contextual_attention True -> False. Resume it with the '
@@ -176,11 +176,11 @@ def test_resume_with_another_model_is_refused_before_restoring(tmp_path):
       f'--config.init_from={workdir} (with the same widths).')
   config = tiny.get_config()
   config.image_size = 128  # The critics' input sizes change.
-  with pytest.raises(run_config.ConfigMismatch, match=(
+  with pytest.raises(resume_checks.ConfigMismatch, match=(
       r'critic input sizes \(config.image_size, config.masks\) '
       r"'32/64 px' -> '64/128 px'")):
-    run_config.check_resume(config, workdir, True)
-  run_config.check_resume(config, workdir, False)  # Nothing to resume.
+    resume_checks.check_resume(config, workdir, True)
+  resume_checks.check_resume(config, workdir, False)  # Nothing to resume.
 
 
 def test_resume_with_other_training_settings_is_allowed(tmp_path):
@@ -191,7 +191,7 @@ def test_resume_with_other_training_settings_is_allowed(tmp_path):
   config.learning_rate = 1e-5
   config.model.dtype = 'bfloat16'
   config.data.path = '/elsewhere'
-  run_config.check_resume(config, workdir, True)
+  resume_checks.check_resume(config, workdir, True)
 
 
 def test_resume_with_another_model_is_one_line_from_main(tmp_path):

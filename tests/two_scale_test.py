@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepfill_jax import checkpointing
-from deepfill_jax import context_windows
+from deepfill_jax.checkpoints import store
+from deepfill_jax.inference import context_windows
 from deepfill_jax import evaluation
-from deepfill_jax import export
-from deepfill_jax import inference
-from deepfill_jax import inpaint
-from deepfill_jax import memory
-from deepfill_jax import two_scale
+from deepfill_jax.inference import export
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.apps import inpaint
+from deepfill_jax.inference import memory
+from deepfill_jax.inference import two_scale
 from deepfill_jax.tools import evaluate as evaluate_tool
 from deepfill_jax.testing import random_generator
 from deepfill_jax.testing import random_sketch
@@ -127,9 +127,9 @@ def gen():
 @pytest.mark.parametrize('hw', [(37, 53), (48, 40)])
 def test_inpainter_equals_its_two_passes_blended(gen, hw):
   image, hole = _image(hw), _holes(hw, 1)
-  got = inference.Inpainter(gen, two_scale=3)(image, hole)
+  got = inpainter_lib.Inpainter(gen, two_scale=3)(image, hole)
   assert got.shape == hw + (3,) and got.dtype == np.uint8
-  plain = inference.Inpainter(gen)
+  plain = inpainter_lib.Inpainter(gen)
   one = plain(image, hole)
   two = plain(two_scale.enlarge_image(image), two_scale.enlarge_mask(hole))
   np.testing.assert_array_equal(got, _slow_combine(one, two, hole, 3))
@@ -145,7 +145,7 @@ def test_batch_plans_both_passes_and_extras_are_the_one_pass(gen):
   hw = (40, 48)
   images = [_image(hw, s) for s in range(2)]
   holes = [_holes(hw, s) for s in range(2)]
-  inpainter = inference.Inpainter(gen, two_scale=2)
+  inpainter = inpainter_lib.Inpainter(gen, two_scale=2)
   sizes = inpainter.plan_sizes(holes)
   assert isinstance(sizes, two_scale.Sizes)
   assert sizes.two == inpainter.replace(two_scale=0).plan_sizes(
@@ -164,7 +164,7 @@ def test_batch_plans_both_passes_and_extras_are_the_one_pass(gen):
 
 
 def test_sketch_is_enlarged_with_its_image():
-  guided = inference.Inpainter(random_generator(
+  guided = inpainter_lib.Inpainter(random_generator(
       8, seed=2, kernel_scale=2.5, name='deepfill_v2', guided=True))
   hw = (32, 40)
   image, hole, sketch = _image(hw), _holes(hw, 2), random_sketch(hw) > 0
@@ -178,7 +178,7 @@ def test_sketch_is_enlarged_with_its_image():
 def test_context_windows_keep_two_scale(gen):
   hw = (40, 64)
   image, hole = _image(hw), _holes(hw, 0)
-  inpainter = inference.Inpainter(gen, two_scale=3)
+  inpainter = inpainter_lib.Inpainter(gen, two_scale=3)
   # A context that covers the image: every window is the whole image.
   windowed = inpainter.replace(context=200)
   assert len(context_windows.windows(hole, 200)) == 1
@@ -189,26 +189,26 @@ def test_memory_check_counts_the_2x_pass(gen):
   hw = (40, 40)
   image, hole = _image(hw), _holes(hw, 0)
   limit = 2 * 40 * 40  # One pass fits, the 2x pass (4x pixels) does not.
-  inference.Inpainter(gen, max_pixels=limit)(image, hole)
+  inpainter_lib.Inpainter(gen, max_pixels=limit)(image, hole)
   with pytest.raises(memory.MemoryLimitError, match='80x80'):
-    inference.Inpainter(gen, max_pixels=limit, two_scale=2)(image, hole)
+    inpainter_lib.Inpainter(gen, max_pixels=limit, two_scale=2)(image, hole)
 
 
 @pytest.mark.parametrize('bad', [-1, 2.5, True, '3', None])
 def test_bad_widths_are_one_line_errors(gen, bad):
   with pytest.raises(ValueError, match='two_scale must be') as e:
-    inference.Inpainter(gen, two_scale=bad)
+    inpainter_lib.Inpainter(gen, two_scale=bad)
   assert '\n' not in str(e.value)
 
 
 def test_checkpoint_carries_its_two_scale(tmp_path, gen):
-  path = checkpointing.save_generator(str(tmp_path / 'g'), gen,
+  path = store.save_generator(str(tmp_path / 'g'), gen,
                                       inference={'two_scale': 5})
-  assert inference.Inpainter.from_checkpoint(path).two_scale == 5
-  assert inference.Inpainter.from_checkpoint(path, two_scale=0).two_scale == 0
-  plain = checkpointing.save_generator(str(tmp_path / 'p'), gen)
-  assert inference.Inpainter.from_checkpoint(plain).two_scale == 0
-  meta_path = os.path.join(path, checkpointing.META_FILE)
+  assert inpainter_lib.Inpainter.from_checkpoint(path).two_scale == 5
+  assert inpainter_lib.Inpainter.from_checkpoint(path, two_scale=0).two_scale == 0
+  plain = store.save_generator(str(tmp_path / 'p'), gen)
+  assert inpainter_lib.Inpainter.from_checkpoint(plain).two_scale == 0
+  meta_path = os.path.join(path, store.META_FILE)
   for bad in ({'two_scale': -2}, {'two_scale': 1.5}, {'tile': 4}, [12]):
     with open(meta_path) as f:
       meta = json.load(f)
@@ -216,7 +216,7 @@ def test_checkpoint_carries_its_two_scale(tmp_path, gen):
     with open(meta_path, 'w') as f:
       json.dump(meta, f)
     with pytest.raises(ValueError, match='generator.json') as e:
-      inference.Inpainter.from_checkpoint(path)
+      inpainter_lib.Inpainter.from_checkpoint(path)
     assert '\n' not in str(e.value)
 
 
@@ -229,7 +229,7 @@ def test_cli_flag(ckpt, tmp_path, capsys):
           '--mask', str(tmp_path / 'mask.png')]
   out = str(tmp_path / 'out.png')
   assert inpaint.main(args + ['--output', out, '--two_scale=2']) == 0
-  want = inference.Inpainter.from_checkpoint(ckpt, two_scale=2)(image, hole)
+  want = inpainter_lib.Inpainter.from_checkpoint(ckpt, two_scale=2)(image, hole)
   np.testing.assert_array_equal(np.asarray(Image.open(out)), want)
   capsys.readouterr()
   with pytest.raises(SystemExit) as e:

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from deepfill_jax import checkpointing
-from deepfill_jax import image_io
+from deepfill_jax.checkpoints import store
+from deepfill_jax.data import image_io
 from deepfill_jax.testing import random_generator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -109,7 +109,7 @@ def _installed_inpaint(venv, tmp_path, *flags_):
 
 
 def test_installed_inpaint_writes_a_result(venv, tmp_path):
-  ckpt = checkpointing.save_generator(str(tmp_path / 'ckpt'),
+  ckpt = store.save_generator(str(tmp_path / 'ckpt'),
                                       random_generator())
   image, hole, out = _installed_inpaint(venv, tmp_path, f'--checkpoint={ckpt}')
   np.testing.assert_array_equal(out[hole == 0], image[hole == 0])
@@ -118,7 +118,7 @@ def test_installed_inpaint_writes_a_result(venv, tmp_path):
 def test_the_wheel_carries_the_shipped_model(venv, tmp_path):
   """`pip install` brings the weights: the installed CLI inpaints without
   --checkpoint, exactly as the repository's shipped model does."""
-  from deepfill_jax import inference  # pylint: disable=g-import-not-at-top
+  from deepfill_jax.inference import inpainter as inpainter_lib  # pylint: disable=g-import-not-at-top
   image, hole, out = _installed_inpaint(venv, tmp_path)
   np.testing.assert_array_equal(
-      out, inference.Inpainter.pretrained()(image, hole > 0))
+      out, inpainter_lib.Inpainter.pretrained()(image, hole > 0))

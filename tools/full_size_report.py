@@ -20,8 +20,8 @@ from typing import Sequence
 
 from absl import flags
 
-from deepfill_jax import cli
-from deepfill_jax import inference
+from deepfill_jax.apps import cli
+from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.evaluation import full_size
 from deepfill_jax.evaluation import full_size_report as report_lib
 
@@ -45,7 +45,7 @@ def _flags() -> cli.Flags:
   flags.DEFINE_integer('max_images', 0, 'only the first N photos (0 = all)',
                        lower_bound=0, flag_values=v)
   flags.DEFINE_integer('seed', 0, 'seed of the holes', flag_values=v)
-  flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
+  flags.DEFINE_enum('attention', 'auto', list(inpainter_lib.ATTENTION_MODES),
                     'Inpainter attention implementation', flag_values=v)
   flags.DEFINE_string('save_outputs', None, 'also write every output here '
                       '(PHOTO/<case>_<method>.png)', flag_values=v)

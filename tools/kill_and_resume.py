@@ -191,7 +191,7 @@ def run(output: str, kills: int, steps: int, seed: int,
 
 def _flags():
   from absl import flags  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import cli  # pylint: disable=g-import-not-at-top
+  from deepfill_jax.apps import cli  # pylint: disable=g-import-not-at-top
   f = cli.Flags('kill_and_resume', __doc__.splitlines()[0])
   flags.DEFINE_integer('kills', 40, 'SIGKILLs in all', flag_values=f.values)
   flags.DEFINE_integer('steps', 6, 'training steps', flag_values=f.values)

@@ -28,9 +28,9 @@ from absl import flags
 import numpy as np
 from PIL import Image
 
-from deepfill_jax import cli
-from deepfill_jax import files as files_lib
-from deepfill_jax import image_io
+from deepfill_jax.apps import cli
+from deepfill_jax.utils import files as files_lib
+from deepfill_jax.data import image_io
 from tools.photo_sources import SourceFile
 from tools.photo_sources import enlightenment
 from tools.photo_sources import gcompris

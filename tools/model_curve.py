@@ -6,11 +6,11 @@ r"""Evaluation metrics of a training run against CPU hours, with baselines.
       --output=/tmp/curve
 
 Evaluates every kept checkpoint of the workdir (or `--steps`) with the same
-code and masks as `tools/evaluate.py` (centre-cropped to `--size`, masks
+code and masks as `deepfill-evaluate` (centre-cropped to `--size`, masks
 `center`, `bbox`, `free_form` from `--seed`), and the classical baselines
 once. `--cpu_log` maps steps to the CPU time the run had used: lines
 `STEP CPU_SECONDS` (cumulative, user + system time of the training process,
-as the trainer writes to WORKDIR/cpu_hours.tsv, `deepfill_jax.cpu_hours`);
+as the trainer writes to WORKDIR/cpu_hours.tsv, `deepfill_jax.training.cpu_hours`);
 without one the x axis is the step. Writes OUTPUT/curve.json and OUTPUT/curve.png (L1 and PSNR per mask
 type; the baselines as horizontal lines). Steps already in an existing
 OUTPUT/curve.json are not evaluated again. Points with a `stage` field (runs
@@ -20,7 +20,6 @@ one line per stage.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Sequence
 
@@ -31,11 +30,11 @@ import orbax.checkpoint as ocp
 from PIL import Image
 from PIL import ImageDraw
 
-from configs import default as default_config
-from deepfill_jax import checkpointing
-from deepfill_jax import cpu_hours
+from deepfill_jax import default_config
+from deepfill_jax.checkpoints import store
+from deepfill_jax.training import cpu_hours
 from deepfill_jax import evaluation
-from deepfill_jax import files
+from deepfill_jax.utils import files
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.')
 _IMAGES = flags.DEFINE_string('images', None, 'Folder of evaluation images.')
@@ -54,14 +53,14 @@ METRICS = ('l1', 'psnr')
 
 def workdir_steps(workdir: str) -> list[int]:
   """The steps a training workdir holds checkpoints of."""
-  with ocp.CheckpointManager(checkpointing.as_path(workdir) /
-                             checkpointing.CHECKPOINTS_DIR) as mngr:
+  with ocp.CheckpointManager(store.as_path(workdir) /
+                             store.CHECKPOINTS_DIR) as mngr:
     return sorted(mngr.all_steps())
 
 
 def read_cpu_log(path: str) -> tuple[np.ndarray, np.ndarray] | None:
   """(steps, cumulative CPU hours) of a `STEP CPU_SECONDS` file, if any."""
-  rows = cpu_hours.read(checkpointing.as_path(path))
+  rows = cpu_hours.read(store.as_path(path))
   if not rows:
     return None
   steps, seconds = np.array(rows, np.float64).T

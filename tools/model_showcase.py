@@ -8,7 +8,7 @@ Each row is one photo that the model never trained on, rescaled to a
 `--shorter_side` and centre-cropped to a square: [input with the hole in
 white | result | attention flow]. The holes alternate between the paper's
 centred square (half the side) and free-form brush strokes (seeded), the
-kinds `tools/evaluate.py` measures.
+kinds `deepfill-evaluate` measures.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from absl import flags
 import numpy as np
 from PIL import Image
 
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import masks
-from deepfill_jax import pixels
-from deepfill_jax import pretrained
-from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.data import masks
+from deepfill_jax.data import pixels
+from deepfill_jax.checkpoints import pretrained
+from deepfill_jax.evaluation import mask_sets as eval_masks
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The shipped model's held-out photos that the repository bundles.
@@ -57,7 +57,7 @@ def square(image: np.ndarray, side: int) -> np.ndarray:
 
 def main(argv: Sequence[str]) -> None:
   del argv
-  inpainter = inference.Inpainter.from_checkpoint(_MODEL.value)
+  inpainter = inpainter_lib.Inpainter.from_checkpoint(_MODEL.value)
   rng = np.random.default_rng(_SEED.value)
   rows = []
   for index, path in enumerate(_PHOTOS.value):

@@ -15,7 +15,7 @@ one run (weight averaging: the steps of a constant learning rate scatter
 around a minimum, and their mean sits nearer to it than any one of them;
 measured in docs/model_card.md). The recorded step is the last one.
 
-Writes `deepfill_jax/pretrained/NAME/` (an inference checkpoint: the
+Writes `deepfill_jax/checkpoints/pretrained/NAME/` (an inference checkpoint: the
 generator's float32 parameters alone, no optimizer or critics) and records in
 its `generator.json` the step, the CPU hours the run had used by then (from
 WORKDIR/cpu_hours.tsv or `--cpu_log`) and the training config. An existing
@@ -34,10 +34,10 @@ from absl import flags
 from absl import logging
 import numpy as np
 
-from deepfill_jax import checkpointing
-from deepfill_jax import cpu_hours
-from deepfill_jax import files
-from deepfill_jax import pretrained
+from deepfill_jax.checkpoints import store
+from deepfill_jax.training import cpu_hours
+from deepfill_jax.utils import files
+from deepfill_jax.checkpoints import pretrained
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Training workdir.')
 _STEP = flags.DEFINE_integer('step', None, 'Step (default: the latest).')
@@ -57,7 +57,7 @@ def main(argv: Sequence[str]) -> None:
   del argv
   logging.set_verbosity(logging.WARNING)
   if _NAME.value not in pretrained.MODELS:
-    sys.exit(f'error: add {_NAME.value!r} to deepfill_jax.pretrained.MODELS '
+    sys.exit(f'error: add {_NAME.value!r} to deepfill_jax.checkpoints.pretrained.MODELS '
              'first.')
   if _AVERAGE.value and _STEP.value is not None:
     sys.exit('error: pass --step or --average, not both.')
@@ -66,12 +66,12 @@ def main(argv: Sequence[str]) -> None:
       steps = sorted(int(s) for s in _AVERAGE.value)
     except ValueError:
       sys.exit(f'error: --average takes steps, got {_AVERAGE.value}.')
-    gen, meta = checkpointing.average_generators(_WORKDIR.value, steps)
+    gen, meta = store.average_generators(_WORKDIR.value, steps)
   else:
-    gen, meta = checkpointing.load_generator(_WORKDIR.value,
+    gen, meta = store.load_generator(_WORKDIR.value,
                                              step=_STEP.value)
-  workdir = checkpointing.as_path(_WORKDIR.value)
-  rows = cpu_hours.read(checkpointing.as_path(_CPU_LOG.value) if
+  workdir = store.as_path(_WORKDIR.value)
+  rows = cpu_hours.read(store.as_path(_CPU_LOG.value) if
                         _CPU_LOG.value else workdir / cpu_hours.FILE)
   hours = (float(np.interp(meta['step'], *np.array(rows).T)) / 3600.
            if rows else None)
@@ -81,7 +81,7 @@ def main(argv: Sequence[str]) -> None:
     if not _REPLACE.value:
       sys.exit(f'error: {target} exists; pass --replace to replace it.')
     shutil.rmtree(target)
-  checkpointing.save_generator(
+  store.save_generator(
       target, gen, trained_with=meta.get('trained_with', {}),
       training={'step': meta['step'], 'cpu_hours': hours,
                 'config': config,

@@ -7,9 +7,9 @@ r"""A side-by-side figure: the model and classical baselines on the same holes.
 
 One row per image (the first `--num` usable ones, in the evaluation's
 order), one column per `--columns` entry: `input` (the hole in white),
-`ours` (the model), a baseline of `tools/evaluate.py` (telea,
+`ours` (the model), a baseline of `deepfill-evaluate` (telea,
 navier_stokes, biharmonic, patchmatch, mean) or `original`. Images and
-holes are those `tools/evaluate.py` scores with the same `--masks`,
+holes are those `deepfill-evaluate` scores with the same `--masks`,
 `--size` and `--seed`; every tile is shown at 100%, under a header of
 column titles. A baseline whose optional package is missing is left out
 with a one-line note. Exit status: 0 when written, 1 on errors, 2 for bad
@@ -30,14 +30,14 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
-from configs import default as default_config
-from deepfill_jax import batches
-from deepfill_jax import cli
-from deepfill_jax import compilation_cache
+from deepfill_jax import default_config
+from deepfill_jax.inference import batching
+from deepfill_jax.apps import cli
+from deepfill_jax.utils import compilation_cache
 from deepfill_jax import evaluation
-from deepfill_jax import image_io
-from deepfill_jax import pixels
-from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax.data import image_io
+from deepfill_jax.data import pixels
+from deepfill_jax.evaluation import mask_sets as eval_masks
 
 OURS = 'ours'
 COLUMNS = ('input', OURS, 'patchmatch', 'telea', 'original')
@@ -128,7 +128,7 @@ def load_rows(images: str, source: eval_masks.MaskSource, size: int,
   return rows
 
 
-def inpaint(model: batches.Model, rows: Sequence[Row],
+def inpaint(model: batching.Model, rows: Sequence[Row],
             log: Callable[[str], None]) -> list[np.ndarray]:
   """The model's (composited) result of every row.
 
@@ -136,13 +136,13 @@ def inpaint(model: batches.Model, rows: Sequence[Row],
     ValueError: the model failed on an image.
   """
   outputs = [None] * len(rows)
-  for batch in batches.inpaint_many(
+  for batch in batching.inpaint_many(
       model, [(i, r.image.shape[:2]) for i, r in enumerate(rows)],
       lambda i: (rows[i].image, rows[i].hole), log=log):
     for i, out, err in zip(batch.keys, batch.outputs, batch.errors):
       if err is not None:
         raise ValueError(f'{rows[i].name}: the model failed: '
-                         f'{batches.first_line(err)}')
+                         f'{batching.first_line(err)}')
       outputs[i] = out
   return outputs
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Evaluation of a generator and classical baselines on a folder of images.
 
-Used by `deepfill-evaluate` / `tools/evaluate.py` (see docs/evaluation.md):
+Used by `deepfill-evaluate` / `deepfill-evaluate` (see docs/evaluation.md):
 
 * `masks`: deterministic evaluation masks and the user's mask folders;
 * `baselines`: OpenCV and scikit-image inpainting, SSIM (optional extras);
@@ -13,7 +13,7 @@ Used by `deepfill-evaluate` / `tools/evaluate.py` (see docs/evaluation.md):
 * `periodic`: training's evaluation of held-out batches at every
   `eval_every_steps`.
 
-The metrics are `deepfill_jax.metrics`, the same training's periodic
+The metrics are `deepfill_jax.utils.metrics`, the same training's periodic
 evaluation logs.
 """
 
@@ -27,8 +27,8 @@ from deepfill_jax.evaluation.baselines import has_module
 from deepfill_jax.evaluation.baselines import mean_fill
 from deepfill_jax.evaluation.baselines import missing_extras
 from deepfill_jax.evaluation.baselines import ssim
-from deepfill_jax.evaluation.masks import fit
-from deepfill_jax.evaluation.masks import mask_sources
+from deepfill_jax.evaluation.mask_sets import fit
+from deepfill_jax.evaluation.mask_sets import mask_sources
 from deepfill_jax.evaluation.report import markdown
 from deepfill_jax.evaluation.report import write_report
 from deepfill_jax.evaluation.runner import EDGE_BANDS

@@ -27,11 +27,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from deepfill_jax import image_io
-from deepfill_jax import metrics
-from deepfill_jax import pixels
+from deepfill_jax.data import image_io
+from deepfill_jax.utils import metrics
+from deepfill_jax.data import pixels
 from deepfill_jax.evaluation import baselines
-from deepfill_jax.evaluation import masks as eval_masks
+from deepfill_jax.evaluation import mask_sets as eval_masks
 
 CASES = ('box5', 'box10', 'box25', 'strokes')
 BOX_FRACTIONS = {'box5': 0.05, 'box10': 0.10, 'box25': 0.25}

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from deepfill_jax import image_io
+from deepfill_jax.data import image_io
 
 
 def _status_mib(key: str) -> float | None:
@@ -73,8 +73,8 @@ def _model(job: dict[str, Any], info: dict[str, Any]
   """The job's model as `fn(image, hole)`; records its load time."""
   # pylint: disable=g-import-not-at-top
   import jax
-  from deepfill_jax import compilation_cache
-  from deepfill_jax import inference
+  from deepfill_jax.utils import compilation_cache
+  from deepfill_jax.inference import inpainter as inpainter_lib
   from deepfill_jax.evaluation import runner
   # pylint: enable=g-import-not-at-top
   info['compile_cache'] = compilation_cache.enable()
@@ -84,7 +84,7 @@ def _model(job: dict[str, Any], info: dict[str, Any]
   info['load_s'] = time.perf_counter() - start
   info['two_scale'] = getattr(model, 'two_scale', 0)
   info['backend'] = jax.default_backend()
-  if isinstance(model, inference.Inpainter):
+  if isinstance(model, inpainter_lib.Inpainter):
     return model
   return lambda image, hole: model.inpaint_batch([image], [hole])[0]
 

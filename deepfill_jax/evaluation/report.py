@@ -13,8 +13,8 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
-from deepfill_jax import files
-from deepfill_jax import image_io
+from deepfill_jax.utils import files
+from deepfill_jax.data import image_io
 
 _HEADERS = {'l1': 'L1 (%) ↓', 'l2': 'L2 (%) ↓', 'psnr': 'PSNR (dB) ↑',
             'tv': 'TV (%)', 'hole_l1': 'hole L1 (%) ↓',

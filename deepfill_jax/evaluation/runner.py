@@ -4,8 +4,8 @@
 
 For every mask type, each image is centre-cropped and resized (or kept at
 full size), gets a deterministic mask, and is inpainted by the model (in
-batches, `batches.inpaint_many`) and by the baselines; the metrics of
-`deepfill_jax.metrics` plus SSIM are computed per image and averaged overall
+batches, `batching.inpaint_many`) and by the baselines; the metrics of
+`deepfill_jax.utils.metrics` plus SSIM are computed per image and averaged overall
 and per hole-area bin, and the hole's L1 is broken down by distance from the
 hole's edge (`EDGE_BANDS`). `evaluate` returns everything as one JSON-ready dict.
 """
@@ -25,24 +25,24 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
-from deepfill_jax import batches
-from deepfill_jax import export as export_lib
-from deepfill_jax import image_io
-from deepfill_jax import inference
-from deepfill_jax import metrics
-from deepfill_jax import pixels
-from deepfill_jax import pretrained
+from deepfill_jax.inference import batching
+from deepfill_jax.inference import export as export_lib
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.utils import metrics
+from deepfill_jax.data import pixels
+from deepfill_jax.checkpoints import pretrained
 from deepfill_jax.evaluation.baselines import BASELINE_FNS
 from deepfill_jax.evaluation.baselines import BASELINES
 from deepfill_jax.evaluation.baselines import METHOD_TITLES
 from deepfill_jax.evaluation.baselines import MODEL
 from deepfill_jax.evaluation.baselines import missing_extras
 from deepfill_jax.evaluation.baselines import ssim
-from deepfill_jax.evaluation.masks import MIN_SIDE
-from deepfill_jax.evaluation.masks import MaskSource
-from deepfill_jax.evaluation.masks import load_hole
-from deepfill_jax.evaluation.masks import load_image
-from deepfill_jax.evaluation.masks import mask_sources
+from deepfill_jax.evaluation.mask_sets import MIN_SIDE
+from deepfill_jax.evaluation.mask_sets import MaskSource
+from deepfill_jax.evaluation.mask_sets import load_hole
+from deepfill_jax.evaluation.mask_sets import load_image
+from deepfill_jax.evaluation.mask_sets import mask_sources
 
 METRICS = metrics.NAMES + ('ssim',)
 NUM_BINS = 10  # Hole-area bins of 10% each.
@@ -123,7 +123,7 @@ class ExportedModel:
 
 def load_model(path: str | None, *, step: int | None = None,
                attention: str = 'auto',
-               two_scale: int | None = None) -> batches.Model:
+               two_scale: int | None = None) -> batching.Model:
   """An export (`.jax` file or directory with export.json), a checkpoint or a
   shipped model's name (None: the default one).
 
@@ -138,14 +138,14 @@ def load_model(path: str | None, *, step: int | None = None,
       raise ValueError(f'{path}: an export runs one pass; two-scale '
                        'inference needs a checkpoint.')
     return ExportedModel(export_lib.load(path))
-  return inference.Inpainter.from_checkpoint(path, step=step,
+  return inpainter_lib.Inpainter.from_checkpoint(path, step=step,
                                              attention=attention,
                                              two_scale=two_scale)
 
 
 @dataclasses.dataclass
 class Settings:
-  """What to evaluate (the flags of tools/evaluate.py)."""
+  """What to evaluate (the flags of deepfill_jax/tools/evaluate.py)."""
   images: str
   masks: Sequence[str] = ('center',)
   size: int = 256
@@ -172,7 +172,7 @@ _metrics_fn = jax.jit(metrics.compute)
 class _Timed:
   """A model whose `inpaint_batch` time is added to `seconds[MODEL]`."""
 
-  def __init__(self, model: batches.Model, seconds: dict[str, float]):
+  def __init__(self, model: batching.Model, seconds: dict[str, float]):
     self._model, self._seconds = model, seconds
 
   def inpaint_batch(self, *args, **kwargs) -> np.ndarray:
@@ -189,7 +189,7 @@ class _Timed:
 class _Evaluator:
   """Runs the evaluation; holds the per-image records and timings."""
 
-  def __init__(self, model: batches.Model, settings: Settings,
+  def __init__(self, model: batching.Model, settings: Settings,
                log: Callable):
     self.model, self.settings, self.log = model, settings, log
     self.skipped: list[str] = []
@@ -245,7 +245,7 @@ class _Evaluator:
         self.skip(e)
         return None
 
-    for batch in batches.inpaint_many(
+    for batch in batching.inpaint_many(
         _Timed(self.model, self.seconds), group.items, load,
         batch_size=self.settings.batch_size, sizes=group.sizes, log=self.log,
         progress=bar.update):
@@ -352,12 +352,12 @@ def aggregate(records: list[dict[str, Any]], methods: Sequence[str],
                  if all('edge_l1' in r for r in records) else {}))
 
 
-def evaluate(model: batches.Model, settings: Settings, masks_config: Any, *,
+def evaluate(model: batching.Model, settings: Settings, masks_config: Any, *,
              log: Callable[[str], None] = print) -> dict[str, Any]:
   """Evaluates `model` and the baselines; returns the JSON-ready results.
 
   Args:
-    model: an `inference.Inpainter` or `ExportedModel` (see `load_model`).
+    model: an `inpainter_lib.Inpainter` or `ExportedModel` (see `load_model`).
     settings: images, mask types and options.
     masks_config: `config.masks` of configs/default.py (bbox and free_form).
     log: receives one line per skipped item and per note.

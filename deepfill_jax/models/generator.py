@@ -143,7 +143,7 @@ class InpaintGenerator(nnx.Module):
   [B, H/8, W/8, 2].
 
   The channel order is whatever the weights were trained with: official
-  checkpoints converted by `tools/convert_tf_checkpoint.py` take RGB.
+  checkpoints converted by `deepfill-convert` take RGB.
 
   Subclasses (DeepFill v2, `models.gated_generator`) keep the layer tables,
   the stages and the call, and change what the hooks below say: the

@@ -24,6 +24,7 @@ compile; which attention tiles run is data, not shape.
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -30,7 +30,7 @@ Per tile (all index tables are NumPy constants computed at trace time):
 
 Per image (`lax.map` over the batch), a `lax.fori_loop` runs over that
 image's list of tile ids, whose length is a traced value, so which tiles run
-(hole-aware inference, see `deepfill_jax/inference.py`) never triggers a
+(hole-aware inference, see `deepfill_jax/inference/inpainter.py`) never triggers a
 recompilation. Outputs that no computed tile pastes to are zero, and the
 offsets of skipped queries are zero ("attends to itself").
 """

@@ -13,7 +13,7 @@ the result with `--config.data.source=array_record --config.data.path=OUT`:
 Each record keeps the image file's bytes unchanged (no re-encoding) next to
 JSON metadata (name relative to the input, format, and height and width as
 stored, before any EXIF rotation); see
-`deepfill_jax.data_sources.encode_record`. Files that cannot be decoded are
+`deepfill_jax.data.data_sources.encode_record`. Files that cannot be decoded are
 left out with a warning. OUT/dataset_info.json records the files and counts;
 it is written last (atomically), and readers refuse a folder without it, so
 an interrupted build is never read as a complete dataset.
@@ -32,10 +32,10 @@ from absl import logging
 from array_record.python import array_record_module
 from PIL import Image
 
-from deepfill_jax import cli
-from deepfill_jax import files as files_lib
-from deepfill_jax import image_io
-from deepfill_jax import data_sources
+from deepfill_jax.apps import cli
+from deepfill_jax.utils import files as files_lib
+from deepfill_jax.data import image_io
+from deepfill_jax.data import data_sources
 
 FORMAT = 'deepfill_jax.images'
 INFO_FILE = data_sources.DATASET_INFO_FILE

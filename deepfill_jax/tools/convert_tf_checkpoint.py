@@ -8,7 +8,7 @@ r"""Converts an original DeepFill v1 or v2 TF1 checkpoint for deepfill_jax.
 `--tf_checkpoint` is a checkpoint directory (with its `checkpoint` state file,
 or the released models' `checkpoint.txt`, renamed or not) or a prefix such as
 `model_logs/run/snap-100000`. The output is an inference checkpoint that
-`Inpainter.from_checkpoint` and `checkpointing.load_generator` load; it takes
+`Inpainter.from_checkpoint` and `checkpoints.store.load_generator` load; it takes
 and returns RGB (the original's BGR is folded into the weights). v1 or v2 is
 told from the variables (docs/deepfill_v2.md) and recorded in the output. Needs
 TensorFlow for reading only: `pip install tensorflow-cpu`. See
@@ -24,7 +24,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from deepfill_jax import cli
+from deepfill_jax.apps import cli
 
 _TF_CHECKPOINT = flags.DEFINE_string(
     'tf_checkpoint', None, 'TF1 checkpoint directory or prefix.',
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> None:
     logging.set_verbosity(logging.WARNING)
   # Imported here so that --help works without JAX start-up cost.
   import jax  # pylint: disable=g-import-not-at-top
-  from deepfill_jax import convert  # pylint: disable=g-import-not-at-top
+  from deepfill_jax.checkpoints import convert  # pylint: disable=g-import-not-at-top
   try:
     converted = convert.convert_checkpoint(_TF_CHECKPOINT.value, _OUTPUT.value)
   except (ImportError, FileNotFoundError, FileExistsError,

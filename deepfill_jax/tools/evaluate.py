@@ -25,12 +25,12 @@ from absl import flags
 from absl import logging
 from tqdm import tqdm
 
-from configs import default as default_config
-from deepfill_jax import cli
-from deepfill_jax import compilation_cache
+from deepfill_jax import default_config
+from deepfill_jax.apps import cli
+from deepfill_jax.utils import compilation_cache
 from deepfill_jax import evaluation
-from deepfill_jax import inference
-from deepfill_jax import pretrained
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.checkpoints import pretrained
 
 
 def _flags() -> cli.Flags:
@@ -59,7 +59,7 @@ def _flags() -> cli.Flags:
                        flag_values=v)
   flags.DEFINE_integer('batch_size', 8, 'images per model batch',
                        flag_values=v)
-  flags.DEFINE_enum('attention', 'auto', list(inference.ATTENTION_MODES),
+  flags.DEFINE_enum('attention', 'auto', list(inpainter_lib.ATTENTION_MODES),
                     'Inpainter attention implementation', flag_values=v)
   cli.define_two_scale(v)
   flags.DEFINE_string('title', 'Evaluation', 'heading of results.md',

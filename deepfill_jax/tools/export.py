@@ -5,7 +5,7 @@ r"""Exports a generator for serving.
   deepfill-export --checkpoint=places2_jax --output=places2_export \
       --sizes=256x256,512x680
 
-`--checkpoint` is anything `checkpointing.load_generator` accepts: an
+`--checkpoint` is anything `store.load_generator` accepts: an
 inference checkpoint (e.g. from deepfill-convert) or a training
 workdir (latest step, or `--step`). The output directory holds
 
@@ -13,7 +13,7 @@ workdir (latest step, or `--step`). The output directory holds
     the model config; no optimizer or critics;
   * `deepfill_<H>x<W>.jax` + `export.json`: serialized `jax.export` StableHLO
     artifacts, one per size, symbolic batch, parameters baked in, lowered for
-    `--platforms`. Load them with `deepfill_jax.export.load(OUTPUT)`.
+    `--platforms`. Load them with `deepfill_jax.inference.export.load(OUTPUT)`.
 
 See docs/checkpoints.md.
 """
@@ -27,7 +27,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from deepfill_jax import cli
+from deepfill_jax.apps import cli
 
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', None, 'Inference checkpoint or training workdir.',
@@ -49,8 +49,8 @@ def main(argv: list[str]) -> None:
   if not flags.FLAGS['verbosity'].present:  # Quiet orbax unless asked.
     logging.set_verbosity(logging.WARNING)
   # pylint: disable=g-import-not-at-top
-  from deepfill_jax import checkpointing
-  from deepfill_jax import export
+  from deepfill_jax.checkpoints import store
+  from deepfill_jax.inference import export
   # pylint: enable=g-import-not-at-top
   start = time.perf_counter()
   try:
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> None:
         step=_STEP.value)
   except (ValueError, FileNotFoundError, FileExistsError) as e:
     sys.exit(f'error: {e}')
-  output = checkpointing.as_path(_OUTPUT.value)
+  output = store.as_path(_OUTPUT.value)
   for size, name in manifest['artifacts'].items():
     mb = (output / name).stat().length / 1e6
     print(f'{size}: {name} ({mb:.1f} MB)')

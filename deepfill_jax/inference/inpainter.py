@@ -1,0 +1,440 @@
+# Copyright 2026 The deepfill_jax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Inpainting at any resolution: the `Inpainter` API.
+
+`Inpainter(generator)(image, mask)` takes a uint8 image of any size and a hole
+mask and returns the inpainted uint8 image of the same size; known pixels are
+returned bit-exactly. See docs/inference.md.
+
+H and W are padded to multiples of 8 by reflection, the mask (and sketch)
+with the image, and the output cropped back (`pixels.pad_stack`).
+
+`attention='auto'` (default) computes exactly the composited output of the
+dense generator but only the work that can reach a hole pixel
+(`models.hole_aware`).
+
+DeepFill v2 generators run the same way (flow pictures enlarged
+bilinearly, as the original's). A guided one also takes a sketch per image,
+which goes wherever its image goes: padded with it, cropped with it to each
+context window, batched and retried with it.
+
+`two_scale=D` takes the rim of each hole (about D pixels deep) from a second
+pass at twice the size (`two_scale`); the shipped model asks for it in its
+generator.json, so `Inpainter.pretrained()` uses it.
+
+`Inpainter.inpaint_many` runs many images of any sizes (`batches`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+from typing import Any, Callable, Hashable, Iterable, Iterator, NamedTuple
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from deepfill_jax.inference import batching
+from deepfill_jax.checkpoints import store
+from deepfill_jax.inference import context_windows
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import memory
+from deepfill_jax.data import pixels
+from deepfill_jax.checkpoints import pretrained
+from deepfill_jax.inference import two_scale as two_scale_lib
+from deepfill_jax.models import flow as flow_lib
+from deepfill_jax.models import generator as generator_lib
+from deepfill_jax.models.generator import GRID
+from deepfill_jax.models.hole_aware import Plan
+from deepfill_jax.models.hole_aware import hole_aware_forward
+from deepfill_jax.models.hole_aware import make_plan
+
+ATTENTION_MODES = ('auto', 'dense')
+# Called after each compiled pass, if set (`pass_progress`).
+_PASS_DONE: contextvars.ContextVar[Callable[[], None] | None] = (
+    contextvars.ContextVar('pass_done', default=None))
+
+
+@contextlib.contextmanager
+def pass_progress(done: Callable[[], None]) -> Iterator[None]:
+  """Within the block, `done()` is called after each pass an `Inpainter`
+  runs (two per image with `two_scale`, one per window with `context`), in
+  this thread: a progress bar's hook."""
+  token = _PASS_DONE.set(done)
+  try:
+    yield
+  finally:
+    _PASS_DONE.reset(token)
+
+
+class InpaintResult(NamedTuple):
+  """Outputs of an `Inpainter` call; unrequested fields are None."""
+  image: np.ndarray                    # uint8 [..., H, W, 3]
+  flow: np.ndarray | None = None       # uint8 [..., H, W, 3] attention flow
+  coarse: np.ndarray | None = None     # uint8 [..., H, W, 3] stage-1 result
+
+
+@functools.partial(jax.jit, static_argnames=('graphdef', 'mode', 'sizes',
+                                             'tile', 'coarse', 'flow'))
+def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
+         sizes, tile, coarse, flow):
+  """uint8 in, composited uint8 (and offsets, coarse if asked) out, padded;
+  `edge` (bool, like `mask`) only for a guided generator."""
+  gen = nnx.merge(graphdef, state)
+  x = pixels.to_unit(image)
+  m = mask[..., None].astype(jnp.float32)
+  e = None if edge is None else edge[..., None].astype(jnp.float32)
+  if mode == 'dense':
+    x1, x2, offsets = gen(x, m, edge=e)
+  else:
+    x1, x2, offsets = hole_aware_forward(
+        gen, x, m, Plan(sizes, starts, tiles, counts), tile=tile,
+        with_offsets=flow, edge=e)
+  hole = mask[..., None]
+  out = jnp.where(hole, pixels.to_uint8(x2), image)
+  out1 = jnp.where(hole, pixels.to_uint8(x1), image) if coarse else None
+  return out, offsets if flow else None, out1
+
+
+# ----------------------------------------------------------------------------
+# Host API.
+# ----------------------------------------------------------------------------
+
+
+as_rgb = image_io.as_rgb  # For callers of `inference.as_rgb`.
+
+
+class Inpainter:
+  """Inpaints uint8 images of any size with a DeepFill v1 or v2 generator.
+
+  Example:
+    inpainter = Inpainter.pretrained()   # the model shipped with the package
+    inpainter = Inpainter.from_checkpoint('ckpt/places2')
+    out = inpainter(image, mask)   # uint8 [H, W, 3]
+  """
+
+  def __init__(self, generator: generator_lib.InpaintGenerator, *,
+               attention: str = 'auto',
+               tile: tuple[int, int] | None = None,
+               max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
+               context: int | None = None, two_scale: int = 0):
+    """Wraps a generator.
+
+    Args:
+      generator: the (trained) generator (v1 or v2); RGB channel order.
+      attention: 'auto' (exact, hole-aware and memory-efficient) or 'dense'
+        (the reference layer; memory grows with (HW)^2).
+      tile: attention query tile for 'auto' (default: by image size).
+      max_pixels: largest H * W inpainted at once (None or 0: no limit);
+        larger images, or runs whose estimated memory exceeds the free
+        memory, raise `memory.MemoryLimitError` before any work.
+      context: if set, `__call__` inpaints each group of holes in a window
+        of this many pixels around it instead of the whole image (for huge
+        photos; results differ, see `context_windows`).
+      two_scale: D > 0: the hole pixels near the known ones come from a
+        second pass at twice the size, all of them up to D/2 px away, blended
+        into the 1x pass by 3D/2 px (`two_scale`; about 5x the work and 4x
+        the memory of one pass); 0: one pass.
+    """
+    if attention not in ATTENTION_MODES:
+      raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
+                       f'{attention!r}.')
+    self.generator = generator
+    self.attention = attention
+    self.tile = None if tile is None else tuple(tile)
+    self.max_pixels = max_pixels
+    self.context = context
+    self.two_scale = two_scale_lib.check_width(two_scale)
+    self._graphdef, self._state = nnx.split(generator)
+
+  def replace(self, **changes: Any) -> Inpainter:
+    """This generator with some settings changed (as `__init__` takes)."""
+    settings = dict(attention=self.attention, tile=self.tile,
+                    max_pixels=self.max_pixels, context=self.context,
+                    two_scale=self.two_scale)
+    return type(self)(self.generator, **{**settings, **changes})
+
+  def check_memory(self, hw: tuple[int, int], batch: int = 1,
+                   sizes=None, *, dense: bool | None = None) -> None:
+    """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
+    (with hole windows of plan `sizes`, default: small) do not fit; `dense`
+    overrides whether the dense attention's scores count. With `two_scale`
+    the 2x pass, the larger, is checked."""
+    if self.two_scale:
+      self._check_pass(self._enlarged(hw), batch, sizes.two if sizes else None,
+                       dense, image_hw=hw)
+    else:
+      self._check_pass(hw, batch, sizes, dense)
+
+  @staticmethod
+  def _enlarged(hw) -> tuple[int, int]:
+    """The size of the 2x pass over an image of size `hw`."""
+    return tuple(two_scale_lib.FACTOR * int(n) for n in hw)
+
+  def _need(self, hw, batch, sizes, dense) -> int:
+    """`memory.estimate_bytes` of one pass over images of size `hw`."""
+    dense = self.attention == 'dense' if dense is None else dense
+    dense = memory.dense_attention_bytes(hw) if dense else 0
+    window = max(sizes[:2], key=lambda s: s[0] * s[1]) if sizes else (0, 0)
+    return memory.estimate_bytes(pixels.padded_size(hw),
+                                 cnum=self.generator.cnum, batch=batch,
+                                 window_hw=window, dense_attention_bytes=dense)
+
+  def _check_pass(self, hw, batch, sizes, dense, image_hw=None) -> None:
+    """`check_memory` of one pass over images of size `hw` (the 2x pass of
+    images of size `image_hw`, if given)."""
+    memory.check(hw, self._need(hw, batch, sizes, dense),
+                 max_pixels=self.max_pixels, free=memory.available_memory(),
+                 image_hw=image_hw)
+
+  def pass_costs(self, holes: np.ndarray
+                 ) -> list[tuple[tuple[int, int], int]]:
+    """(size, estimated peak bytes) of each pass that inpainting one image
+    with the hole mask `holes` (bool [H, W]) runs, in order (the 2x pass
+    first with `two_scale`); the whole image, whatever `context` says."""
+    hw = tuple(holes.shape[:2])
+    sizes = self.plan_sizes([holes]) if self.attention == 'auto' else None
+    if not self.two_scale:
+      return [(hw, self._need(hw, 1, sizes, None))]
+    one, two = sizes or (None, None)
+    big = self._enlarged(hw)
+    return [(big, self._need(big, 1, two, None)),
+            (hw, self._need(hw, 1, one, None))]
+
+  @classmethod
+  def from_checkpoint(cls, path: str | None, *, step: int | None = None,
+                      two_scale: int | None = None, **kwargs) -> Inpainter:
+    """Loads an inference checkpoint or the latest step of a training workdir.
+
+    Args:
+      path: checkpoint directory (see `deepfill_jax.checkpoints.store`), or the
+        name of a shipped model (None: `deepfill_jax.checkpoints.pretrained.DEFAULT`).
+      step: workdir step to load (default: latest).
+      two_scale: as `Inpainter`; None: what the checkpoint's generator.json
+        asks for ("inference": {"two_scale": D}), else 0.
+      **kwargs: forwarded to `Inpainter`.
+    """
+    gen, meta = store.load_generator(path, step=step)
+    if two_scale is None:
+      two_scale = meta.get('inference', {}).get('two_scale', 0)
+    return cls(gen, two_scale=two_scale, **kwargs)
+
+  @classmethod
+  def pretrained(cls, name: str = pretrained.DEFAULT, **kwargs
+                 ) -> Inpainter:
+    """The model `name` shipped with the package (`deepfill_jax.checkpoints.pretrained`).
+
+    Args:
+      name: one of `deepfill_jax.checkpoints.pretrained.MODELS`.
+      **kwargs: forwarded to `Inpainter`.
+    """
+    return cls.from_checkpoint(pretrained.path(name), **kwargs)
+
+  @staticmethod
+  def _hole_masks(masks, hw) -> list[np.ndarray]:
+    """Bool holes [H, W] by the mask convention; one-line errors."""
+    return [image_io.hole_mask(m, hw, f'mask {i}')
+            for i, m in enumerate(masks)]
+
+  @classmethod
+  def _holes(cls, masks, hw):
+    """Padded bool holes [B, H', W'] and the unpadded holes as output mask."""
+    masks = cls._hole_masks(masks, hw)
+    holes = pixels.pad_stack(masks, hw)
+    out_mask = np.zeros_like(holes)
+    out_mask[:, :hw[0], :hw[1]] = masks
+    return holes, out_mask
+
+  def plan_sizes(self, masks: Sequence[np.ndarray],
+                 min_sizes=None) -> tuple[tuple[int, int], ...]:
+    """Crop sizes that cover every mask, to compile one shape for all.
+
+    Args:
+      masks: hole masks of one image size ([H, W], see `image_io.MASK_RULE`).
+      min_sizes: sizes to grow from (e.g. of earlier masks).
+
+    Returns:
+      Pass as `sizes=` to `inpaint_batch`.
+    """
+    if self.two_scale:
+      one, two = min_sizes or (None, None)
+      return two_scale_lib.Sizes(
+          self._plan_pass(masks, one),
+          self._plan_pass(
+              [two_scale_lib.enlarge_mask(np.asarray(m)) for m in masks], two))
+    return self._plan_pass(masks, min_sizes)
+
+  def _plan_pass(self, masks, min_sizes):
+    """`plan_sizes` of one pass over `masks`."""
+    holes, out_mask = self._holes(masks, np.asarray(masks[0]).shape[:2])
+    return make_plan(holes, out_mask, tile=self.tile,
+                     min_sizes=min_sizes).sizes
+
+  def _edges(self, edges, count: int, hw) -> list[np.ndarray] | None:
+    """Bool sketches [H, W] (a None one: empty, as a guided generator's
+    default) checked for a guided generator; None without sketches."""
+    if edges is None:
+      return None
+    if not self.generator.guided:
+      raise ValueError('a sketch (edge) needs a sketch-guided DeepFill v2 '
+                       'generator; this one has guided=False.')
+    if len(edges) != count:
+      raise ValueError(f'edges: one sketch (or None) per image, got '
+                       f'{len(edges)} for {count} images.')
+    return [np.zeros(hw, bool) if e is None else
+            image_io.as_edge(e, hw, f'edge {i}') for i, e in enumerate(edges)]
+
+  @staticmethod
+  def _rgb_batch(images, masks) -> tuple[list[np.ndarray], tuple[int, int]]:
+    """RGB images of one size, one per mask, and their size; else a
+    one-line ValueError."""
+    if len(images) != len(masks) or not len(images):
+      raise ValueError(f'inpaint_batch: need as many masks as images (>0), got '
+                       f'{len(images)} images and {len(masks)} masks.')
+    images = [as_rgb(im, f'image {i}') for i, im in enumerate(images)]
+    hw = images[0].shape[:2]
+    if any(im.shape[:2] != hw for im in images):
+      raise ValueError('inpaint_batch: all images must have the same size.')
+    return images, hw
+
+  def _run_args(self, images, masks, sizes, coarse=False, flow=False,
+                edges=None):
+    """Arguments of the compiled `_run` for a batch."""
+    images, hw = self._rgb_batch(images, masks)
+    holes, out_mask = self._holes(masks, hw)
+    edges = self._edges(edges, len(images), hw)
+    plan = Plan(None, None, None, None)
+    if self.attention == 'auto':
+      plan = make_plan(holes, out_mask, tile=self.tile, min_sizes=sizes)
+    edges = None if edges is None else pixels.pad_stack(edges, hw)
+    return ((self._graphdef, self._state, pixels.pad_stack(images, hw), holes,
+             edges, plan.starts, plan.tiles, plan.counts),
+            dict(mode=self.attention, sizes=plan.sizes, tile=self.tile,
+                 coarse=coarse, flow=flow))
+
+  def lower(self, images, masks, *, sizes=None) -> jax.stages.Lowered:
+    """The lowered program `inpaint_batch` runs (cost and memory analysis;
+    with `two_scale`, that of the 1x pass)."""
+    args, kwargs = self._run_args(images, masks, sizes)
+    return _run.lower(*args, **kwargs)
+
+  def inpaint_batch(self, images: Sequence[np.ndarray] | np.ndarray,
+                    masks: Sequence[np.ndarray] | np.ndarray, *,
+                    return_flow: bool = False, return_coarse: bool = False,
+                    sizes=None, edges=None) -> np.ndarray | InpaintResult:
+    """Inpaints images of one size in a single compiled batch.
+
+    Args:
+      images: B uint8 images [H, W] / [H, W, 3] / [H, W, 4] of one size.
+      masks: B masks [H, W]: bool (True = hole), uint8 (hole where >= 128)
+        or float in [0, 1] (hole where > 0.5); anything else is an error.
+      return_flow: also return the attention flow images.
+      return_coarse: also return the composited stage-1 results.
+      sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
+      edges: B sketches for a guided v2 generator (`image_io.as_edge`; a
+        None one: empty), or None (no sketch).
+
+    Returns:
+      uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked
+      (with `two_scale`, the flow and coarse results are the 1x pass's).
+    """
+    if self.two_scale:
+      return self._two_scale_batch(images, masks, return_flow, return_coarse,
+                                   sizes, edges)
+    return self._inpaint_pass(images, masks, return_flow, return_coarse,
+                              sizes, edges)
+
+  def _inpaint_pass(self, images, masks, return_flow, return_coarse, sizes,
+                    edges, image_hw=None) -> np.ndarray | InpaintResult:
+    """`inpaint_batch` of one pass: one compiled program over the batch
+    (`image_hw`: the images' own size, if this is their 2x pass)."""
+    args, kwargs = self._run_args(images, masks, sizes, return_coarse,
+                                  return_flow, edges)
+    self._check_pass(np.asarray(images[0]).shape[:2], len(images),
+                     kwargs['sizes'], None, image_hw)
+    out, offsets, coarse = _run(*args, **kwargs)
+    done = _PASS_DONE.get()
+    if done is not None:
+      done()
+    hgt, wid = np.asarray(images[0]).shape[:2]
+    out = np.asarray(out)[:, :hgt, :wid]
+    if not (return_flow or return_coarse):
+      return out
+    flow = None
+    if return_flow:
+      flow = flow_lib.enlarge(flow_lib.flow_to_image(np.asarray(offsets)), GRID,
+                              self.generator.flow_upsampling)[:, :hgt, :wid]
+    if return_coarse:
+      coarse = np.asarray(coarse)[:, :hgt, :wid]
+    return InpaintResult(out, flow, coarse if return_coarse else None)
+
+  def _two_scale_batch(self, images, masks, return_flow, return_coarse,
+                       sizes, edges) -> np.ndarray | InpaintResult:
+    """`inpaint_batch` with `two_scale`: the 2x pass (the larger, so memory
+    errors come before any work), the 1x pass, then `two_scale.combine`."""
+    images, hw = self._rgb_batch(images, masks)
+    holes = self._hole_masks(masks, hw)
+    edges = self._edges(edges, len(images), hw)
+    one, two = sizes or (None, None)
+    self.check_memory(hw, len(images), sizes)  # Before enlarging.
+    big = self._inpaint_pass(
+        [two_scale_lib.enlarge_image(im) for im in images],
+        [two_scale_lib.enlarge_mask(h) for h in holes], False, False, two,
+        edges and [two_scale_lib.enlarge_mask(e) for e in edges], hw)
+    res = self._inpaint_pass(images, holes, return_flow, return_coarse, one,
+                             edges)
+    out = two_scale_lib.combine(getattr(res, 'image', res), big,
+                                np.stack(holes), self.two_scale)
+    return res._replace(image=out) if isinstance(res, InpaintResult) else out
+
+  def __call__(self, image: np.ndarray, mask: np.ndarray, *,
+               return_flow: bool = False, return_coarse: bool = False,
+               edge: np.ndarray | None = None
+               ) -> np.ndarray | InpaintResult:
+    """Inpaints one image.
+
+    Args:
+      image: uint8 [H, W], [H, W, 3] (RGB) or [H, W, 4] (alpha ignored).
+      mask: [H, W] bool (True = hole), uint8 (hole where >= 128) or float
+        in [0, 1] (hole where > 0.5); other values raise ValueError.
+      return_flow: also return the attention flow image ([H, W, 3]; the
+        1/8-resolution offsets enlarged, v1: 8x8 blocks, v2: bilinearly;
+        white = attends to itself).
+      return_coarse: also return the composited stage-1 (coarse) result.
+      edge: a sketch [H, W] (`image_io.as_edge`) for a guided v2
+        generator; it counts inside the hole only. With `context` each
+        window gets its crop of the sketch.
+
+    Returns:
+      uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
+    """
+    rgb = as_rgb(image)
+    hole = image_io.hole_mask(mask, rgb.shape[:2])
+    if edge is not None:  # Checked even when there is nothing to inpaint.
+      edge, = self._edges([edge], 1, rgb.shape[:2])
+    if self.context and hole.any():
+      return context_windows.inpaint(self, rgb, hole, self.context,
+                                     return_flow=return_flow,
+                                     return_coarse=return_coarse, edge=edge)
+    if not hole.any():  # Nothing to inpaint.
+      res = InpaintResult(rgb.copy(),
+                          np.full_like(rgb, 255) if return_flow else None,
+                          rgb.copy() if return_coarse else None)
+      return res if return_flow or return_coarse else res.image
+    res = self.inpaint_batch([rgb], [hole], return_flow=return_flow,
+                             return_coarse=return_coarse,
+                             edges=None if edge is None else [edge])
+    if isinstance(res, InpaintResult):
+      return InpaintResult(*(None if r is None else r[0] for r in res))
+    return res[0]
+
+  def inpaint_many(self, items: Iterable[tuple[Hashable, tuple[int, int]]],
+                   load: Callable[[Any], tuple[np.ndarray, ...] | None],
+                   **kwargs) -> Iterator[batching.Batch]:
+    """Inpaints many images of any sizes in batches; see
+    `batching.inpaint_many`."""
+    return batching.inpaint_many(self, items, load, **kwargs)

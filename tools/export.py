@@ -1,9 +1,0 @@
-# Copyright 2026 The deepfill_jax Authors.
-# SPDX-License-Identifier: Apache-2.0
-"""Runs deepfill_jax/tools/export.py, installed as `deepfill-export`
-(flags: --help)."""
-
-from deepfill_jax.tools.export import run
-
-if __name__ == '__main__':
-  run()
