@@ -94,8 +94,8 @@ def config(model: str, dtype: str, devices: int = 1,
     config = default.get_config()
     config.batch_size = config.eval.batch_size = max(4, devices)
   config.critic_steps = 5
-  if name == 'deepfill_v2':
-    default.deepfill_v2(config, schedule=False)
+  if name in default.PRESETS:
+    default.PRESETS[name](config, schedule=False)
   config.model.dtype = dtype
   return config
 

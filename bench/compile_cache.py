@@ -23,7 +23,6 @@ changes, so the Inpainter does not bucket whole images.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -31,7 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Sequence
 
+from absl import app
+from absl import flags
 import numpy as np
 from PIL import Image
 
@@ -109,14 +111,17 @@ def bucketing_effect(bucket: int) -> list[dict]:
   return rows
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--output', default=RESULTS)
-  parser.add_argument('--repeats', type=int, default=3,
-                      help='rounds, each from an empty cache (median ratio)')
-  parser.add_argument('--bucket', type=int, default=128,
-                      help='bucket multiple for the padding measurement')
-  args = parser.parse_args()
+flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+flags.DEFINE_integer('repeats', 3, 'rounds, each from an empty cache (median '
+                     'ratio)')
+flags.DEFINE_integer('bucket', 128, 'bucket multiple for the padding '
+                     'measurement')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   # pylint: disable=g-import-not-at-top
   with tempfile.TemporaryDirectory() as tmp:
     images, masks = write_inputs(tmp)
@@ -147,4 +152,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

@@ -23,10 +23,12 @@ bench/results/cpu_convolutions.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+from typing import Sequence
 
+from absl import app
+from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -89,11 +91,14 @@ def kgrad_per_image(x, w, dy, d):
                      (x, dy)).sum(0)
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--repeats', type=int, default=5)
-  parser.add_argument('--output', default=RESULTS)
-  args = parser.parse_args()
+flags.DEFINE_integer('repeats', 5, 'calls per measurement (the best counts)')
+flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   rows = []
@@ -141,4 +146,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

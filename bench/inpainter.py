@@ -24,19 +24,21 @@ that imports, builds the model, compiles and inpaints once (`auto`
 attention, no compilation cache), and its peak RSS.
 
   python bench/inpainter.py                  # all, writes the JSON
-  python bench/inpainter.py --sizes 256 512 --modes auto
+  python bench/inpainter.py --sizes=256,512 --modes=auto
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
+from typing import Sequence
 
+from absl import app
+from absl import flags
 import numpy as np
 
 import common  # bench/common.py
@@ -121,7 +123,8 @@ def one_call(size: int, frac: float, count: int) -> dict:
 def fresh_row(spec: str) -> dict:
   """Runs `one_call` in a new process (cache off); its wall time."""
   size, frac, count = spec.split(':')
-  cmd = [sys.executable, os.path.abspath(__file__), '--one', size, frac, count]
+  cmd = [sys.executable, os.path.abspath(__file__),
+         f'--one={size},{frac},{count}']
   env = dict(os.environ, DEEPFILL_JAX_CACHE='off',
              PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
   start, busy = time.perf_counter(), common.busy_cpu_s()
@@ -165,8 +168,8 @@ def run_config(size: int, frac: float, mode: str, repeats: int,
   if mode == 'dense' and need > max_dense_gib:
     return dict(size=size, hole=frac, mode=mode, status='skipped',
                 reason=f'does not fit (needs ~{need:.0f} GiB for scores)')
-  cmd = [sys.executable, os.path.abspath(__file__), '--child', str(size),
-         str(frac), mode, '--repeats', str(repeats)]
+  cmd = [sys.executable, os.path.abspath(__file__),
+         f'--child={size},{frac},{mode}', f'--repeats={repeats}']
   env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep +
              os.environ.get('PYTHONPATH', ''))
   res = subprocess.run(cmd, capture_output=True, text=True, env=env,
@@ -195,23 +198,27 @@ def table(results: list[dict]) -> str:
   return '\n'.join(rows)
 
 
-def main() -> None:
-  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  p.add_argument('--sizes', type=int, nargs='*', default=[256, 512, 1024, 2048])
-  p.add_argument('--holes', type=float, nargs='+', default=[0.10, 0.25])
-  p.add_argument('--modes', nargs='+', default=['dense', 'auto'])
-  p.add_argument('--repeats', type=int, default=3)
-  p.add_argument('--max_dense_gib', type=float, default=12.,
-                 help='skip dense runs whose scores need more RAM')
-  p.add_argument('--fresh', nargs='*', default=['2048:0.09:2'],
-                 metavar='SIZE:HOLE:COUNT',
-                 help='fresh-process rows: wall time and peak RSS of a new '
-                 'process that inpaints once')
-  p.add_argument('--output', default=RESULTS)
-  p.add_argument('--one', nargs=3, help=argparse.SUPPRESS)
-  p.add_argument('--child', nargs=3, metavar=('SIZE', 'HOLE', 'MODE'),
-                 help=argparse.SUPPRESS)
-  args = p.parse_args()
+flags.DEFINE_list('sizes', ['256', '512', '1024', '2048'], 'image sizes '
+                  '(square; empty: no latency rows)')
+flags.DEFINE_list('holes', ['0.10', '0.25'], 'hole areas, shares of the image')
+flags.DEFINE_list('modes', ['dense', 'auto'], 'attention modes')
+flags.DEFINE_integer('repeats', 3, 'timed calls after the first (median)')
+flags.DEFINE_float('max_dense_gib', 12., 'skip dense runs whose scores need '
+                   'more RAM')
+flags.DEFINE_list('fresh', ['2048:0.09:2'], 'SIZE:HOLE:COUNT of each '
+                  'fresh-process row (wall time and peak RSS of a new process '
+                  'that inpaints once; empty: none)')
+flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+flags.DEFINE_list('one', None, 'internal: SIZE,HOLE,COUNT of a fresh-process '
+                  'row, run in this process')
+flags.DEFINE_list('child', None, 'internal: SIZE,HOLE,MODE of one latency '
+                  'row, run in this process')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   if args.child:
     size, frac, mode = args.child
     print(json.dumps(child(int(size), float(frac), mode, args.repeats)))
@@ -223,8 +230,8 @@ def main() -> None:
   where = common.machine()
   print(f"{where['cpu']}, {where['cpus']} CPUs, {where['date']}", flush=True)
   results = []
-  for size in args.sizes:
-    for frac in args.holes:
+  for size in map(int, args.sizes):
+    for frac in map(float, args.holes):
       for mode in args.modes:
         r = run_config(size, frac, mode, args.repeats, args.max_dense_gib)
         results.append(r)
@@ -243,4 +250,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

@@ -11,20 +11,23 @@ process (`TUNABLES`). Each call gives its wall time, the worker's user and
 kernel CPU seconds and its page faults (`/proc/PID/stat`), and the
 machine's free memory after.
 
-  python bench/page_faults.py --port_dir /tmp/port_v2 \\
-      --python /tmp/torchvenv/bin/python --model deepfill_v2 --hold_gib 5
+  python bench/page_faults.py --port_dir=/tmp/port_v2 \\
+      --python=/tmp/torchvenv/bin/python --model=deepfill_v2 --hold_gib=5
 
 JSON in bench/results/page_faults.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import tempfile
 import time
+from typing import Sequence
+
+from absl import app
+from absl import flags
 
 import common  # bench/common.py
 import peer_pytorch
@@ -88,18 +91,20 @@ def run(task: dict, tunables: str, port: tuple[list[str], dict[str, str]],
   return [dict(c, glibc_tunables=tunables) for c in calls]
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--port_dir', required=True,
-                      help="checkout of the model's PyTorch port")
-  parser.add_argument('--python', required=True, help='a Python with torch')
-  parser.add_argument('--model', default='deepfill_v2',
-                      choices=('deepfill_v1', 'deepfill_v2'))
-  parser.add_argument('--hold_gib', type=float, default=5.,
-                      help='memory the second resident process holds')
-  parser.add_argument('--repeats', type=int, default=2)
-  parser.add_argument('--output', default=RESULTS)
-  args = parser.parse_args()
+flags.DEFINE_string('port_dir', None, "checkout of the model's PyTorch port",
+                    required=True)
+flags.DEFINE_string('python', None, 'a Python with torch', required=True)
+flags.DEFINE_enum('model', 'deepfill_v2', ['deepfill_v1', 'deepfill_v2'],
+                  'the model whose training iteration runs')
+flags.DEFINE_float('hold_gib', 5., 'memory the second resident process holds')
+flags.DEFINE_integer('repeats', 2, 'timed calls per condition')
+flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   name = ('v2_' if args.model == 'deepfill_v2' else '') + 'train_256_b4'
   task = peer_pytorch.TASKS[name]
   rows = []
@@ -122,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

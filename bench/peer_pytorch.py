@@ -74,7 +74,6 @@ the date and every call.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -82,8 +81,10 @@ import sys
 import signal
 import tempfile
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
+from absl import app
+from absl import flags
 import numpy as np
 
 import common  # bench/common.py
@@ -644,34 +645,40 @@ def write_json(path: str, results: dict) -> None:
     json.dump(results, f, indent=2)
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--port_dir', help='checkout of the v1 PyTorch port')
-  parser.add_argument('--port_v2_dir', help='checkout of the v2 PyTorch port')
-  parser.add_argument('--python', help='a Python that has torch')
-  parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
-                      help='default: every task whose port is given')
-  parser.add_argument('--repeats', type=int, default=5)
-  parser.add_argument('--size', type=int,
-                      help="replaces every task's image size (smoke tests)")
-  parser.add_argument('--idle', choices=('stop', 'run'), default='stop',
-                      help='with --in_turn: the worker waiting for its turn '
-                      'is stopped (SIGSTOP) or left running (the method '
-                      'before 2026-12-03, kept to show what it measured)')
-  parser.add_argument('--no_floor', action='store_true',
-                      help="skip the training row's work floor (it compiles "
-                      'the steps again and measures the peak in the worker)')
-  parser.add_argument('--in_turn', action='store_true',
-                      help='also time both workers in turn between the two '
-                      'rounds (the earlier method), to show how far it is '
-                      'from the alone times; never used for the ratio')
-  parser.add_argument('--attempts', type=int, default=2,
-                      help='measure a row again (up to this many times in '
-                      'all) while its check fails; every attempt is kept')
-  parser.add_argument('--output', default=RESULTS)
-  parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
-  parser.add_argument('--peak', action='store_true', help=argparse.SUPPRESS)
-  args = parser.parse_args()
+def define_flags() -> None:
+  """This script's flags (not at import: bench/page_faults.py imports it)."""
+  flags.DEFINE_string('port_dir', None, 'checkout of the v1 PyTorch port')
+  flags.DEFINE_string('port_v2_dir', None, 'checkout of the v2 PyTorch port')
+  flags.DEFINE_string('python', None, 'a Python that has torch')
+  flags.DEFINE_list('tasks', None, f'of {",".join(TASKS)} (default: every '
+                    'task whose port is given)')
+  flags.register_validator('tasks', lambda v: not v or set(v) <= set(TASKS),
+                           f'--tasks: choose from {",".join(TASKS)}')
+  flags.DEFINE_integer('repeats', 5, 'timed calls of each side')
+  flags.DEFINE_integer('size', None, "replaces every task's image size (smoke "
+                       'tests)')
+  flags.DEFINE_enum('idle', 'stop', ['stop', 'run'], 'with --in_turn: the '
+                    'worker waiting for its turn is stopped (SIGSTOP) or left '
+                    'running (the method before 2026-12-03, kept to show what '
+                    'it measured)')
+  flags.DEFINE_bool('no_floor', False, "skip the training row's work floor "
+                    '(it compiles the steps again and measures the peak in '
+                    'the worker)')
+  flags.DEFINE_bool('in_turn', False, 'also time both workers in turn between '
+                    'the two rounds (the earlier method), to show how far it '
+                    'is from the alone times; never used for the ratio')
+  flags.DEFINE_integer('attempts', 2, 'measure a row again (up to this many '
+                       'times in all) while its check fails; every attempt is '
+                       'kept')
+  flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+  flags.DEFINE_bool('worker', False, 'internal: be our worker (stdin/stdout)')
+  flags.DEFINE_bool('peak', False, 'internal: print the float32 peak GFLOP/s')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   if args.worker:
     ours_worker()
     return
@@ -683,10 +690,11 @@ def main() -> None:
   missing = sorted({TASKS[n]['model'] for n in tasks
                     if not port_dirs[TASKS[n]['model']]})
   if not (tasks and args.python) or missing:
-    parser.error('--python and --port_dir (v1) or --port_v2_dir (v2) are '
-                 f'required{" for " + ", ".join(missing) if missing else ""}'
-                 ' (this benchmark is optional: without the port there is '
-                 'nothing to compare).')
+    raise app.UsageError(
+        '--python and --port_dir (v1) or --port_v2_dir (v2) are '
+        f'required{" for " + ", ".join(missing) if missing else ""}'
+        ' (this benchmark is optional: without the port there is nothing to '
+        'compare).')
   where = common.machine()
   where['peak_gflops'] = json.loads(subprocess.run(  # A fresh process.
       [sys.executable, os.path.abspath(__file__), '--peak'], check=True,
@@ -725,4 +733,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  define_flags()
+  app.run(main)

@@ -22,7 +22,6 @@ to more than the step's wall time.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import glob
 import itertools
@@ -30,7 +29,10 @@ import os
 import re
 import tempfile
 import time
-from typing import Callable
+from typing import Callable, Sequence
+
+from absl import app
+from absl import flags
 
 
 import common  # bench/common.py
@@ -128,17 +130,20 @@ def profile(call: Callable[[], None]) -> tuple[float, collections.Counter]:
   return wall, per_op
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--step', default='generator',
-                      choices=('critic', 'generator', 'forward', 'inpaint'))
-  parser.add_argument('--dtype', default='float32')
-  parser.add_argument('--size', type=int, default=256,
-                      help='forward / inpaint: the image size')
-  parser.add_argument('--hole', type=float, default=0.1,
-                      help='forward / inpaint: the hole, a share of the area')
-  parser.add_argument('--top', type=int, default=20)
-  args = parser.parse_args()
+flags.DEFINE_enum('step', 'generator',
+                  ['critic', 'generator', 'forward', 'inpaint'],
+                  'what to profile')
+flags.DEFINE_string('dtype', 'float32', 'critic / generator: compute dtype')
+flags.DEFINE_integer('size', 256, 'forward / inpaint: the image size')
+flags.DEFINE_float('hole', 0.1, 'forward / inpaint: the hole, a share of the '
+                   'area')
+flags.DEFINE_integer('top', 20, 'ops listed')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   if args.step in ('critic', 'generator'):
     call, hlo = training_call(args.step, args.dtype)
     what = f'{args.step} step, full model, 256x256, batch 4, {args.dtype}'
@@ -166,4 +171,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

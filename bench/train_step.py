@@ -26,18 +26,20 @@ Each row runs in a fresh subprocess (its own device count). Medians of
 `--repeats` calls. JSON in bench/results/train_step.json.
 
   python bench/train_step.py
-  python bench/train_step.py --models tiny --devices 1
+  python bench/train_step.py --models=tiny --devices=1
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import time
+from typing import Sequence
 
+from absl import app
+from absl import flags
 
 import common  # bench/common.py
 
@@ -113,21 +115,25 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   return row
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--models', nargs='+', default=['tiny', 'full'])
-  parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
-  parser.add_argument('--devices', nargs='+', type=int, default=[1, 8])
-  parser.add_argument('--repeats', type=int, default=3)
-  parser.add_argument('--xla_flags', default='',
-                      help='extra XLA_FLAGS for every row, e.g. to compare '
-                      'XLA:CPU convolution paths')
-  parser.add_argument('--output', default=RESULTS)
-  parser.add_argument('--port_dir', help='PyTorch port checkout: also time '
-                      'its iteration beside ours (bench/peer_pytorch.py)')
-  parser.add_argument('--python', help='a Python with torch, for --port_dir')
-  parser.add_argument('--child', nargs=3, help=argparse.SUPPRESS)
-  args = parser.parse_args()
+flags.DEFINE_list('models', ['tiny', 'full'], 'models: tiny, full')
+flags.DEFINE_list('dtypes', ['float32', 'bfloat16'], 'compute dtypes')
+flags.DEFINE_list('devices', ['1', '8'], 'device counts (host platform '
+                  'devices)')
+flags.DEFINE_integer('repeats', 3, 'timed iterations per row')
+flags.DEFINE_string('xla_flags', '', 'extra XLA_FLAGS for every row, e.g. to '
+                    'compare XLA:CPU convolution paths')
+flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
+flags.DEFINE_string('port_dir', None, 'PyTorch port checkout: also time its '
+                    'iteration beside ours (bench/peer_pytorch.py)')
+flags.DEFINE_string('python', None, 'a Python with torch, for --port_dir')
+flags.DEFINE_list('child', None, 'internal: MODEL,DTYPE,DEVICES of one row, '
+                  'run in this process')
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  args = flags.FLAGS
   if args.child:
     model, dtype, devices = args.child
     print(json.dumps(child(model, dtype, int(devices), args.repeats)))
@@ -141,13 +147,13 @@ def main() -> None:
   print(' | '.join(header))
   for model in args.models:
     for dtype in args.dtypes:
-      for devices in args.devices:
+      for devices in map(int, args.devices):
         env = dict(os.environ, XLA_FLAGS=(
             f'--xla_force_host_platform_device_count={devices} '
             f'{args.xla_flags}').strip())
         proc = subprocess.run(
-            [sys.executable, __file__, '--repeats', str(args.repeats),
-             '--child', model, dtype, str(devices)],
+            [sys.executable, __file__, f'--repeats={args.repeats}',
+             f'--child={model},{dtype},{devices}'],
             env=env, capture_output=True, text=True, check=False)
         if proc.returncode:
           print(f'{model} {dtype} {devices}: failed\n{proc.stderr[-2000:]}')
@@ -172,9 +178,9 @@ def main() -> None:
       out = os.path.join(tmp, 'peer.json')
       subprocess.run(  # Its train task runs max(2, repeats // 2) times.
           [sys.executable, os.path.join(ROOT, 'bench', 'peer_pytorch.py'),
-           '--port_dir', args.port_dir, '--python', args.python,
-           '--tasks', 'train_256_b4', '--repeats', str(2 * args.repeats),
-           '--output', out], check=True)
+           f'--port_dir={args.port_dir}', f'--python={args.python}',
+           '--tasks=train_256_b4', f'--repeats={2 * args.repeats}',
+           f'--output={out}'], check=True)
       with open(out) as f:
         peer = (json.load(f)['rows'] or [None])[0]  # None: the task failed.
   os.makedirs(os.path.dirname(args.output), exist_ok=True)
@@ -185,4 +191,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)

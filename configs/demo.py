@@ -18,12 +18,9 @@ training makes visible progress in that time:
 
 It leaves checkpoints, TensorBoard logs (`tensorboard --logdir WORKDIR`),
 image strips of the evaluation set in `WORKDIR/strips/` and, with the trained
-weights, the held-out photos inpainted in `WORKDIR/inpainted/`. L1 and PSNR of
-the evaluation set are logged at every evaluation.
-
-`--config.mode=demo --config.demo.checkpoint=PATH` only inpaints the photos
-with existing weights (e.g. converted official ones, and then
-`--config.model.cnum=32 --config.demo.shorter_side=0`).
+weights, the held-out photos inpainted in `WORKDIR/inpainted/`
+(`deepfill_jax/apps/demo.py`). L1 and PSNR of the evaluation set are logged at
+every evaluation. To inpaint with existing weights instead: `deepfill-inpaint`.
 """
 
 import ml_collections
@@ -34,7 +31,6 @@ from deepfill_jax import default_config as default_lib
 def get_config() -> ml_collections.ConfigDict:
   """Returns the demo configuration."""
   config = default_lib.get_config()
-  config.mode = 'train'
   config.image_size = 128
   config.batch_size = 4
   config.model.cnum = 16
@@ -52,7 +48,6 @@ def get_config() -> ml_collections.ConfigDict:
   config.eval.update(num_images=12, batch_size=4, num_strip_images=3)
 
   config.demo = ml_collections.ConfigDict()
-  config.demo.checkpoint = ''  # mode='demo': weights to use ('' = random).
   config.demo.num_images = 0  # How many photos (0 = all).
   config.demo.attention = 'auto'  # Inpainter attention: 'auto' or 'dense'.
   config.demo.shorter_side = 160  # Rescale photos first (0 = full size).

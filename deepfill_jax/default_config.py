@@ -43,7 +43,6 @@ def get_config() -> ml_collections.ConfigDict:
   """Returns the default (original v1) configuration."""
   config = ml_collections.ConfigDict()
 
-  config.mode = 'train'  # 'train' (deepfill_jax/training/train.py) or 'demo'.
   config.seed = 0  # Seed of parameters, data order, masks and penalties.
   config.image_size = 256  # Training crop size (original IMG_SHAPES).
   config.batch_size = 16  # Global batch size (original BATCH_SIZE).
@@ -168,3 +167,7 @@ def deepfill_v2(config: ml_collections.ConfigDict, *,
     config.log_images_every = 2000  # val_psteps.
     config.eval_every_steps = 2000
   return config
+
+
+# Each model's changes to `get_config()`'s v1 config (`config.model.name`).
+PRESETS = {'deepfill_v2': deepfill_v2}

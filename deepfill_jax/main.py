@@ -190,15 +190,9 @@ def main(argv):
   from deepfill_jax.training import train
   # pylint: enable=g-import-not-at-top
   try:
-    if config.mode == 'train':
-      train.train_and_evaluate(config, workdir)
-      if config.get('demo') and jax.process_index() == 0:
-        demo.inpaint_eval_photos(config, workdir)
-    elif config.mode == 'demo':
-      demo.run(config, workdir)
-    else:
-      raise ValueError(f"config.mode={config.mode!r}; expected 'train' or "
-                       "'demo'.")
+    train.train_and_evaluate(config, workdir)
+    if config.get('demo') and jax.process_index() == 0:
+      demo.inpaint_eval_photos(config, workdir)  # configs/demo.py.
   except train.TrainingStopped as e:
     logging.flush()
     print(str(e), file=sys.stderr)

@@ -92,6 +92,7 @@ def test_missing_config_file_is_one_line_and_status_2(tmp_path, override):
       'tiny_v2).']
 
 
+@pytest.mark.long
 def test_shipped_config_by_name_trains_from_any_folder(tmp_path):
   """`--config=tiny` from a folder that is not the repository: the config
   and the bundled photos are found, the relative workdir works."""

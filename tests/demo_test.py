@@ -11,18 +11,29 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from flax import nnx
+
 from configs import demo as demo_config
 from deepfill_jax.apps import demo
+from deepfill_jax.data import image_io
+from deepfill_jax.inference import inpainter as inpainter_lib
+from deepfill_jax.models import make_generator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _random_inpainter(config) -> inpainter_lib.Inpainter:
+  """Untrained weights of the config's model: the path is the same."""
+  return inpainter_lib.Inpainter(make_generator(
+      config.model.name, config.model.cnum, rngs=nnx.Rngs(config.seed)))
+
+
 def test_demo_writes_strips_and_summary(tmp_path):
   config = demo_config.get_config()
-  config.data.path = os.path.join(ROOT, 'data', 'photos')
   config.model.cnum = 4  # Tiny and fast; the path is the same.
-  config.demo.num_images = 2
-  summary = demo.run(config, str(tmp_path))
+  paths = image_io.list_images(os.path.join(ROOT, 'data', 'photos'))[:2]
+  summary = demo.inpaint_photos(config, _random_inpainter(config), paths,
+                                str(tmp_path))
   assert len(summary['images']) == 2
   with open(tmp_path / 'summary.json') as f:
     assert json.load(f) == summary
@@ -39,9 +50,10 @@ def test_demo_skips_a_corrupt_photo(tmp_path):
   (photos / 'broken.jpg').write_bytes(b'not a jpeg')
   Image.fromarray(np.full((64, 96, 3), 120, np.uint8)).save(photos / 'ok.png')
   config = demo_config.get_config()
-  config.data.path = str(photos)
   config.model.cnum = 4
-  summary = demo.run(config, str(tmp_path / 'out'))
+  summary = demo.inpaint_photos(config, _random_inpainter(config),
+                                image_io.list_images(str(photos)),
+                                str(tmp_path / 'out'))
   assert [os.path.basename(r['image']) for r in summary['images']] == ['ok.png']
 
 
@@ -59,6 +71,7 @@ def _last_line(proc: subprocess.CompletedProcess) -> str:
   return proc.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.long
 def test_main_job_trains_then_inpaints_the_held_out_photos(tmp_path):
   """The README's first command, at a tiny scale: train, then inpaint."""
   proc = _main('--config=configs/demo.py', f'--workdir={tmp_path}',

@@ -8,9 +8,12 @@ that keeps every kill before the run's end; `python
 tools/kill_and_resume.py --kills=40` is the long sweep, in random order.
 """
 
+import pytest
+
 from tools import kill_and_resume
 
 
+@pytest.mark.long
 def test_killed_and_resumed_runs_end_bit_identical(tmp_path):
   summary = kill_and_resume.run(str(tmp_path), kills=4, steps=4, seed=1,
                                 phases=kill_and_resume.PHASES)

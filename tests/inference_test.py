@@ -156,8 +156,8 @@ def test_grey_and_rgba_inputs(inpainter):
 
 def test_no_hole_returns_input(inpainter):
   image = _image((30, 30))
-  res = inpainter(image, np.zeros((30, 30), bool), return_flow=True,
-                  return_coarse=True)
+  res = inpainter.outputs(image, np.zeros((30, 30), bool), return_flow=True,
+                          return_coarse=True)
   np.testing.assert_array_equal(res.image, image)
   np.testing.assert_array_equal(res.coarse, image)
   assert res.flow.shape == (30, 30, 3)
@@ -166,9 +166,9 @@ def test_no_hole_returns_input(inpainter):
 def test_auto_matches_dense_in_uint8(gen):
   hw = (56, 72)
   image, mask = _image(hw), _mask(hw)
-  auto = inpainter_lib.Inpainter(gen)(image, mask, return_coarse=True,
-                                  return_flow=True)
-  dense = inpainter_lib.Inpainter(gen, attention='dense')(
+  auto = inpainter_lib.Inpainter(gen).outputs(image, mask, return_coarse=True,
+                                              return_flow=True)
+  dense = inpainter_lib.Inpainter(gen, attention='dense').outputs(
       image, mask, return_coarse=True, return_flow=True)
   for a, d in ((auto.image, dense.image), (auto.coarse, dense.coarse)):
     # Float differences of 1e-6 may flip a rounding at .5: at most 1 level.
@@ -201,7 +201,7 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
   assert [b.keys for b in batches] == [[0, 1], [2]]
   for batch in batches:
     for key, out, flow in zip(batch.keys, batch.outputs, batch.flows):
-      want = inpainter(images[key], masks[key], return_flow=True)
+      want = inpainter.outputs(images[key], masks[key], return_flow=True)
       np.testing.assert_array_equal(out, want.image)
       np.testing.assert_array_equal(flow, want.flow)
   plain, = inpainter.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]))
@@ -209,7 +209,7 @@ def test_inpaint_many_returns_the_flows_of_single_calls(inpainter):
   windows = inpainter_lib.Inpainter(inpainter.generator, context=16)
   batch, = windows.inpaint_many([(0, hw)], lambda i: (images[i], masks[i]),
                                 return_flow=True)
-  want = windows(images[0], masks[0], return_flow=True)
+  want = windows.outputs(images[0], masks[0], return_flow=True)
   np.testing.assert_array_equal(batch.outputs[0], want.image)
   np.testing.assert_array_equal(batch.flows[0], want.flow)
 

@@ -58,7 +58,8 @@ def test_single_image_with_flow_and_coarse(ckpt, api, tmp_path, capsys):
   code, err = _run(capsys, '--checkpoint', ckpt, '--image', img, '--mask',
                    mask, '--output', out, '--flow', flow, '--coarse', coarse)
   assert code == 0, err
-  want = api(_image(hw), _mask(hw), return_flow=True, return_coarse=True)
+  want = api.outputs(_image(hw), _mask(hw), return_flow=True,
+                     return_coarse=True)
   for path, expected in ((out, want.image), (flow, want.flow),
                          (coarse, want.coarse)):
     np.testing.assert_array_equal(image_io.load_image(path), expected)

@@ -201,7 +201,9 @@ class _FakeInpainter:
     self.max_active: dict[tuple[int, int], int] = {}
     self.guard = threading.Lock()
 
-  def inpaint_batch(self, images, masks, *, sizes=None, return_flow=False):
+  attention = context = None  # As an export: nothing to plan or fit.
+
+  def batch_outputs(self, images, masks, *, return_flow, sizes=None):
     (image,), (holes,) = images, masks
     del sizes
     key = image.shape[:2]

@@ -29,12 +29,7 @@ PHOTOS = os.path.join(ROOT, 'data', 'photos')
 def _config(**overrides):
   config = tiny.get_config()
   config.data.path = PHOTOS
-  for key, value in overrides.items():
-    target = config
-    *parents, leaf = key.split('.')
-    for p in parents:
-      target = target[p]
-    target[leaf] = value
+  config.update_from_flattened_dict(overrides)  # {'loss.gan_loss_alpha': 0}
   return config
 
 
@@ -63,6 +58,7 @@ def _assert_trees_close(a, b, **tol):
 _assert_trees_equal = train_helpers.assert_trees_equal
 
 
+@pytest.mark.long
 def test_eight_devices_equal_one_device():
   config = _config(batch_size=8, critic_steps=2)
   batches = testing.train_batches(config, 3)
@@ -79,6 +75,7 @@ def test_eight_devices_equal_one_device():
   assert int(one.counters.updates) == 3
 
 
+@pytest.mark.long
 def test_reconstruction_only_runs_no_critic():
   """gan_loss_alpha = 0: no critic update and critics left as they were."""
   config = _config(batch_size=8, critic_steps=2, **{'loss.gan_loss_alpha': 0.})
@@ -99,6 +96,7 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
+@pytest.mark.long
 def test_two_processes_equal_one_process(tmp_path):
   """jax.distributed on localhost (gloo CPU collectives), 1 device each."""
   port = _free_port()
@@ -134,6 +132,7 @@ def test_global_batch_is_the_same_for_any_process_count():
         np.concatenate([p[key] for p in parts]), one[key], err_msg=key)
 
 
+@pytest.mark.long
 def test_bfloat16_computes_with_float32_parameters_and_states():
   config = _config(**{'model.dtype': 'bfloat16', 'critic_steps': 1})
   _, state, metrics = _run_iterations(config, jax.devices()[:1],
@@ -216,7 +215,7 @@ def test_workdir_trained_on_8_devices_loads_on_1(trained):
   """A TPU pod's workdir must load on a laptop: no saved topology needed."""
   workdir, state = trained
   code = ('import sys, numpy as np, jax; '
-          'from deepfill_jax import checkpointing, train; '
+          'from deepfill_jax.checkpoints import store; '
           'gen, meta = store.load_generator(sys.argv[1]); '
           'assert jax.device_count() == 1; '
           'leaves = jax.tree.leaves(store.pure_params(gen)); '
@@ -250,6 +249,7 @@ def test_unfinished_checkpoint_is_never_picked_up(trained, tmp_path):
   assert store.load_generator(workdir)[1]['step'] == 3
 
 
+@pytest.mark.long
 def test_too_many_non_finite_updates_stop_the_run(tmp_path):
   config = _config(num_train_steps=6, critic_steps=1, max_bad_steps=2,
                    learning_rate=float('nan'))
@@ -260,6 +260,7 @@ def test_too_many_non_finite_updates_stop_the_run(tmp_path):
     train.train_and_evaluate(config, str(tmp_path))
 
 
+@pytest.mark.long
 def test_init_from_a_workdir_takes_generator_and_critics(trained, tmp_path):
   source, state = trained
   config = _config(num_train_steps=0, init_from=source)

@@ -19,6 +19,9 @@ from deepfill_jax.training import step as step_lib
 from deepfill_jax.models import GatedGenerator
 import train_helpers
 
+# About 3 minutes on 2 cores: run by CI's extras step (`-m long`).
+pytestmark = pytest.mark.long
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -76,7 +79,7 @@ def test_inpainter_on_a_v2_workdir(trained):
   hole = np.zeros((44, 60), bool)
   hole[10:30, 20:44] = True
   auto = inpainter_lib.Inpainter.from_checkpoint(workdir)
-  res = auto(image, hole, return_flow=True)
+  res = auto.outputs(image, hole, return_flow=True)
   np.testing.assert_array_equal(res.image[~hole], image[~hole])
   assert res.flow.shape == image.shape
   dense = inpainter_lib.Inpainter.from_checkpoint(workdir, attention='dense')

@@ -149,15 +149,16 @@ def test_batch_plans_both_passes_and_extras_are_the_one_pass(gen):
   sizes = inpainter.plan_sizes(holes)
   assert isinstance(sizes, two_scale.Sizes)
   assert sizes.two == inpainter.replace(two_scale=0).plan_sizes(
-      [two_scale.enlarge_mask(h) for h in holes])
+      [two_scale.enlarge_mask(h) for h in holes]).one
   batch = inpainter.inpaint_batch(images, holes, sizes=sizes)
   assert batch.shape == (2,) + hw + (3,)
   for i in range(2):
     single = inpainter(images[i], holes[i])
     assert np.abs(batch[i].astype(int) - single).max() <= 1  # Crop floats.
-  res = inpainter(images[0], holes[0], return_flow=True, return_coarse=True)
-  plain = inpainter.replace(two_scale=0)(images[0], holes[0],
-                                         return_flow=True, return_coarse=True)
+  res = inpainter.outputs(images[0], holes[0], return_flow=True,
+                          return_coarse=True)
+  plain = inpainter.replace(two_scale=0).outputs(
+      images[0], holes[0], return_flow=True, return_coarse=True)
   np.testing.assert_array_equal(res.image, inpainter(images[0], holes[0]))
   np.testing.assert_array_equal(res.flow, plain.flow)
   np.testing.assert_array_equal(res.coarse, plain.coarse)

@@ -15,6 +15,7 @@ if any photo was evaluated, 1 otherwise or on errors, 2 for bad flags.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Sequence
 
@@ -26,10 +27,13 @@ from deepfill_jax.evaluation import full_size
 from deepfill_jax.evaluation import full_size_report as report_lib
 
 
-def _flags() -> cli.Flags:
-  f = cli.Flags('python tools/full_size_report.py',
-                'Evaluates inpainting methods on full-size photos.')
-  v = f.values
+PROG = 'python tools/full_size_report.py'
+DESCRIPTION = 'Evaluates inpainting methods on full-size photos.'
+_usage_error = functools.partial(cli.usage_error, PROG)
+
+
+def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
+  """The tool's flags, on `v`."""
   flags.DEFINE_string('images', None, 'folder of full-size photos',
                       flag_values=v)
   flags.DEFINE_string('output', None, 'report folder', flag_values=v)
@@ -51,16 +55,18 @@ def _flags() -> cli.Flags:
                       '(PHOTO/<case>_<method>.png)', flag_values=v)
   flags.DEFINE_string('title', 'Full-size evaluation', 'heading of '
                       'results.md', flag_values=v)
-  return f
+  return v
+
+
+FLAGS = _define_flags(flags.FlagValues())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
-  parser = _flags()
-  args = parser.parse(argv)
+  args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
   for name in ('images', 'output'):
     if not args[name].value:
-      parser.error(f'--{name} is required')
+      _usage_error(f'--{name} is required')
   settings = full_size.Settings(
       images=args.images, cases=args.cases, methods=args.methods,
       checkpoint=args.checkpoint, seed=args.seed, max_images=args.max_images,
@@ -71,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       raise ValueError(f'--cases: choose from {", ".join(full_size.CASES)}, '
                        f'got {",".join(settings.cases)}.')
   except ValueError as e:
-    parser.error(str(e))
+    _usage_error(str(e))
   log = lambda msg: print(msg, file=sys.stderr, flush=True)
   try:
     results = full_size.evaluate(settings, log=log)

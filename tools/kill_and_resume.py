@@ -189,21 +189,22 @@ def run(output: str, kills: int, steps: int, seed: int,
   return summary
 
 
-def _flags():
+def _flags(argv: Sequence[str] | None):
+  """The flags parsed from `argv`."""
   from absl import flags  # pylint: disable=g-import-not-at-top
   from deepfill_jax.apps import cli  # pylint: disable=g-import-not-at-top
-  f = cli.Flags('kill_and_resume', __doc__.splitlines()[0])
-  flags.DEFINE_integer('kills', 40, 'SIGKILLs in all', flag_values=f.values)
-  flags.DEFINE_integer('steps', 6, 'training steps', flag_values=f.values)
+  v = flags.FlagValues()
+  flags.DEFINE_integer('kills', 40, 'SIGKILLs in all', flag_values=v)
+  flags.DEFINE_integer('steps', 6, 'training steps', flag_values=v)
   flags.DEFINE_integer('seed', 0, 'order and timing of the kills',
-                       flag_values=f.values)
+                       flag_values=v)
   flags.DEFINE_string('output', None, 'folder for the two workdirs (default: '
-                      'a new temporary one)', flag_values=f.values)
-  return f
+                      'a new temporary one)', flag_values=v)
+  return cli.parse(v, argv, 'kill_and_resume', __doc__.splitlines()[0])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-  args = _flags().parse(argv)
+  args = _flags(argv)
   output = args.output or tempfile.mkdtemp(prefix='deepfill_kills_')
   os.makedirs(output, exist_ok=True)
   summary = run(output, args.kills, args.steps, args.seed)

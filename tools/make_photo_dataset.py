@@ -285,23 +285,20 @@ def credits(files: Sequence[dict[str, object]]) -> str:
   return '\n'.join(lines)
 
 
-def _flags() -> cli.Flags:
-  f = cli.Flags('python tools/make_photo_dataset.py',
-                'Writes the train, validation and test photos and textures.')
-  flags.DEFINE_list('sources', [], 'Folders where the .deb packages were '
-                    'extracted (dpkg-deb -x).', flag_values=f.values)
-  flags.DEFINE_string('output', None, 'Output directory.',
-                      flag_values=f.values)
-  flags.DEFINE_integer('seed', 0, 'Seed of the held-out crops.',
-                       flag_values=f.values)
-  return f
+PROG = 'python tools/make_photo_dataset.py'
+DESCRIPTION = 'Writes the train, validation and test photos and textures.'
+FLAGS = flags.FlagValues()
+flags.DEFINE_list('sources', [], 'Folders where the .deb packages were '
+                  'extracted (dpkg-deb -x).', flag_values=FLAGS)
+flags.DEFINE_string('output', None, 'Output directory.', flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Seed of the held-out crops.',
+                     flag_values=FLAGS)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-  f = _flags()
-  args = f.parse(argv)
+  args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
   if not args.output:
-    f.error('--output is required')
+    cli.usage_error(PROG, '--output is required')
   manifest = make_dataset(args.sources, args.output, args.seed)
   print(f'{"package":40s} ' + ' '.join(f'{k:>18s}' for k in COLUMNS))
   totals = collections.Counter()

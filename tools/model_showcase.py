@@ -24,7 +24,7 @@ from PIL import Image
 from deepfill_jax.data import image_io
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.data import masks
-from deepfill_jax.data import pixels
+from deepfill_jax.data import strips
 from deepfill_jax.checkpoints import pretrained
 from deepfill_jax.evaluation import mask_sets as eval_masks
 
@@ -65,8 +65,8 @@ def main(argv: Sequence[str]) -> None:
     hw = image.shape[:2]
     hole = (eval_masks.center_mask(hw) if index % 2 == 0 else
             masks.brush_stroke_mask(rng, hw, 12, 40))
-    res = inpainter(image, hole, return_flow=True)
-    rows.append(pixels.demo_strip(image, hole, res.image, res.flow))
+    res = inpainter.outputs(image, hole, return_flow=True)
+    rows.append(strips.demo_strip(image, hole, res.image, res.flow))
   image_io.save_image(_OUTPUT.value, np.concatenate(rows, axis=0))
   print(f'wrote {_OUTPUT.value}')
 

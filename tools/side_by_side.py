@@ -19,6 +19,7 @@ flags. See docs/evaluation.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from typing import Callable, Sequence
@@ -36,7 +37,7 @@ from deepfill_jax.apps import cli
 from deepfill_jax.utils import compilation_cache
 from deepfill_jax import evaluation
 from deepfill_jax.data import image_io
-from deepfill_jax.data import pixels
+from deepfill_jax.data import strips
 from deepfill_jax.evaluation import mask_sets as eval_masks
 
 OURS = 'ours'
@@ -55,10 +56,13 @@ class Row:
   hole: np.ndarray  # bool [H, W], True in the hole.
 
 
-def _flags() -> cli.Flags:
-  f = cli.Flags('python tools/side_by_side.py',
-                'A figure of the model and baselines side by side.')
-  v = f.values
+PROG = 'python tools/side_by_side.py'
+DESCRIPTION = 'A figure of the model and baselines side by side.'
+_usage_error = functools.partial(cli.usage_error, PROG)
+
+
+def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
+  """The tool's flags, on `v`."""
   for name, text in (('images', 'folder of images (crops)'),
                      ('output', 'the figure, a .png file')):
     flags.DEFINE_string(name, None, text, flag_values=v)
@@ -78,28 +82,30 @@ def _flags() -> cli.Flags:
                        flag_values=v)
   flags.DEFINE_string('columns', ','.join(COLUMNS), 'comma-separated: '
                       f'{", ".join(TITLES)}', flag_values=v)
-  return f
+  return v
 
 
-def _columns(text: str, parser: cli.Flags) -> list[str]:
+FLAGS = _define_flags(flags.FlagValues())
+
+
+def _columns(text: str) -> list[str]:
   columns = [c.strip() for c in text.split(',') if c.strip()]
   unknown = [c for c in columns if c not in TITLES]
   if unknown or not columns or len(set(columns)) != len(columns):
-    parser.error(f'--columns: need distinct names from {",".join(TITLES)}, '
+    _usage_error(f'--columns: need distinct names from {",".join(TITLES)}, '
                  f'got {text!r}')
   return columns
 
 
-def _source(args: flags.FlagValues, parser: cli.Flags
-            ) -> eval_masks.MaskSource:
+def _source(args: flags.FlagValues) -> eval_masks.MaskSource:
   if ',' in args.masks:
-    parser.error('--masks: one mask type or folder')
+    _usage_error('--masks: one mask type or folder')
   try:
     return eval_masks.mask_sources([args.masks],
                                    default_config.get_config().masks,
                                    args.seed)[0]
   except ValueError as e:
-    parser.error(str(e))
+    _usage_error(str(e))
 
 
 def load_rows(images: str, source: eval_masks.MaskSource, size: int,
@@ -155,7 +161,7 @@ def tiles(rows: Sequence[Row], columns: Sequence[str],
     cells = []
     for column in columns:
       if column == 'input':
-        cells.append(pixels.hole_white(row.image, row.hole))
+        cells.append(strips.hole_white(row.image, row.hole))
       elif column == 'original':
         cells.append(row.image)
       elif column == OURS:
@@ -194,16 +200,15 @@ def compose(grid: Sequence[Sequence[np.ndarray]],
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
-  parser = _flags()
-  args = parser.parse(argv)
-  columns = _columns(args.columns, parser)
+  args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
+  columns = _columns(args.columns)
   if args.num < 1:
-    parser.error('--num must be >= 1')
+    _usage_error('--num must be >= 1')
   if args.size < 0 or 0 < args.size < eval_masks.MIN_SIDE:
-    parser.error(f'--size: use 0 (full size) or >= {eval_masks.MIN_SIDE}')
+    _usage_error(f'--size: use 0 (full size) or >= {eval_masks.MIN_SIDE}')
   if os.path.splitext(args.output)[1].lower() != '.png':
-    parser.error('--output must be a .png file')
-  source = _source(args, parser)
+    _usage_error('--output must be a .png file')
+  source = _source(args)
   log = lambda msg: print(msg, file=sys.stderr)
   wanted = [c for c in columns if c in evaluation.BASELINE_FNS]
   runnable, notes = evaluation.missing_extras(wanted)

@@ -1,14 +1,15 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""absl flags for the command-line tools.
+"""absl flags for the command-line tools: what absl leaves to each script.
 
-Each tool that returns an exit status (`inpaint`, `evaluate`) defines its
-flags on its own `FlagValues`, so several tools import side by side, and
-`main(argv)` can be called again with other flags (tests). Bad flags exit
-with status 2 and a one-line error, as argparse's did.
+The tools that return an exit status (`inpaint`, `evaluate`) define their
+flags on a module-level `FlagValues` of their own, so several import side by
+side and `main(argv)` can be called again with other flags (tests). `parse`
+gives them argparse's contract, which absl's `app.run` has not: bad flags
+are a usage line, a one-line error and exit status 2; `--help` exits 0.
 
-The tools run by absl's `app.run` (train, serve, export, convert,
-build-dataset) call `absl_help` first: `--help` lists their own flags.
+The tools run by `app.run` (train, serve, export, convert, build-dataset)
+call `absl_help` first: `--help` lists their own flags.
 """
 
 from __future__ import annotations
@@ -20,33 +21,30 @@ from typing import NoReturn, Sequence
 from absl import flags
 
 
-class Flags:
-  """A tool's flags: define with `self.values`, then `parse(argv)`."""
+def usage_error(prog: str, message: str) -> NoReturn:
+  """A bad command line: usage and `message` on stderr, exit status 2."""
+  print(f'usage: {prog} [flags] (--help for all)\n{prog}: error: {message}',
+        file=sys.stderr)
+  sys.exit(2)
 
-  def __init__(self, prog: str, description: str):
-    self.prog, self.description = prog, description
-    self.values = flags.FlagValues()
 
-  def error(self, message: str) -> NoReturn:
-    print(f'usage: {self.prog} [flags] (--help for all)\n'
-          f'{self.prog}: error: {message}', file=sys.stderr)
-    sys.exit(2)
-
-  def parse(self, argv: Sequence[str] | None) -> flags.FlagValues:
-    """Parses `argv` (without the program name; default sys.argv[1:])."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if {'--help', '--helpfull', '-h'} & set(argv):
-      print(f'{self.description}\n\nusage: {self.prog} [flags]\n\n'
-            f'{self.values.get_help()}')
-      sys.exit(0)
-    self.values.unparse_flags()
-    try:
-      rest = self.values([self.prog] + argv)
-    except flags.Error as e:
-      self.error(str(e).splitlines()[0])
-    if len(rest) > 1:
-      self.error(f'unexpected arguments: {" ".join(rest[1:])}')
-    return self.values
+def parse(values: flags.FlagValues, argv: Sequence[str] | None, prog: str,
+          description: str) -> flags.FlagValues:
+  """`values` parsed from `argv` (without the program name; default
+  sys.argv[1:]), any earlier parse undone first. `--help`: `description`
+  and the flags on stdout, exit 0; bad flags: `usage_error`."""
+  argv = list(sys.argv[1:] if argv is None else argv)
+  if {'--help', '--helpfull', '-h'} & set(argv):
+    print(f'{description}\n\nusage: {prog} [flags]\n\n{values.get_help()}')
+    sys.exit(0)
+  values.unparse_flags()
+  try:
+    rest = values([prog] + argv)
+  except flags.Error as e:
+    usage_error(prog, str(e).splitlines()[0])
+  if len(rest) > 1:
+    usage_error(prog, f'unexpected arguments: {" ".join(rest[1:])}')
+  return values
 
 
 # What asks for a tool's help (absl's `--helpfull` lists every flag).

@@ -1,18 +1,14 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Inpaint photos and write [input with hole | result | attention flow] strips.
+"""The demo's second half: inpaint the held-out photos after training.
 
-Two uses:
-
-* After training with `configs/demo.py` (the README's first command),
-  `inpaint_eval_photos` inpaints the held-out evaluation photos with the
-  workdir's latest weights into `WORKDIR/inpainted/`.
-* `config.mode='demo'` (`run`) inpaints every photo of `config.data.path`
-  with `config.demo.checkpoint` (converted official weights or a workdir).
-
-Masks are drawn from `config.masks` (the original's box scaled to the photo),
-fixed by `config.seed`. Strips are named after the photo by
-`image_io.output_paths` (two photos that would share a strip are an error).
+After training with a config that has `config.demo` (`configs/demo.py`),
+`inpaint_eval_photos` loads the workdir as `deepfill-inpaint --checkpoint
+WORKDIR` does (`Inpainter.from_checkpoint`) and writes [input with hole |
+result | attention flow] strips into `WORKDIR/inpainted/`. Masks come from
+`config.masks`, fixed by `config.seed`; strips are named by
+`image_io.output_paths`. Other photos or weights: `deepfill-inpaint`,
+`deepfill-evaluate` or tools/side_by_side.py.
 """
 
 from __future__ import annotations
@@ -22,11 +18,9 @@ import time
 from typing import Any, Sequence
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
-from flax import nnx
 from PIL import Image
 
 from deepfill_jax.utils import files
@@ -34,23 +28,7 @@ from deepfill_jax.data import image_io
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.data import data_sources
 from deepfill_jax.data import masks as masks_lib
-from deepfill_jax.data import pixels
-from deepfill_jax.models import make_generator
-
-
-def make_inpainter(config: ml_collections.ConfigDict) -> inpainter_lib.Inpainter:
-  """From `config.demo.checkpoint`, or randomly initialised from the seed."""
-  if config.demo.checkpoint:
-    logging.info('Loading the generator from %s', config.demo.checkpoint)
-    return inpainter_lib.Inpainter.from_checkpoint(
-        config.demo.checkpoint, attention=config.demo.attention)
-  logging.warning('No config.demo.checkpoint: random weights, so the fill is '
-                  'noise; train (configs/demo.py) or convert weights.')
-  gen = make_generator(config.model.name, config.model.cnum,
-                       rngs=nnx.Rngs(config.seed),
-                       dtype=jnp.dtype(config.model.dtype),
-                       guided=config.model.guided)
-  return inpainter_lib.Inpainter(gen, attention=config.demo.attention)
+from deepfill_jax.data import strips
 
 
 def _rescale(image: np.ndarray, shorter_side: int) -> np.ndarray:
@@ -70,8 +48,7 @@ def inpaint_photos(config: ml_collections.ConfigDict,
                    ) -> dict[str, Any]:
   """Inpaints `paths` into strips in `out_dir`; returns the summary.
 
-  `checkpoint` is where the weights came from (default:
-  `config.demo.checkpoint`), recorded in the summary.
+  `checkpoint` is where the weights came from, recorded in the summary.
 
   Unreadable photos are reported in one line and skipped. `summary.json`
   lists every strip with the photo's size, hole fraction and time.
@@ -89,12 +66,12 @@ def inpaint_photos(config: ml_collections.ConfigDict,
       continue
     hole, _ = masks_lib.MaskGenerator(config.masks, image.shape[:2])(rng)
     start = time.perf_counter()
-    res = inpainter(image, hole, return_flow=True)
+    res = inpainter.outputs(image, hole, return_flow=True)
     seconds = time.perf_counter() - start
     if not np.array_equal(res.image[~hole], image[~hole]):
       raise AssertionError(f'{path}: known pixels changed.')
-    image_io.save_image(out, pixels.demo_strip(image, hole, res.image,
-                                                   res.flow))
+    image_io.save_image(out, strips.demo_strip(image, hole, res.image,
+                                               res.flow))
     rows.append(dict(image=path, output=out, height=image.shape[0],
                      width=image.shape[1], hole_fraction=float(hole.mean()),
                      seconds=seconds))
@@ -104,22 +81,12 @@ def inpaint_photos(config: ml_collections.ConfigDict,
   if not rows:
     raise ValueError(f'None of the {len(paths)} photos could be read.')
   summary = dict(backend=jax.default_backend(), attention=inpainter.attention,
-                 checkpoint=checkpoint or config.demo.checkpoint or None,
+                 checkpoint=checkpoint,
                  images=rows)
   files.write_json(os.path.join(out_dir, 'summary.json'), summary)
   logging.info('Wrote %d strips [input | result | flow] and summary.json to %s',
                len(rows), out_dir)
   return summary
-
-
-def run(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
-  """`config.mode='demo'`: inpaints `config.data.path` into `workdir`."""
-  paths = image_io.list_images(config.data.path)
-  if config.demo.num_images:
-    paths = paths[:config.demo.num_images]
-  if not paths:
-    raise ValueError(f'No images found in {config.data.path}.')
-  return inpaint_photos(config, make_inpainter(config), paths, workdir)
 
 
 def eval_photo_paths(config: ml_collections.ConfigDict) -> list[str]:

@@ -1,63 +1,22 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Command-line inpainting with a trained generator.
+"""Command-line inpainting with a trained generator (`deepfill-inpaint`).
 
-Single image:
-  python -m deepfill_jax.apps.inpaint --checkpoint DIR --image in.png \
-      --mask mask.png --output out.png [--flow flow.png] [--coarse c.png]
-      [--edge sketch.png]
+  python -m deepfill_jax.apps.inpaint --checkpoint DIR --image in.png
+      --mask mask.png --output out.png [--flow f.png] [--coarse c.png]
+  ... --flist FILE   ("input mask output [sketch]" lines)
+  ... --input_dir IN --mask_dir MASKS --output_dir OUT [--edge_dir SKETCHES]
 
-Batches (a progress bar, a summary, bad items reported and skipped):
-  python -m deepfill_jax.apps.inpaint --checkpoint DIR --flist FILE
-      FILE lines: "input mask output" (the original's batch-test format) or
-      "input mask output sketch"; blank lines and lines starting with '#'
-      are ignored.
-  python -m deepfill_jax.apps.inpaint --checkpoint DIR --input_dir IN \
-      --mask_dir MASKS --output_dir OUT [--edge_dir SKETCHES]
-      The mask of IN/a/b.jpg is MASKS/a/b.<any image suffix>, its sketch
-      SKETCHES/a/b.<any image suffix>; the result is written to OUT/a/b.png.
-
-Sketches (--edge, --edge_dir, a fourth --flist field) are for a
-sketch-guided DeepFill v2 checkpoint (any other refuses them before any
-work): an edge where the first channel / 255 > 0.6, used inside the hole
-only. A sketch has its image's size; a missing, unreadable or misfit one
-fails its image alone.
-
-Masks: a pixel is a hole where the first (red) channel is >= 128 (JPEG noise
-and soft edges are thresholded there; a file whose pixels are not near two
-levels, e.g. a photo, is refused, `image_io.check_two_levels`; a mask holding
-only the values 0 and 1 is an error, see `image_io.MASK_RULE`). Images of any
-size are accepted; sizes are grouped so each one compiles once, and each file
-is decoded once.
-
-Memory: an image whose estimated peak memory is above `--max_pixels` or the
-free memory is refused from its header, before any decoding (`memory`);
-`--context` inpaints each group of holes in a window around it instead.
-With two-scale inference (`--two_scale`, the shipped model's default) the
-2x pass is what is checked: 4x the pixels of the image. The refusal names
-the file's size, the pass that does not fit and the flags that would.
-
-Progress (stderr; `--quiet`: none of it): a single image gets one line
-before the work (size, holes, passes, a rough time estimate) and, if the
-estimate is a few seconds or more, a progress bar by pass (and window);
-batches a progress bar by image. Every run ends with one line: its time and
-peak memory (resident).
-
-Outputs: no output may overwrite an input of the run (image, mask, sketch); no
-two jobs may write the same file (e.g. IN/a.jpg and IN/a.png both give
-OUT/a.png); such runs stop before anything is written, naming every conflict
-(`image_io.check_outputs`). Files are written atomically (a temporary file,
-then a rename), so an interrupted run never leaves a truncated result.
-
-Any failure of one image (unreadable file, wrong mask, out of memory, any
-runtime error) is one line naming the file; the others are still written.
-Exit status: 0 if every image was written, 1 if any failed, 2 for bad
-arguments or conflicting outputs.
+Masks: hole where the red channel is >= 128 (`image_io.MASK_RULE`). Memory
+is checked from each file's header first (`inference.memory`). No output
+may overwrite an input; writes are atomic. Exit status: 0 all written, 1 any
+image failed, 2 bad arguments or conflicting outputs. See docs/inference.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -308,10 +267,13 @@ def run_jobs(inpainter: inpainter_lib.Inpainter, jobs: list[Job], *,
   return runner.failed
 
 
-def _flags() -> cli.Flags:
-  f = cli.Flags('deepfill-inpaint',
-                'Inpaint images with a DeepFill v1 or v2 generator.')
-  v = f.values
+PROG = 'deepfill-inpaint'
+DESCRIPTION = 'Inpaint images with a DeepFill v1 or v2 generator.'
+_usage_error = functools.partial(cli.usage_error, PROG)
+
+
+def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
+  """The tool's flags, on `v`."""
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint dir, training '
                       'workdir or shipped model name (default: the shipped '
                       'photos_v1 model)', flag_values=v)
@@ -352,33 +314,36 @@ def _flags() -> cli.Flags:
   flags.DEFINE_bool('quiet', False, 'print errors and warnings only: no '
                     'announcement, progress bar, notes or summary',
                     flag_values=v)
-  return f
+  return v
 
 
-def _mode(args, parser: cli.Flags) -> str:
+FLAGS = _define_flags(flags.FlagValues())
+
+
+def _mode(args: flags.FlagValues) -> str:
   single = [args.image, args.mask, args.output]
   dirs = [args.input_dir, args.mask_dir, args.output_dir]
   modes = [name for name, used in (('single', any(single)),
                                    ('flist', args.flist),
                                    ('dirs', any(dirs))) if used]
   if len(modes) != 1:
-    parser.error('give exactly one of --image/--mask/--output, --flist, or '
+    _usage_error('give exactly one of --image/--mask/--output, --flist, or '
                  '--input_dir/--mask_dir/--output_dir')
   if modes == ['single'] and not all(single):
-    parser.error('--image, --mask and --output are all required')
+    _usage_error('--image, --mask and --output are all required')
   if modes == ['dirs'] and not all(dirs):
-    parser.error('--input_dir, --mask_dir and --output_dir are all required')
+    _usage_error('--input_dir, --mask_dir and --output_dir are all required')
   if modes != ['single'] and (args.flow or args.coarse or args.edge):
-    parser.error('--flow, --coarse and --edge are for single-image mode '
+    _usage_error('--flow, --coarse and --edge are for single-image mode '
                  '(sketches of a batch: --edge_dir, or a fourth --flist '
                  'field)')
   if modes != ['dirs'] and args.edge_dir:
-    parser.error('--edge_dir goes with --input_dir/--mask_dir/--output_dir '
+    _usage_error('--edge_dir goes with --input_dir/--mask_dir/--output_dir '
                  '(single image: --edge; --flist: a fourth field)')
   if args.batch_size < 1:
-    parser.error('--batch_size must be >= 1')
+    _usage_error('--batch_size must be >= 1')
   if args.max_pixels < 0 or (args.context is not None and args.context < 1):
-    parser.error('--max_pixels must be >= 0 and --context >= 1')
+    _usage_error('--max_pixels must be >= 0 and --context >= 1')
   return modes[0]
 
 
@@ -404,8 +369,8 @@ def _run_single(args, log, note: Callable[[str], None],
   bar, done = report.progress_bar(needs, show)
   try:
     with bar, inpainter_lib.pass_progress(done):
-      res = inpainter(image, mask, return_flow=bool(args.flow),
-                      return_coarse=bool(args.coarse), edge=edge)
+      res = inpainter.outputs(image, mask, return_flow=bool(args.flow),
+                              return_coarse=bool(args.coarse), edge=edge)
   except memory.MemoryLimitError as e:
     log(f'error: {args.image}: {e}')
     return 1
@@ -413,12 +378,10 @@ def _run_single(args, log, note: Callable[[str], None],
     log(f'error: {args.image}: inpainting failed '
         f'({batching.first_line(e)}).')
     return 1
-  if isinstance(res, inpainter_lib.InpaintResult):
-    for path, img in ((args.flow, res.flow), (args.coarse, res.coarse)):
-      if path:
-        image_io.save_image(path, img)
-    res = res.image
-  image_io.save_image(args.output, res)
+  for path, img in ((args.flow, res.flow), (args.coarse, res.coarse)):
+    if path:
+      image_io.save_image(path, img)
+  image_io.save_image(args.output, res.image)
   note(f'wrote {args.output} in {report.summary(start)}.')
   return 0
 
@@ -441,9 +404,8 @@ def _load(args, jobs: Sequence[Job]) -> inpainter_lib.Inpainter:
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
   start = time.perf_counter()
-  parser = _flags()
-  args = parser.parse(argv)
-  mode = _mode(args, parser)
+  args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
+  mode = _mode(args)
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   # Sizes are checked from the headers against `--max_pixels` and the free
   # memory (`check_memory`); PIL's own decompression-bomb limit would refuse

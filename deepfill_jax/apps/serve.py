@@ -1,32 +1,14 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Paint-a-mask web demo (Gradio).
+"""Paint-a-mask web demo (Gradio), `deepfill-serve`.
 
   python -m deepfill_jax.apps.serve --checkpoint=PATH [--host 127.0.0.1 --port 7860]
 
-The user opens an image (or picks a bundled photo), paints over what to remove,
-presses Inpaint and sees the result (or the attention flow) beside the input;
-see docs/serve.md.
-
-Safe by default:
-
-* binds to 127.0.0.1 unless `--host` says otherwise;
-* uploads are checked here, before decoding: bytes (`--max_upload_mb`), pixel
-  count from the header (`--max_pixels`), and that the file is an image; every
-  problem becomes a one-line message on the page, never a traceback;
-* the client never names a file on the server: bundled photos are picked by
-  index from the list the server made at start, and a request naming a
-  file it did not upload gets a one-line refusal (the log one line too);
-* nothing is shared between sessions but the model: each session's results
-  live in its own `gr.State`.
-
-The model loads once. Requests are queued; runs for one padded image size
-hold that size's lock (`ShapeLocks`), so a shape is never compiled twice at
-once, even with `--concurrency` above 1.
-
-The request handling (`web_inputs`: `read_upload`, `read_editor`; `Service`)
-is plain Python with no Gradio import, testable without a server or a
-browser.
+Binds to loopback unless told otherwise; uploads are checked before
+decoding (bytes, pixels, type); the client never names a server file;
+sessions share only the model. One lock per padded image size
+(`ShapeLocks`) so a shape never compiles twice at once. Request handling
+(`web_inputs`, `Service`) imports no Gradio. See docs/serve.md.
 """
 
 from __future__ import annotations
@@ -57,8 +39,8 @@ from deepfill_jax.apps.web_inputs import read_editor
 from deepfill_jax.apps.web_inputs import read_upload
 
 # The bundled photos offered as examples (relative to the repository root).
-PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'data', 'photos')
+PHOTOS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'data', 'photos')
 VIEWS = ('Result', 'Attention flow')
 # The brush paints in this colour; any painted pixel (alpha > 0) is a hole.
 BRUSH_COLOR = '#ff00ff'

@@ -8,7 +8,7 @@ an RGB generator compute what the BGR one did (see docs/checkpoints.md).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,12 +18,6 @@ BGR_INPUT_LAYERS = ('conv1', 'xconv1', 'pmconv1')
 BGR_OUTPUT_LAYERS = ('conv17', 'allconv17')
 
 Params = dict[str, Any]  # A pure nested dict of arrays, as nnx.to_pure_dict.
-
-
-def map_tree(fn: Callable[[Any], Any], tree: Params) -> Params:
-  """`fn` applied to every leaf of a nested dict."""
-  return {k: map_tree(fn, v) if isinstance(v, Mapping) else fn(v)
-          for k, v in tree.items()}
 
 
 def _flip_in(kernel: np.ndarray) -> np.ndarray:

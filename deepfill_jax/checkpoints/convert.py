@@ -1,48 +1,15 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Import of the original DeepFill v1 and v2 TF1 checkpoints (docs/spec.md
-§1, §3; docs/deepfill_v2.md).
+"""Import of the original DeepFill v1 and v2 TF1 checkpoints.
 
-The name table and the array transforms work on NumPy arrays; only
-`read_tf_checkpoint` needs TensorFlow, imported there.
-
-Variable names. Every parameter of our modules has exactly one TF name:
-
-  InpaintGenerator.<layer>.kernel      inpaint_net/<layer>/kernel
-  InpaintGenerator.<name>.conv.bias    inpaint_net/<name>/<name>_conv/bias
-                                       (upsample layers, `gen_deconv`)
-  LocalCritic.conv<i>.kernel           discriminator/discriminator_local/
-                                           conv<i>/kernel
-  LocalCritic.dout_local_fc.kernel     discriminator/dout_local_fc/kernel
-  (GlobalCritic likewise with `global`; biases likewise.)
-  SNPatchGAN.conv<i>.kernel            discriminator/sn_patch_gan/conv<i>/kernel
-  SNPatchGAN.conv<i>.u                 discriminator/sn_patch_gan/conv<i>/
-                                           kernel_sn/u   (v2)
-
-v1 or v2. Both generators have the same variable names; v2's convolutions
-are gated, so a layer reads half the channels the layer before it writes:
-`conv2_downsample` reading half of `conv1`'s outputs marks v2. Its `conv1`
-reads 6 channels when the model takes a sketch (`guided`), else 5. The
-critic is v1's pair or v2's `sn_patch_gan`, whichever the checkpoint holds.
-
-Layouts carry over unchanged: TF conv kernels are HWIO like flax's, TF dense
-kernels are [in, out] like `nnx.Linear`, and both flatten NHWC features in
-(h, w, c) order.
-
-Colour order. The originals read images with OpenCV and so consume and produce
-BGR. With `rgb=True` (the default) the flip is folded into the weights: the
-first three input channels of the image-reading convolutions (`conv1`,
-`xconv1`, `pmconv1`, and both critics' `conv1`) and the three output channels
-of the image-producing ones (`conv17`, `allconv17`, kernels and biases) are
-reversed. The converted model is then fed and returns RGB, and computes
-exactly what the original computes on the channel-flipped image.
-
-Other variables. Optimizer slots (`<var>/Adam`, `<var>/Adam_1`, ...) and
-variables outside `inpaint_net/` and `discriminator/` (`global_step`, `lr`,
-`beta1_power`, ...) are ignored. Unknown, missing or misshapen `inpaint_net/`
-variables are an error listing them all. Discriminator variables are converted
-when the checkpoint has any (the Places2 release has none) and are then held to
-the same rules.
+The name table and array transforms work on NumPy arrays; only
+`read_tf_checkpoint` imports TensorFlow. Every parameter has exactly one TF
+name (`inpaint_net/<layer>/kernel`, `discriminator/...`); v2 is told from
+the gated convolutions' channel counts; the original's BGR order is folded
+into the first and last convolutions (`rgb=True`). Optimizer slots and
+variables outside `inpaint_net/` and `discriminator/` are ignored; unknown,
+missing or misshapen ones are an error listing them all. See
+docs/checkpoints.md, docs/spec.md §1, §3 and docs/deepfill_v2.md.
 """
 
 from __future__ import annotations
@@ -55,19 +22,18 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 from flax import nnx
+from flax import traverse_util
 
 from deepfill_jax.checkpoints import store
 
 
 from deepfill_jax.checkpoints import bgr
-from deepfill_jax.models import GlobalCritic
-from deepfill_jax.models import LocalCritic
-from deepfill_jax.models import SNPatchGAN
+from deepfill_jax.models import critics as critics_lib
 from deepfill_jax.models import make_generator
+from deepfill_jax.models import registry
 
 GENERATOR_SCOPE = 'inpaint_net'
 DISCRIMINATOR_SCOPE = 'discriminator'
-SN_SCOPE = 'sn_patch_gan'  # v2's critic, under DISCRIMINATOR_SCOPE.
 # TF1 optimizer slot variables: `<variable>/<Optimizer>[_<n>]`.
 _SLOT = re.compile(r'/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl'
                    r'|ExponentialMovingAverage)(_\d+)?$')
@@ -110,24 +76,12 @@ class Converted:
 
   @property
   def model_name(self) -> str:
-    """'deepfill_v1' or 'deepfill_v2'."""
-    return self.model.get('name', 'deepfill_v1')
+    """The architecture's name (`models.registry`)."""
+    return self.model.get('name', registry.DEFAULT)
 
 
 # --------------------------------------------------------------------------
 # Name table.
-
-
-def _flat_shapes(tree: Params, prefix: ParamPath = ()) -> dict[ParamPath, Any]:
-  """{path: leaf} of a nested dict."""
-  out = {}
-  for key, value in tree.items():
-    path = prefix + (str(key),)
-    if isinstance(value, Mapping):
-      out.update(_flat_shapes(value, path))
-    else:
-      out[path] = value
-  return out
 
 
 Table = dict[str, tuple[ParamPath, tuple[int, ...]]]
@@ -138,7 +92,8 @@ def _abstract_params(build: Callable[[], Any]
   """{param path: shape} of the module `build()` makes, without compute."""
   module = nnx.eval_shape(build)
   pure = store.pure_params(module)
-  return {k: tuple(v.shape) for k, v in _flat_shapes(pure).items()}
+  return {k: tuple(v.shape)
+          for k, v in traverse_util.flatten_dict(pure).items()}
 
 
 def generator_tf_name(path: ParamPath) -> str:
@@ -155,16 +110,15 @@ def generator_tf_name(path: ParamPath) -> str:
   raise ValueError(f'No TF name for generator parameter {path}.')
 
 
-def critic_tf_name(critic: str, path: ParamPath) -> str:
-  """TF variable name of a `LocalCritic`/`GlobalCritic` parameter path, or
-  of an `SNPatchGAN` one (`critic` 'sn_patch_gan')."""
+def critic_tf_name(scope: str, path: ParamPath) -> str:
+  """TF variable name of a critic parameter path; `scope` is the critic's
+  (`CriticSpec.tf_scope`). v1's dense heads sit beside the scopes, v2's
+  spectral-norm vectors `u` are `kernel_sn/u`."""
   layer, param = path
-  if critic == SN_SCOPE:
-    param = 'kernel_sn/u' if param == 'u' else param
-    return f'{DISCRIMINATOR_SCOPE}/{SN_SCOPE}/{layer}/{param}'
+  param = 'kernel_sn/u' if param == 'u' else param
   if layer.startswith('dout_'):
     return f'{DISCRIMINATOR_SCOPE}/{layer}/{param}'
-  return f'{DISCRIMINATOR_SCOPE}/discriminator_{critic}/{layer}/{param}'
+  return f'{DISCRIMINATOR_SCOPE}/{scope}/{layer}/{param}'
 
 
 def generator_variables(cnum: int = 32, **model: Any) -> Table:
@@ -175,38 +129,23 @@ def generator_variables(cnum: int = 32, **model: Any) -> Table:
   return {generator_tf_name(p): (p, s) for p, s in sorted(shapes.items())}
 
 
-def sn_critic_variables(cnum: int = 64, in_features: int = 4) -> Table:
-  """v2's critic name table: TF name -> (('sn_patch_gan', *path), shape),
-  the spectral-norm vectors `u` included."""
-  module = nnx.eval_shape(lambda: SNPatchGAN(cnum, in_features=in_features,
-                                             rngs=nnx.Rngs(0)))
-  pure = nnx.to_pure_dict(nnx.state(module))
-  return {critic_tf_name(SN_SCOPE, p): ((SN_SCOPE,) + p, tuple(v.shape))
-          for p, v in sorted(_flat_shapes(pure).items())}
-
-
-def critic_variables(cnum: int = 64, local_in_features: int = 3,
-                     global_in_features: int = 3) -> Table:
-  """The critics' name table: TF name -> ((critic, *param path), shape)."""
+def critic_variables(config: Mapping[str, Any] | None = None,
+                     name: str = registry.DEFAULT) -> Table:
+  """Model `name`'s critic name table: TF name -> ((critic key, *param
+  path), shape), spectral-norm vectors `u` included. `config` as
+  `Converted.critic_config` (default: the critics' default widths)."""
+  config = config or {}
   table = {}
-  for critic, cls, in_features in (
-      ('local', LocalCritic, local_in_features),
-      ('global', GlobalCritic, global_in_features)):
-    shapes = _abstract_params(lambda c=cls, i=in_features: c(
-        cnum, in_features=i, rngs=nnx.Rngs(0)))
-    for p, s in sorted(shapes.items()):
-      table[critic_tf_name(critic, p)] = ((critic,) + p, s)
+  for c in registry.spec(name).critics:
+    options = ({'in_features': config[c.in_features_key]}
+               if c.in_features_key in config else {})
+    module = nnx.eval_shape(lambda c=c, o=options: c.cls(
+        config.get('cnum', 64), rngs=nnx.Rngs(0), **o))
+    pure = nnx.to_pure_dict(nnx.state(
+        module, nnx.Any(nnx.Param, critics_lib.SpectralVector)))
+    for p, v in sorted(traverse_util.flatten_dict(pure).items()):
+      table[critic_tf_name(c.tf_scope, p)] = ((c.key,) + p, tuple(v.shape))
   return table
-
-
-def _nest(flat: Mapping[ParamPath, np.ndarray]) -> Params:
-  out: Params = {}
-  for path, value in flat.items():
-    node = out
-    for key in path[:-1]:
-      node = node.setdefault(key, {})
-    node[path[-1]] = value
-  return out
 
 
 def is_optimizer_slot(name: str) -> bool:
@@ -247,16 +186,16 @@ def _dim(variables: Mapping[str, np.ndarray], name: str, axis: int,
 
 def generator_model(variables: Mapping[str, np.ndarray]) -> dict[str, Any]:
   """The generator's model settings beyond cnum, from the kernel shapes:
-  {} for v1, {'name': 'deepfill_v2'} (plus 'guided': True with a sketch
+  {} for v1, {'name': <the gated model>} (plus 'guided': True with a sketch
   channel) for the gated v2 (module docstring)."""
   conv1, conv2 = (variables.get(f'{GENERATOR_SCOPE}/{n}/kernel')
                   for n in ('conv1', 'conv2_downsample'))
   if conv1 is None or conv2 is None:
     return {}  # `_dim`/`_match` report what is missing.
-  if np.shape(conv2)[2] * 2 != np.shape(conv1)[3]:
-    return {}
-  model = {'name': 'deepfill_v2'}
-  if np.shape(conv1)[2] == 6:
+  gated = np.shape(conv2)[2] * 2 == np.shape(conv1)[3]
+  spec = next(s for s in registry.SPECS.values() if s.gated == gated)
+  model = {} if spec.name == registry.DEFAULT else {'name': spec.name}
+  if spec.guidance and np.shape(conv1)[2] == 6:
     model['guided'] = True
   return model
 
@@ -283,10 +222,12 @@ def convert_variables(variables: Mapping[str, np.ndarray], *,
   ignored = sorted(n for n in variables
                    if n not in real or not n.startswith(scopes))
   model = generator_model(real)
-  version = 'v2' if model else 'v1'
+  spec = registry.spec(model.get('name'))
+  version = spec.version
   cnum = _dim(real, f'{GENERATOR_SCOPE}/conv1/kernel', -1, 'v1/v2 generator')
-  gen = _nest(_match(real, generator_variables(cnum, **model),
-                     GENERATOR_SCOPE, f'{version} generator'))
+  gen = traverse_util.unflatten_dict(_match(
+      real, generator_variables(cnum, **model), GENERATOR_SCOPE,
+      f'{version} generator'))
   step = variables.get('global_step')
   out = Converted(generator=bgr.fold_bgr(gen) if rgb else gen,
                   cnum=cnum, rgb=rgb,
@@ -295,20 +236,15 @@ def convert_variables(variables: Mapping[str, np.ndarray], *,
                   model=model)
   if any(n.startswith(DISCRIMINATOR_SCOPE + '/') for n in real):
     what = f'{version} discriminator'
-    if model:
-      first = f'{DISCRIMINATOR_SCOPE}/{SN_SCOPE}/conv1/kernel'
-      config = {'name': SN_SCOPE, 'cnum': _dim(real, first, -1, what),
-                'in_features': _dim(real, first, 2, what)}
-      table = sn_critic_variables(config['cnum'], config['in_features'])
-    else:
-      first = f'{DISCRIMINATOR_SCOPE}/discriminator_%s/conv1/kernel'
-      config = {
-          'cnum': _dim(real, first % 'local', -1, what),
-          'local_in_features': _dim(real, first % 'local', 2, what),
-          'global_in_features': _dim(real, first % 'global', 2, what),
-      }
-      table = critic_variables(**config)
-    critics = _nest(_match(real, table, DISCRIMINATOR_SCOPE, what))
+    firsts = {c: critic_tf_name(c.tf_scope, ('conv1', 'kernel'))
+              for c in spec.critics}
+    config = {} if spec.critics_name is None else {'name': spec.critics_name}
+    config['cnum'] = _dim(real, firsts[spec.critics[0]], -1, what)
+    for c, first in firsts.items():
+      config[c.in_features_key] = _dim(real, first, 2, what)
+    table = critic_variables(config, spec.name)
+    critics = traverse_util.unflatten_dict(
+        _match(real, table, DISCRIMINATOR_SCOPE, what))
     out.critics = bgr.fold_bgr_critics(critics) if rgb else critics
     out.critic_config = config
   return out

@@ -6,37 +6,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
 from flax import nnx
 
 from deepfill_jax.checkpoints import bgr
 from deepfill_jax.checkpoints import store
-from deepfill_jax.models import GlobalCritic
-from deepfill_jax.models import LocalCritic
-from deepfill_jax.models import SNPatchGAN
 from deepfill_jax.models import critics as critics_lib
+from deepfill_jax.models import registry
 
 
 def critics_from_params(critics: dict[str, bgr.Params], config: dict[str, Any]):
-  """The critics holding the converted `critics` trees: (LocalCritic,
-  GlobalCritic), or (SNPatchGAN,) when `config['name']` says so (its trees
-  hold each conv's spectral-norm vector `u` beside kernel and bias)."""
-  if config.get('name') == store.V2_CRITICS[0]:
-    builders = {store.V2_CRITICS[0]: lambda: SNPatchGAN(
-        config['cnum'], in_features=config['in_features'], rngs=nnx.Rngs(0))}
-  else:
-    builders = {n: lambda c=cls, n=n: c(
-        config['cnum'], in_features=config[f'{n}_in_features'],
-        rngs=nnx.Rngs(0))
-                for n, cls in (('local', LocalCritic),
-                               ('global', GlobalCritic))}
+  """The critics holding the converted `critics` trees, those of the model
+  whose critics `config['name']` names (v1's local and global critics when
+  it names none; v2's trees hold each conv's spectral-norm vector `u`)."""
+  model = registry.spec_of_critics(config.get('name'))
   modules = []
-  for name, build in builders.items():
-    module = nnx.eval_shape(build)
+  for c in model.critics:
+    module = nnx.eval_shape(lambda c=c: c.cls(
+        config['cnum'], in_features=config[c.in_features_key],
+        rngs=nnx.Rngs(0)))
     state = nnx.state(module,
                       nnx.Any(nnx.Param, critics_lib.SpectralVector))
-    nnx.replace_by_pure_dict(state, bgr.map_tree(jnp.asarray, critics[name]))
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, critics[c.key]))
     nnx.update(module, state)
     modules.append(module)
   return tuple(modules)

@@ -2,36 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Generator checkpoints on disk (orbax), local or remote (`etils.epath`).
 
-Two layouts are understood by `load_generator`:
-
-* An **inference checkpoint** (written by `save_generator`, by
-  `deepfill-export` and by `deepfill-convert`):
-
-      DIR/generator.json   {"format": "deepfill_jax.generator", "version": 1,
-                            "model": {"cnum": 32, ...}, "channel_order": "RGB",
-                            ...}
-
-  (a DeepFill v2 generator's "model" also says "name": "deepfill_v2" and,
-  when it takes a sketch, "guided": true; v1's says neither, so older
-  readers keep reading v1 checkpoints)
-      DIR/params/          orbax StandardCheckpointer of the generator's
-                           parameters as a pure dict ({'conv1': {'kernel':...}})
-
-  An optional "inference": {"two_scale": D} is the inference the weights
-  are meant for (`Inpainter.from_checkpoint` uses it unless told otherwise).
-  `generator.json` is written last, so a directory without it is not (yet) a
-  checkpoint.
-
-* A **training workdir**: `WORKDIR/checkpoints/<step>/` written by an orbax
-  `CheckpointManager` whose composite checkpoint has an item named `generator`
-  holding the same pure dict, and `WORKDIR/generator.json` as above. The
-  latest step is used unless one is given.
-
-What `generator.json` says is checked on load: the format and its version
-(newer versions are refused), the model config, the inference settings and the channel order (a
-"BGR" checkpoint is converted to RGB on load; anything else is refused).
-Paths may be local or any `etils.epath` path (`gs://...` where its filesystem
-backend is installed). See docs/checkpoints.md.
+`load_generator` reads an inference checkpoint (`DIR/generator.json` +
+`DIR/params/`, written by `save_generator`, `deepfill-export` and
+`deepfill-convert`; `generator.json` is written last) or a training workdir
+(`WORKDIR/checkpoints/<step>/`, item `generator`; latest step unless one is
+given). The format, version, model config, inference settings and channel
+order in `generator.json` are checked on load. Layouts and fields:
+docs/checkpoints.md.
 """
 
 from __future__ import annotations
@@ -63,10 +40,8 @@ CHANNEL_ORDERS = ('RGB', 'BGR')
 # Critics stored beside a converted generator (`save_generator(critics=)`).
 CRITICS_DIR = 'critics'
 # The critics' items in a training checkpoint, and their training names:
-# DeepFill v1's two WGAN critics, or v2's SN-PatchGAN.
-CRITICS = ('local_critic', 'global_critic')
-V2_CRITICS = ('sn_patch_gan',)
-ALL_CRITICS = CRITICS + V2_CRITICS
+# those of the model's spec (`models.registry`).
+ALL_CRITICS = registry.CRITIC_ITEMS
 # Model config keys of generator.json and their types.
 _MODEL_KEYS = {'cnum': int, 'contextual_attention': bool, 'name': str,
                'guided': bool}
@@ -137,7 +112,8 @@ def save_generator(path: str | os.PathLike, gen: InpaintGenerator, *,
   if critics is not None:
     meta['critics'] = dict(critic_config, dir=CRITICS_DIR)
     with ocp.StandardCheckpointer() as ckptr:
-      ckptr.save(path / CRITICS_DIR, bgr.map_tree(jnp.asarray, critics), force=True)
+      ckptr.save(path / CRITICS_DIR, jax.tree.map(jnp.asarray, critics),
+                force=True)
       ckptr.wait_until_finished()
   with ocp.StandardCheckpointer() as ckptr:
     ckptr.save(path / PARAMS_DIR, pure_params(gen))
@@ -295,7 +271,7 @@ def generator_from_params(params: bgr.Params, cnum: int = 32, **model: Any):
   """A generator (`model` as `abstract_generator`'s) holding `params`."""
   gen = abstract_generator(cnum, **model)
   state = nnx.state(gen, nnx.Param)
-  nnx.replace_by_pure_dict(state, bgr.map_tree(jnp.asarray, params))
+  nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, params))
   nnx.update(gen, state)
   return gen
 

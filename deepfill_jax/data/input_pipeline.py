@@ -2,25 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Input pipeline: images from TFDS, folders, flists or ArrayRecord -> batches.
 
-    source (config.data.source)
-      -> grain.MapDataset .seed(config.seed) [.shuffle() .repeat() for train]
-      -> decode, crop/resize, flip, draw mask + box    (per-element rng)
-      -> block process_index of each global batch      (this host's share)
-      -> to_iter_dataset (decoding threads)
-      -> drop unreadable images (warning + count)
-      -> batch(batch_size // process_count)
-      -> mp_prefetch (config.data.num_workers > 0)
-      -> BatchIterator: floats in [-1, 1], discount, same_for_batch, count
-
-Each element's randomness comes from grain's per-element generator, which
-depends on the seed and the element's position in the global stream, so the
-batches are the same for a given seed, process count and worker count, and
-different processes get different images and masks. The returned iterator is a
-grain `DatasetIterator`: save it with `training.checkpoints.save_training` and a
-resumed run sees exactly the batches it would have seen.
-
-TensorFlow is never imported: TFDS datasets are read as ArrayRecord through
-`tfds.data_source` and decoded with PIL.
+A grain `MapDataset` seeded by `config.seed`: decode, crop, flip, draw mask
+and box per element, take this host's block of each global batch, batch,
+optionally prefetch in worker processes, then `BatchIterator` (floats in
+[-1, 1], discount weights). Batches depend only on the seed, process count
+and worker count; the iterator state saves with
+`training.checkpoints.save_training` for an exact resume. TensorFlow is
+never imported. The stages: docs/data.md.
 """
 
 from __future__ import annotations

@@ -2,34 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Training masks (1 = hole), local-critic boxes and spatial discount weights.
 
-Mask types (`config.masks.type`):
-
-* `bbox`: the original v1 hole. A box of `height` x `width` is placed
-  uniformly inside the margins; the hole is the box shrunk by 0..max_delta/2
-  pixels on each side (top and bottom by the same amount, left and right by
-  the same amount), so at 256 px the hole sides are 96..128. The box itself is
-  the local critic's crop.
-* `free_form`: DeepFill v2 brush strokes (1-3 zig-zag strokes of 4-11
-  segments, width U(12, 40) at 256 px, discs at the joints). Unlike the
-  original code, the random flips take effect and height/width are not
-  swapped.
-* `bbox+free_form`: the union of both (v2's training masks); the box is the
-  bbox.
-* `mixed`: for each image one of `bbox`, `free_form` and `bbox+free_form`,
-  with equal probability (not in the original; the shipped model's masks).
-* `folder`: user mask images, resized to the image size (bilinear), then
-  binarized by the project's mask convention (hole where the red channel is
-  >= 128, `image_io.MASK_RULE`; a mask file holding only 0 and 1 is refused
-  with a warning) and flipped at random horizontally and vertically.
-
-All sizes in the config are for a 256 x 256 image and scale with the image.
-For masks without a box (free_form, folder) the box has the configured size
-and is centred on the hole's bounding box, shifted to lie inside the image;
-holes larger than the box are only partly inside it. An empty mask gets a
-centred box.
-
-Everything random comes from the `np.random.Generator` passed in, so masks
-are reproducible from the pipeline seed.
+Mask types (`config.masks.type`): `bbox` (the original v1 hole), `free_form`
+(DeepFill v2 brush strokes), `bbox+free_form` (their union), `mixed` (one
+of the three per image; the shipped model's masks) and `folder` (the user's
+mask files). Sizes in the config are for 256 x 256 and scale with the image.
+Masks without a box get one of the configured size centred on the hole.
+Everything random comes from the `np.random.Generator` passed in. Details:
+docs/data.md and docs/spec.md §5.
 """
 
 from __future__ import annotations

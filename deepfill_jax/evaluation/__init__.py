@@ -2,19 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Evaluation of a generator and classical baselines on a folder of images.
 
-Used by `deepfill-evaluate` / `deepfill-evaluate` (see docs/evaluation.md):
-
-* `masks`: deterministic evaluation masks and the user's mask folders;
-* `baselines`: OpenCV and scikit-image inpainting, SSIM (optional extras);
-* `runner`: `evaluate`, every image x mask type x method, scored;
-* `report`: results.json, results.md and contact sheets (`write_report`);
-* `full_size`: whole photos, each method timed and measured in its own
-  process (tools/full_size_report.py);
-* `periodic`: training's evaluation of held-out batches at every
-  `eval_every_steps`.
-
-The metrics are `deepfill_jax.utils.metrics`, the same training's periodic
-evaluation logs.
+Used by `deepfill-evaluate` (docs/evaluation.md): `mask_sets` (evaluation
+masks, mask folders), `baselines` (OpenCV, scikit-image, SSIM), `runner`
+(`evaluate`), `report` (results.json, results.md, contact sheets),
+`full_size` (whole photos, each method in its own process). The metrics
+are `deepfill_jax.utils.metrics`, the same as training's periodic
+evaluation (`training.periodic_eval`).
 """
 
 from deepfill_jax.evaluation.baselines import BASELINE_FNS

@@ -29,7 +29,7 @@ import numpy as np
 
 from deepfill_jax.data import image_io
 from deepfill_jax.utils import metrics
-from deepfill_jax.data import pixels
+from deepfill_jax.data import strips
 from deepfill_jax.evaluation import baselines
 from deepfill_jax.evaluation import mask_sets as eval_masks
 
@@ -294,7 +294,7 @@ class _Run:
                       c: dict(hole_fraction=float(h.mean()),
                               bbox=list(hole_box(h)), results={})
                       for c, h in holes.items()})
-    rows = {c: [pixels.hole_white(target[crop_window(h)], h[crop_window(h)])]
+    rows = {c: [strips.hole_white(target[crop_window(h)], h[crop_window(h)])]
             for c, h in holes.items()} if len(self.photos) < CROP_ROWS else {}
     with tempfile.TemporaryDirectory(prefix='deepfill_full_size_') as tmp:
       mask_paths = {}

@@ -2,18 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """One method on one photo, run as a script in a fresh process.
 
-`full_size` starts `python full_size_child.py JOB.json` once per (method,
-photo), so each method's time and peak memory are its own. The child loads
-the photo and its case masks (drawn by the parent, .npy), then runs every
-case: a model first gets a warm-up call per case (its compilation, or the
-load from JAX's persistent cache, is timed apart), then the timed call; a
-baseline runs each case once. Outputs go to OUT/<case>.npy and the timings,
-errors and memory to OUT/child.json.
-
-Run as a script, not imported from the package: a baseline's child loads
-`baselines.py` by path, so its memory is not that of JAX's import (about
-200 MiB). Peak memory is the process's peak resident set size (VmHWM,
-else `ru_maxrss`), over all its cases.
+`full_size` runs `python full_size_child.py JOB.json` once per (method,
+photo), so each method's time and peak memory (VmHWM, else `ru_maxrss`) are
+its own. A model gets an untimed warm-up call per case, then the timed call;
+outputs go to OUT/<case>.npy, timings and memory to OUT/child.json. Run by
+path, not imported, so a baseline's memory excludes JAX's import. See
+docs/evaluation.md.
 """
 
 from __future__ import annotations

@@ -2,29 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Deterministic evaluation masks (1 = hole), one per (image, mask type).
 
-Types (`GENERATED`, docs/evaluation.md):
-
-* `center`: the DeepFill paper's test hole, a centred rectangle of half the
-  height and half the width (rows H//4 .. H//4 + H//2), 128x128 at 256 px.
-* `bbox`: the training holes of `deepfill_jax.data.masks` (`config.masks` with
-  type bbox).
-* `free_form`: the DeepFill v2 brush strokes of `deepfill_jax.data.masks`.
-* `thin`, `medium`, `thick`: irregular masks after the LaMa paper's three
-  evaluation sets (`LAMA_STYLES`): a random walk of straight strokes with
-  round ends, plus boxes for medium/thick; masks covering more than half of
-  the image are redrawn. These follow the published parameters, not LaMa's
-  code, so they are comparable in kind, not identical.
-* `thin_strokes`: the same random walk with the widths a user paints, 5-15
-  px whatever the image size (`THIN_STROKES`); the number and length of the
-  strokes grow with the image side, so the hole stays near 3-12% of the
-  image at any size.
-
-Every mask comes from its own `np.random.Generator` seeded by (seed, type,
-image name), so an image gets the same mask whatever else is in the folder.
-
-Folder masks (`FolderMasks`) are the user's own, matched by file name; a
-`MaskSource` is either kind, and `load_image` / `load_hole` give the checked
-image and hole an evaluation scores.
+Types (`GENERATED`): `center` (the paper's centred half-size hole), `bbox`
+and `free_form` (the training masks of `deepfill_jax.data.masks`), `thin`,
+`medium`, `thick` (after LaMa's evaluation sets, `LAMA_STYLES`) and
+`thin_strokes` (5-15 px at any size, `THIN_STROKES`). Each mask is seeded by
+(seed, type, image name). `FolderMasks` are the user's own, matched by file
+name; `load_image` / `load_hole` give the checked image and hole. See
+docs/evaluation.md.
 """
 
 from __future__ import annotations

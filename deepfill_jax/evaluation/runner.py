@@ -31,6 +31,7 @@ from deepfill_jax.data import image_io
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.utils import metrics
 from deepfill_jax.data import pixels
+from deepfill_jax.data import strips
 from deepfill_jax.checkpoints import pretrained
 from deepfill_jax.evaluation.baselines import BASELINE_FNS
 from deepfill_jax.evaluation.baselines import BASELINES
@@ -105,6 +106,9 @@ def edge_l1(pred: np.ndarray, target: np.ndarray, bands: list[np.ndarray]
 class ExportedModel:
   """An `export.ExportedGenerator` with the `Inpainter` batch interface."""
 
+  attention = None  # Fixed: the artifacts run the dense model.
+  context = None
+
   def __init__(self, exported: export_lib.ExportedGenerator):
     self.exported = exported
 
@@ -112,7 +116,7 @@ class ExportedModel:
   def plan_sizes(self, masks, min_sizes=None):
     return None  # The artifacts run the dense model: nothing to plan.
 
-  def inpaint_batch(self, images, masks, *, sizes=None):
+  def inpaint_batch(self, images, masks, *, sizes=None) -> np.ndarray:
     """Like `Inpainter.inpaint_batch` (uint8 in and out, composited)."""
     images = np.stack(images)
     holes = np.stack(masks).astype(bool)[..., None]
@@ -308,7 +312,7 @@ class _Evaluator:
       rows = self.samples.get(label, [])
       if len(rows) < self.settings.contact_images:
         self.samples[label] = rows
-        rows.append([pixels.hole_white(images[i], holes[i])]
+        rows.append([strips.hole_white(images[i], holes[i])]
                     + [outputs[m][i] for m in self.methods] + [images[i]])
 
 

@@ -19,6 +19,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from deepfill_jax.inference import memory
+from deepfill_jax.inference.two_scale import Sizes
 from deepfill_jax.data import pixels
 
 # Batches hold at most this many (padded) pixels, and dense attention at
@@ -27,14 +28,33 @@ BATCH_PIXELS = 1 << 22
 
 
 class Model(Protocol):
-  """What `inpaint_many` needs of a model (`Inpainter` has it)."""
+  """What `inpaint_many` needs of a model (`Inpainter` has it all).
 
-  def plan_sizes(self, masks: Sequence[np.ndarray], min_sizes=None): ...
+  `batch_outputs` is used only for flows, `__call__` and `outputs` only
+  with a `context`, `replace` only with 'dense' attention.
+  """
+
+  attention: str | None  # 'auto' (plans sizes), 'dense', None: fixed.
+  context: int | None  # Set: one image at a time, window by window.
+
+  def replace(self, **changes: Any) -> Model: ...
+
+  def plan_sizes(self, masks: Sequence[np.ndarray],
+                 min_sizes: Sizes | None = None) -> Sizes | None: ...
 
   def inpaint_batch(self, images: Sequence[np.ndarray],
-                    masks: Sequence[np.ndarray], *, sizes=None,
-                    return_flow: bool = False, edges=None
-                    ) -> Any: ...
+                    masks: Sequence[np.ndarray], *,
+                    sizes: Sizes | None = None, edges=None) -> np.ndarray: ...
+
+  def batch_outputs(self, images: Sequence[np.ndarray],
+                    masks: Sequence[np.ndarray], *, return_flow: bool,
+                    sizes: Sizes | None = None, edges=None) -> Any: ...
+
+  def __call__(self, image: np.ndarray, mask: np.ndarray, *,
+               edge: np.ndarray | None = None) -> np.ndarray: ...
+
+  def outputs(self, image: np.ndarray, mask: np.ndarray, *,
+              return_flow: bool, edge: np.ndarray | None = None) -> Any: ...
 
 
 @dataclasses.dataclass
@@ -78,7 +98,7 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
   batch is cut to what the free memory holds, and if not even one image
   fits, these images use 'auto' (same results, less memory) with a note.
   """
-  if getattr(model, 'attention', None) != 'dense':
+  if model.attention != 'dense':
     return model, limit
   need, free = memory.dense_attention_bytes(shape), memory.available_memory()
   if free is None:
@@ -94,7 +114,7 @@ def fit_attention(model: Model, shape: tuple[int, int], limit: int,
 
 def _run_batch(model: Model, images: list[np.ndarray],
                holes: list[np.ndarray], edges: list[np.ndarray | None],
-               limit: int, sizes: Any, log: Callable[[str], None],
+               limit: int, sizes: Sizes | None, log: Callable[[str], None],
                flow: bool = False
                ) -> tuple[list[np.ndarray | None], list[BaseException | None],
                           list[np.ndarray | None]]:
@@ -103,18 +123,25 @@ def _run_batch(model: Model, images: list[np.ndarray],
   flows are None unless `flow`. `edges` (sketches or None) go with their
   images (the model sees none if all are None)."""
   pad = limit - len(images)
-  extra = {'return_flow': True} if flow else {}
+  extra = {}
   if any(e is not None for e in edges):
     extra['edges'] = edges + edges[-1:] * pad
+  padded = images + images[-1:] * pad, holes + holes[-1:] * pad
+  flows = None
   try:
-    if getattr(model, 'context', None):  # Window by window, one at a time.
-      outs = [model(image, hole, return_flow=flow, edge=edge)
+    if model.context and flow:  # Window by window, one at a time.
+      res = [model.outputs(image, hole, return_flow=True, edge=edge)
+             for image, hole, edge in zip(images, holes, edges)]
+      outs, flows = [r.image for r in res], [r.flow for r in res]
+    elif model.context:
+      outs = [model(image, hole, edge=edge)
               for image, hole, edge in zip(images, holes, edges)]
-      outs = type(outs[0])(*map(list, zip(*outs))) if flow else outs
+    elif flow:
+      res = model.batch_outputs(*padded, return_flow=True, sizes=sizes,
+                                **extra)
+      outs, flows = res.image, res.flow
     else:
-      outs = model.inpaint_batch(images + images[-1:] * pad,
-                                 holes + holes[-1:] * pad, sizes=sizes,
-                                 **extra)
+      outs = model.inpaint_batch(*padded, sizes=sizes, **extra)
   except Exception as e:  # pylint: disable=broad-except
     if len(images) == 1:
       return [None], [e], [None]
@@ -129,9 +156,8 @@ def _run_batch(model: Model, images: list[np.ndarray],
       flows += flw
     return outputs, errors, flows
   n = len(images)
-  if flow:
-    return list(outs.image[:n]), [None] * n, list(outs.flow[:n])
-  return list(outs[:n]), [None] * n, [None] * n
+  return (list(outs[:n]), [None] * n,
+          [None] * n if flows is None else list(flows[:n]))
 
 
 def inpaint_many(model: Model,
@@ -168,8 +194,7 @@ def inpaint_many(model: Model,
   for shape, keys in groups.items():
     run, limit = fit_attention(
         model, shape, min(batch_size_for(shape, batch_size), len(keys)), log)
-    context = getattr(run, 'context', None)
-    limit = 1 if context else limit
+    limit = 1 if run.context else limit
     plan = (sizes or {}).get(shape)
     for start in range(0, len(keys), limit):
       chunk = keys[start:start + limit]
@@ -182,7 +207,7 @@ def inpaint_many(model: Model,
           batch.holes.append(loaded[1])
           batch.edges.append(loaded[2] if len(loaded) > 2 else None)
       if batch.keys:
-        if getattr(run, 'attention', None) == 'auto' and not context:
+        if run.attention == 'auto' and not run.context:
           plan = run.plan_sizes(batch.holes, plan)
         batch.outputs, batch.errors, batch.flows = _run_batch(
             run, batch.images, batch.holes, batch.edges, limit, plan, log,

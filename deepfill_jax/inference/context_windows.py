@@ -2,24 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """`--context`: inpaint huge photos one window around each group of holes.
 
-The default forward sees the whole image: its attention may copy patches
-from anywhere, and its memory grows with the image (`memory`). With a
-context of C pixels, holes closer than 2C to each other form a group; each
-group is inpainted on its own crop, the holes' bounding box widened by C on
-every side (clipped to the image), and the result is pasted back into the
-group's holes. Memory then follows the windows, not the photo.
-
-What changes (docs/inference.md): the attention copies only from inside the
-window; convolutions near the window's border see reflected padding instead
-of the pixels beyond it (which matters only where the border is within the
-network's receptive field of a hole); holes of another group that fall
-inside a window stay holes there (their pixels are never used as context).
-With C large enough that every window holds the whole image, the result is
-the default one.
-
-A sketch (guided DeepFill v2) is cropped with its image, so each window is
-inpainted exactly as the whole-image path would inpaint that crop with its
-crop of the sketch (both then padded alike).
+With a context of C pixels, holes closer than 2C form a group; each group is
+inpainted on the holes' bounding box widened by C (clipped to the image) and
+pasted back into its holes, so memory follows the windows, not the photo.
+Attention copies only from inside the window; other groups' holes stay
+holes. A sketch is cropped with its image. With C large enough the result
+is the whole-image one. See docs/inference.md.
 """
 
 from __future__ import annotations
@@ -75,39 +63,36 @@ def windows(holes: np.ndarray, context: int) -> list[Window]:
 def inpaint(inpainter: Any, image: np.ndarray, holes: np.ndarray,
             context: int, *, return_flow: bool = False,
             return_coarse: bool = False, edge: np.ndarray | None = None
-            ) -> Any:
-  """`inpainter(image, holes, ...)` window by window (see the module doc).
+            ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+  """`inpainter.outputs(image, holes, ...)` window by window (see the
+  module doc).
 
   Args:
     inpainter: an `inference.Inpainter` (its `context` is ignored here).
     image: uint8 RGB [H, W, 3].
     holes: bool [H, W].
     context: pixels of context around each group of holes.
-    return_flow, return_coarse: as `Inpainter.__call__`; the flow is white
+    return_flow, return_coarse: as `Inpainter.outputs`; the flow is white
       (attends to itself) outside the windows.
     edge: the sketch (bool [H, W]) of a guided generator, or None; each
       window gets its crop.
 
   Returns:
-    As `Inpainter.__call__`.
+    (image, flow or None, coarse or None), as `Inpainter.outputs`' fields.
   """
   plain = inpainter.replace(context=None)
   outs = [image.copy(),
           np.full_like(image, 255) if return_flow else None,
           image.copy() if return_coarse else None]
-  result = None
   for win in windows(holes, context):
     crop = win.crop
-    result = plain(image[crop], holes[crop], return_flow=return_flow,
-                   return_coarse=return_coarse,
-                   edge=None if edge is None else edge[crop])
-    parts = result if isinstance(result, tuple) else (result, None, None)
+    parts = plain.outputs(image[crop], holes[crop], return_flow=return_flow,
+                          return_coarse=return_coarse,
+                          edge=None if edge is None else edge[crop])
     for out, part in zip(outs, parts):
       if out is not None and part is not None:
         if out is outs[1]:
           out[crop] = part  # The flow of the whole window.
         else:
           out[crop][win.holes] = part[win.holes]
-  if isinstance(result, tuple):
-    return type(result)(*outs)
-  return outs[0]
+  return tuple(outs)

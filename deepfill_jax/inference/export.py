@@ -2,33 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Serving exports of the generator: serialized `jax.export` artifacts.
 
-`export(gen, output, sizes)` writes a directory that is both an inference
-checkpoint and a set of StableHLO artifacts:
-
-    OUTPUT/generator.json      model config (store.save_generator)
-    OUTPUT/params/             orbax checkpoint of the generator parameters
-    OUTPUT/export.json         manifest: sizes, platforms, signature
-    OUTPUT/deepfill_<H>x<W>.jax   one `jax.export` artifact per image size
-
-Every file is written atomically and `export.json` last, so a directory
-without it is not a (complete) export. Paths may be local or `etils.epath`
-paths (gs://... where its backend is installed).
-
-Each artifact has the parameters baked in as constants (one self-contained
-file, ~14.4 MB for the released width), a symbolic batch size `b`, and is
-lowered for CPU, CUDA and TPU. Its signature is the generator's:
-
-    (x [b, H, W, 3] float32 RGB in [-1, 1], mask [b, H, W, 1] float32,
-     1 = hole, 0 = known)
-      -> (x_stage1, x_stage2 [b, H, W, 3], offsets [b, H/8, W/8, 2]
-     int32)
-
-`load(path)` returns a callable that picks the artifact matching the input's
-size; no model is constructed in Python and no parameters are read. Its
-masks follow the project's one convention (`image_io.MASK_RULE`: bool, uint8
-with holes >= 128, or float in [0, 1] with holes > 0.5; NaN and other values
-are refused) and reach the artifact as exact 0/1. The attention is the dense
-reference `contextual_attention` (pure jit).
+`export(gen, output, sizes)` writes an inference checkpoint
+(`generator.json`, `params/`) plus `export.json` (written last) and one
+`deepfill_<H>x<W>.jax` StableHLO artifact per size: parameters baked in,
+symbolic batch, lowered for CPU, CUDA and TPU, dense attention. `load(path)`
+returns a callable that picks the artifact by input size, without the model
+code; masks follow `image_io.MASK_RULE`. Layout and signature:
+docs/checkpoints.md.
 """
 
 from __future__ import annotations

@@ -2,27 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Inpainting at any resolution: the `Inpainter` API.
 
-`Inpainter(generator)(image, mask)` takes a uint8 image of any size and a hole
-mask and returns the inpainted uint8 image of the same size; known pixels are
-returned bit-exactly. See docs/inference.md.
-
-H and W are padded to multiples of 8 by reflection, the mask (and sketch)
-with the image, and the output cropped back (`pixels.pad_stack`).
-
-`attention='auto'` (default) computes exactly the composited output of the
-dense generator but only the work that can reach a hole pixel
-(`models.hole_aware`).
-
-DeepFill v2 generators run the same way (flow pictures enlarged
-bilinearly, as the original's). A guided one also takes a sketch per image,
-which goes wherever its image goes: padded with it, cropped with it to each
-context window, batched and retried with it.
-
-`two_scale=D` takes the rim of each hole (about D pixels deep) from a second
-pass at twice the size (`two_scale`); the shipped model asks for it in its
-generator.json, so `Inpainter.pretrained()` uses it.
-
-`Inpainter.inpaint_many` runs many images of any sizes (`batches`).
+`Inpainter(generator)(image, mask)` takes a uint8 image of any size and a
+hole mask and returns the inpainted uint8 image of that size; known pixels
+are returned bit-exactly. H, W are padded to multiples of 8 by reflection
+(`pixels.pad_stack`). `attention='auto'` is exact but hole-aware
+(`models.hole_aware`); `two_scale=D` adds a 2x pass for each hole's rim
+(`two_scale`); a guided v2 generator also takes a sketch per image;
+`inpaint_many` runs images of any sizes (`batching`). See docs/inference.md.
 """
 
 from __future__ import annotations
@@ -168,7 +154,7 @@ class Inpainter:
       self._check_pass(self._enlarged(hw), batch, sizes.two if sizes else None,
                        dense, image_hw=hw)
     else:
-      self._check_pass(hw, batch, sizes, dense)
+      self._check_pass(hw, batch, sizes.one if sizes else None, dense)
 
   @staticmethod
   def _enlarged(hw) -> tuple[int, int]:
@@ -198,9 +184,9 @@ class Inpainter:
     first with `two_scale`); the whole image, whatever `context` says."""
     hw = tuple(holes.shape[:2])
     sizes = self.plan_sizes([holes]) if self.attention == 'auto' else None
-    if not self.two_scale:
-      return [(hw, self._need(hw, 1, sizes, None))]
     one, two = sizes or (None, None)
+    if not self.two_scale:
+      return [(hw, self._need(hw, 1, one, None))]
     big = self._enlarged(hw)
     return [(big, self._need(big, 1, two, None)),
             (hw, self._need(hw, 1, one, None))]
@@ -250,7 +236,8 @@ class Inpainter:
     return holes, out_mask
 
   def plan_sizes(self, masks: Sequence[np.ndarray],
-                 min_sizes=None) -> tuple[tuple[int, int], ...]:
+                 min_sizes: two_scale_lib.Sizes | None = None
+                 ) -> two_scale_lib.Sizes:
     """Crop sizes that cover every mask, to compile one shape for all.
 
     Args:
@@ -258,15 +245,15 @@ class Inpainter:
       min_sizes: sizes to grow from (e.g. of earlier masks).
 
     Returns:
-      Pass as `sizes=` to `inpaint_batch`.
+      Pass as `sizes=` to `inpaint_batch`; `.two` is None without
+      `two_scale`.
     """
-    if self.two_scale:
-      one, two = min_sizes or (None, None)
-      return two_scale_lib.Sizes(
-          self._plan_pass(masks, one),
-          self._plan_pass(
-              [two_scale_lib.enlarge_mask(np.asarray(m)) for m in masks], two))
-    return self._plan_pass(masks, min_sizes)
+    one, two = min_sizes or (None, None)
+    return two_scale_lib.Sizes(
+        self._plan_pass(masks, one),
+        self._plan_pass(
+            [two_scale_lib.enlarge_mask(np.asarray(m)) for m in masks], two)
+        if self.two_scale else None)
 
   def _plan_pass(self, masks, min_sizes):
     """`plan_sizes` of one pass over `masks`."""
@@ -316,40 +303,49 @@ class Inpainter:
             dict(mode=self.attention, sizes=plan.sizes, tile=self.tile,
                  coarse=coarse, flow=flow))
 
-  def lower(self, images, masks, *, sizes=None) -> jax.stages.Lowered:
+  def lower(self, images, masks, *, sizes: two_scale_lib.Sizes | None = None
+            ) -> jax.stages.Lowered:
     """The lowered program `inpaint_batch` runs (cost and memory analysis;
     with `two_scale`, that of the 1x pass)."""
-    args, kwargs = self._run_args(images, masks, sizes)
+    args, kwargs = self._run_args(images, masks, sizes.one if sizes else None)
     return _run.lower(*args, **kwargs)
 
   def inpaint_batch(self, images: Sequence[np.ndarray] | np.ndarray,
                     masks: Sequence[np.ndarray] | np.ndarray, *,
-                    return_flow: bool = False, return_coarse: bool = False,
-                    sizes=None, edges=None) -> np.ndarray | InpaintResult:
+                    sizes: two_scale_lib.Sizes | None = None,
+                    edges=None) -> np.ndarray:
     """Inpaints images of one size in a single compiled batch.
 
     Args:
       images: B uint8 images [H, W] / [H, W, 3] / [H, W, 4] of one size.
       masks: B masks [H, W]: bool (True = hole), uint8 (hole where >= 128)
         or float in [0, 1] (hole where > 0.5); anything else is an error.
-      return_flow: also return the attention flow images.
-      return_coarse: also return the composited stage-1 results.
       sizes: crop sizes from `plan_sizes` (to reuse one compiled shape).
       edges: B sketches for a guided v2 generator (`image_io.as_edge`; a
         None one: empty), or None (no sketch).
 
     Returns:
-      uint8 [B, H, W, 3], or an `InpaintResult` if extra outputs were asked
-      (with `two_scale`, the flow and coarse results are the 1x pass's).
+      uint8 [B, H, W, 3].
     """
+    return self.batch_outputs(images, masks, sizes=sizes, edges=edges).image
+
+  def batch_outputs(self, images: Sequence[np.ndarray] | np.ndarray,
+                    masks: Sequence[np.ndarray] | np.ndarray, *,
+                    return_flow: bool = False, return_coarse: bool = False,
+                    sizes: two_scale_lib.Sizes | None = None,
+                    edges=None) -> InpaintResult:
+    """`inpaint_batch` with the extra outputs asked for: the attention flow
+    images and the composited stage-1 results (with `two_scale`, the 1x
+    pass's), each uint8 [B, H, W, 3]."""
+    one, two = sizes or (None, None)
     if self.two_scale:
       return self._two_scale_batch(images, masks, return_flow, return_coarse,
-                                   sizes, edges)
+                                   one, two, edges)
     return self._inpaint_pass(images, masks, return_flow, return_coarse,
-                              sizes, edges)
+                              one, edges)
 
   def _inpaint_pass(self, images, masks, return_flow, return_coarse, sizes,
-                    edges, image_hw=None) -> np.ndarray | InpaintResult:
+                    edges, image_hw=None) -> InpaintResult:
     """`inpaint_batch` of one pass: one compiled program over the batch
     (`image_hw`: the images' own size, if this is their 2x pass)."""
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
@@ -362,8 +358,6 @@ class Inpainter:
       done()
     hgt, wid = np.asarray(images[0]).shape[:2]
     out = np.asarray(out)[:, :hgt, :wid]
-    if not (return_flow or return_coarse):
-      return out
     flow = None
     if return_flow:
       flow = flow_lib.enlarge(flow_lib.flow_to_image(np.asarray(offsets)), GRID,
@@ -373,64 +367,69 @@ class Inpainter:
     return InpaintResult(out, flow, coarse if return_coarse else None)
 
   def _two_scale_batch(self, images, masks, return_flow, return_coarse,
-                       sizes, edges) -> np.ndarray | InpaintResult:
+                       one, two, edges) -> InpaintResult:
     """`inpaint_batch` with `two_scale`: the 2x pass (the larger, so memory
     errors come before any work), the 1x pass, then `two_scale.combine`."""
     images, hw = self._rgb_batch(images, masks)
     holes = self._hole_masks(masks, hw)
     edges = self._edges(edges, len(images), hw)
-    one, two = sizes or (None, None)
-    self.check_memory(hw, len(images), sizes)  # Before enlarging.
+    self.check_memory(hw, len(images),
+                      two_scale_lib.Sizes(one, two))  # Before enlarging.
     big = self._inpaint_pass(
         [two_scale_lib.enlarge_image(im) for im in images],
         [two_scale_lib.enlarge_mask(h) for h in holes], False, False, two,
         edges and [two_scale_lib.enlarge_mask(e) for e in edges], hw)
     res = self._inpaint_pass(images, holes, return_flow, return_coarse, one,
                              edges)
-    out = two_scale_lib.combine(getattr(res, 'image', res), big,
-                                np.stack(holes), self.two_scale)
-    return res._replace(image=out) if isinstance(res, InpaintResult) else out
+    out = two_scale_lib.combine(res.image, big.image, np.stack(holes),
+                                self.two_scale)
+    return res._replace(image=out)
 
   def __call__(self, image: np.ndarray, mask: np.ndarray, *,
-               return_flow: bool = False, return_coarse: bool = False,
-               edge: np.ndarray | None = None
-               ) -> np.ndarray | InpaintResult:
+               edge: np.ndarray | None = None) -> np.ndarray:
     """Inpaints one image.
 
     Args:
       image: uint8 [H, W], [H, W, 3] (RGB) or [H, W, 4] (alpha ignored).
       mask: [H, W] bool (True = hole), uint8 (hole where >= 128) or float
         in [0, 1] (hole where > 0.5); other values raise ValueError.
-      return_flow: also return the attention flow image ([H, W, 3]; the
-        1/8-resolution offsets enlarged, v1: 8x8 blocks, v2: bilinearly;
-        white = attends to itself).
-      return_coarse: also return the composited stage-1 (coarse) result.
       edge: a sketch [H, W] (`image_io.as_edge`) for a guided v2
         generator; it counts inside the hole only. With `context` each
         window gets its crop of the sketch.
 
     Returns:
-      uint8 [H, W, 3] (known pixels unchanged), or an `InpaintResult`.
+      uint8 [H, W, 3] (known pixels unchanged).
+    """
+    return self.outputs(image, mask, edge=edge).image
+
+  def outputs(self, image: np.ndarray, mask: np.ndarray, *,
+              return_flow: bool = False, return_coarse: bool = False,
+              edge: np.ndarray | None = None) -> InpaintResult:
+    """`__call__` with the extra outputs asked for.
+
+    Args:
+      image, mask, edge: as `__call__`.
+      return_flow: also the attention flow image ([H, W, 3]; the
+        1/8-resolution offsets enlarged, v1: 8x8 blocks, v2: bilinearly;
+        white = attends to itself).
+      return_coarse: also the composited stage-1 (coarse) result.
     """
     rgb = as_rgb(image)
     hole = image_io.hole_mask(mask, rgb.shape[:2])
     if edge is not None:  # Checked even when there is nothing to inpaint.
       edge, = self._edges([edge], 1, rgb.shape[:2])
     if self.context and hole.any():
-      return context_windows.inpaint(self, rgb, hole, self.context,
-                                     return_flow=return_flow,
-                                     return_coarse=return_coarse, edge=edge)
+      return InpaintResult(*context_windows.inpaint(
+          self, rgb, hole, self.context, return_flow=return_flow,
+          return_coarse=return_coarse, edge=edge))
     if not hole.any():  # Nothing to inpaint.
-      res = InpaintResult(rgb.copy(),
-                          np.full_like(rgb, 255) if return_flow else None,
-                          rgb.copy() if return_coarse else None)
-      return res if return_flow or return_coarse else res.image
-    res = self.inpaint_batch([rgb], [hole], return_flow=return_flow,
+      return InpaintResult(rgb.copy(),
+                           np.full_like(rgb, 255) if return_flow else None,
+                           rgb.copy() if return_coarse else None)
+    res = self.batch_outputs([rgb], [hole], return_flow=return_flow,
                              return_coarse=return_coarse,
                              edges=None if edge is None else [edge])
-    if isinstance(res, InpaintResult):
-      return InpaintResult(*(None if r is None else r[0] for r in res))
-    return res[0]
+    return InpaintResult(*(None if r is None else r[0] for r in res))
 
   def inpaint_many(self, items: Iterable[tuple[Hashable, tuple[int, int]]],
                    load: Callable[[Any], tuple[np.ndarray, ...] | None],

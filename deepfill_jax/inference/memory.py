@@ -2,26 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Peak memory of an inpainting run, estimated before any work.
 
-A photo of 12000x12000 pixels fits in a small PNG, yet inpainting it whole
-needs tens of GB; without a check the run allocates for minutes, then fails.
-`check` refuses such a run at once, in one line giving the estimate and the
-limit: a pixel limit (`DEFAULT_MAX_PIXELS`, overridable: `max_pixels=` /
-`--max_pixels`; 0 turns it off) and the memory free on the device.
-
-The estimate follows the hole-aware forward (`inference`): the attention
-branch's encoder runs on the whole (padded) image, the rest on windows
-around the holes. Its bytes per pixel were measured with XLA's memory
-analysis of the compiled forward (cnum 32: about 228 bytes per image pixel
-plus 167 per pixel of the hole windows, float32) and scale with the width:
-
-    bytes = batch * (image_px * (4 + 7 cnum) + window_px * 6 cnum)
-            [+ the dense attention's score matrices]
-
-The 4000x3000 photo with a small hole is estimated at 2.7 GB (measured:
-2 GB resident); 12000x12000 at 33 GB.
-
-The same estimate gives a rough run time on a CPU (`estimate_seconds`): the
-forward's work grows with the same activations.
+`check` refuses a run at once, in one line with the estimate and the limit,
+when it exceeds the pixel limit (`DEFAULT_MAX_PIXELS`, `max_pixels=` /
+`--max_pixels`; 0 turns it off) or the memory free on the device. The
+estimate follows the hole-aware forward and was calibrated on XLA's memory
+analysis; `estimate_seconds` gives a rough CPU run time from the same
+activations. Formula and measurements: docs/inference.md ("Command
+line", Memory).
 """
 
 from __future__ import annotations

@@ -2,19 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Two-scale inference: the rim of each hole from a pass at twice the size.
 
-`Inpainter(two_scale=D)` inpaints every image twice with the same weights:
-once as given, once enlarged 2x (bicubic image; each mask and sketch pixel
-repeated 2x2). The 2x result is shrunk back by 2x2 means and blended with
-the 1x result by each hole pixel's distance d to the nearest known pixel
-(chessboard distance): all 2x up to d = D/2, all 1x from d = 3D/2, linear
-in between (half and half at d = D), so no seam shows where one gives way
-to the other. Known pixels stay bit-exact.
-
-Why (measured with the shipped model, docs/model_card.md): the 2x pass
-fills the pixels next to the known ones with less blur, the 1x pass is
-better deep inside large holes, and the blend beats either pass alone on
-centre, box and free-form holes. It costs about five passes' work (1 + 4
-times the pixels).
+`Inpainter(two_scale=D)` inpaints every image at its size and enlarged 2x,
+shrinks the 2x result back and blends the two by each hole pixel's
+chessboard distance d to the nearest known pixel: all 2x up to d = D/2, all
+1x from d = 3D/2, linear between. Known pixels stay bit-exact. It costs
+about five passes' work (1 + 4 times the pixels). Why and what it gives:
+docs/inference.md ("Two-scale inference").
 """
 
 from __future__ import annotations

@@ -2,30 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Contextual attention (Yu et al. 2018, Sec. 3.1), the dense reference.
 
-This is the original layer's arithmetic, vectorised over the batch with
-per-image masks. Notation: f is the foreground (queries), b the background
-(keys and pasted values); both are NHWC with the same shape. Matching runs on
-an align_corners-nearest downscale by `rate` (grid `h x w`, P = L = h*w
-positions); pasting uses raw `2*rate` patches of full-resolution b taken at
-stride `rate`.
-
-Steps (docs/spec.md §2):
-  1. raw patches of b: `2r x 2r`, stride r, TF 'SAME' padding -> [B, L, 2r, 2r, C]
-  2. downscale f, b and the mask by 1/r (align_corners nearest)
-  3. matching patches of b: 3x3, stride 1, 'SAME' -> [B, L, 9C]
-  4. mm[q] = 1 iff the 3x3 mask patch around q has mean 0 (known; the zero
-     padding counts as known)
-  5. scores s[p, q] = <patch(f, p), patch(b, q) / max(||patch(b, q)||, 1e-4)>
-     (the foreground is not normalised, as in the original)
-  6. fusion: s' = s + shift(s, +1, +1) + shift(s, -1, -1) on the flattened
-     [P, L] score image in row-major order, then again in column-major order
-     (this includes the wrap-around across rows that flattening implies)
-  7. a = softmax(scale * s' * mm) * mm over L (invalid logits are 0, not -inf)
-  8. offsets = argmax_q a - own position, on the h x w grid
-  9. y = transposed conv of a with the raw patches (stride r, 'SAME') / 4
-
-The dense score tensor has (HW / r^2)^2 entries per image; see
-`models/tiled_attention.py` for the memory-efficient exact path.
+The original layer's arithmetic, vectorised over the batch with per-image
+masks: f the foreground (queries), b the background (keys and pasted
+values), both NHWC. Matching runs on an align_corners-nearest downscale by
+`rate`; pasting uses raw `2*rate` patches of b at stride `rate`. The steps
+(patches, masking, scores, fusion, softmax, offsets, pasting) are in
+docs/spec.md §2. The dense score tensor has (HW / r^2)^2 entries per image;
+`models/tiled_attention.py` is the memory-efficient exact path.
 """
 
 from __future__ import annotations

@@ -1,23 +1,13 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The DeepFill v2 generator (Yu et al., ICCV 2019), docs/deepfill_v2.md.
+"""The DeepFill v2 generator (Yu et al., ICCV 2019).
 
-v1's layer tables, layer names and two-stage call with these differences:
-
-* Gated convolutions: every conv except the image outputs produces N
-  channels and passes on act(first half) * sigmoid(second half), N/2
-  channels (act: ELU; ReLU for `pmconv6`). The conv tables' widths are the
-  N, with base width cnum = 48.
-* Stage 1 reads [holed image, (edge,) ones, ones * mask]; stage 2 reads the
-  stage-1 composite alone (3 channels).
-* Both stages end in tanh (v1 clips).
-* The attention is v1's layer; only the flow picture is enlarged
-  bilinearly (v1: nearest).
-* Optional sketch guidance (`guided`): a binary edge channel, kept inside
-  the hole only, before the ones channel.
-
-TF variables keep v1's names (`inpaint_net/<layer>/kernel`), so a
-parameter tree has v1's paths with other shapes.
+v1's layer tables, layer names and two-stage call, with gated convolutions
+(act(first half) * sigmoid(second half); base width cnum = 48), stage 2 on
+the stage-1 composite alone, tanh outputs, a bilinearly enlarged flow
+picture and an optional sketch channel (`guided`). TF variables keep v1's
+names, so a parameter tree has v1's paths with other shapes. See
+docs/deepfill_v2.md.
 """
 
 from __future__ import annotations

@@ -2,23 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The generator's forward restricted to what reaches the holes.
 
-Both DeepFill versions: v2's layer tables have v1's kernels, strides and
-dilations, so the receptive fields below hold for either.
-
-`hole_aware_forward` computes exactly the composited output of the
-dense generator but only the work that can reach a hole pixel:
-
-* The stage-2 decoders (`pmconv9/10`, `allconv*`) run on a crop around the
-  holes, the dilated branch (`xconv*`) on that crop widened by its receptive
-  field, and the coarse network on the holes' bounding box widened by its
-  receptive field (its output is used only inside holes).
-* The attention branch encoder runs on the whole image (its outputs are the
-  keys), and the attention (`models.tiled_attention`) computes only the query
-  tiles whose pasted patches reach the decoders' receptive field of the
-  holes.
-
-Crop sizes are rounded up to multiples of `WINDOW_QUANTUM` pixels so few shapes
-compile; which attention tiles run is data, not shape.
+`hole_aware_forward` computes exactly the composited output of the dense
+generator (v1 or v2: same kernels, strides and dilations) but only the work
+that can reach a hole pixel: decoders on a crop around the holes, the
+dilated branch and coarse network on crops widened by their receptive
+fields, the attention encoder on the whole image and only the query tiles
+that reach the holes (`models.tiled_attention`). Crops are rounded up to
+multiples of `WINDOW_QUANTUM`. The margins: docs/inference.md.
 """
 
 from __future__ import annotations

@@ -2,37 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Memory-efficient exact contextual attention, tiled over the queries.
 
-The dense layer (`models.contextual_attention`) materialises the [P, L] score
-matrix of all foreground positions P against all background positions L of the
-matching grid (`h x w`, P = L = h*w): (HW/64)^2 floats per image. This module
-computes the same function one rectangular tile of `th x tw` queries at a time,
-so memory is O(tile * L) and the softmax stays exact (every tile sees all keys;
-no online softmax is needed).
-
-Per tile (all index tables are NumPy constants computed at trace time):
-
-* Fusion (docs/spec.md §2.2) gives the fused score of query p and key q as
-  `s2(p, q) = sum_{e, d} s(x_ed(p), x_ed(q))` with `x_ed` = row-major shift by
-  d of the column-major shift by e (zero out of range, wrapping across row and
-  column ends). For the tile's queries T this needs `s'` (row-major fused)
-  rows for V = {C_e(p)} and raw score rows for X = {R_d(v)}: about the tile
-  dilated by one grid cell, plus the wrap-around cells at the grid border.
-* Raw scores come from a Gram matrix instead of a 9C-dimensional patch
-  product: `s(x, q) = sum_k G(x + k, q + k) / |patch(b, q)|` with
-  `G(y, q) = <f_s[y], b_s[q]>` over the C channels and k the 3x3 patch offsets
-  (zero padded). Computing G rows for Y = X (+) patch costs 2C flops per entry
-  instead of 18C.
-* The key axis of every row is permuted by the matching shift (slices of the
-  `h x w` key grid), so no [P, L] matrix is ever formed.
-* `a = softmax(lambda * s2 * mm) * mm` as the dense layer (normalised after
-  the pasting matmul), then the weighted raw patches `a @ raw` are folded
-  into the output canvas.
-
-Per image (`lax.map` over the batch), a `lax.fori_loop` runs over that
-image's list of tile ids, whose length is a traced value, so which tiles run
-(hole-aware inference, see `deepfill_jax/inference/inpainter.py`) never triggers a
-recompilation. Outputs that no computed tile pastes to are zero, and the
-offsets of skipped queries are zero ("attends to itself").
+Computes the dense layer's function (`models.contextual_attention`) one
+`th x tw` tile of queries at a time against all keys, so memory is
+O(tile * L) instead of (HW/64)^2 per image and the softmax stays exact.
+Scores come from a Gram matrix; the fusion halo and the key shifts are
+NumPy index tables built at trace time. A `lax.fori_loop` runs over a traced
+list of tile ids per image, so which tiles run (hole-aware inference) never
+recompiles. The algorithm is in docs/inference.md ("Tiled contextual
+attention").
 """
 
 from __future__ import annotations

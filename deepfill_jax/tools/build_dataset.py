@@ -2,21 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 r"""Packs a folder or flist of images into ArrayRecord files.
 
-Reading millions of small files is slow on network file systems and hard to
-shuffle; a few large ArrayRecord files give fast random access instead. Use
-the result with `--config.data.source=array_record --config.data.path=OUT`:
+  deepfill-build-dataset --input=/data/photos --output=/data/photos_ar \
+      [--num_shards=16]
 
-  deepfill-build-dataset --input=/data/photos --output=/data/photos_ar
-  deepfill-build-dataset --input=train.flist --output=/data/train_ar \
-      --num_shards=16
-
-Each record keeps the image file's bytes unchanged (no re-encoding) next to
-JSON metadata (name relative to the input, format, and height and width as
-stored, before any EXIF rotation); see
-`deepfill_jax.data.data_sources.encode_record`. Files that cannot be decoded are
-left out with a warning. OUT/dataset_info.json records the files and counts;
-it is written last (atomically), and readers refuse a folder without it, so
-an interrupted build is never read as a complete dataset.
+Use the result with `--config.data.source=array_record
+--config.data.path=OUT`. Each record keeps the file's bytes unchanged next
+to JSON metadata (`data.data_sources.encode_record`); undecodable files are
+left out with a warning. OUT/dataset_info.json is written last, and readers
+refuse a folder without it. See docs/data.md.
 """
 
 from __future__ import annotations

@@ -5,14 +5,10 @@ r"""Converts an original DeepFill v1 or v2 TF1 checkpoint for deepfill_jax.
   deepfill-convert \
       --tf_checkpoint=model_logs/release_places2_256 --output=places2_jax
 
-`--tf_checkpoint` is a checkpoint directory (with its `checkpoint` state file,
-or the released models' `checkpoint.txt`, renamed or not) or a prefix such as
-`model_logs/run/snap-100000`. The output is an inference checkpoint that
-`Inpainter.from_checkpoint` and `checkpoints.store.load_generator` load; it takes
-and returns RGB (the original's BGR is folded into the weights). v1 or v2 is
-told from the variables (docs/deepfill_v2.md) and recorded in the output. Needs
-TensorFlow for reading only: `pip install tensorflow-cpu`. See
-docs/checkpoints.md.
+`--tf_checkpoint` is a checkpoint directory or a prefix. The output is an
+inference checkpoint taking and returning RGB; v1 or v2 is told from the
+variables. Needs TensorFlow for reading only (`pip install
+tensorflow-cpu`). See docs/checkpoints.md.
 """
 
 from __future__ import annotations

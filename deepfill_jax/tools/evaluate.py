@@ -5,18 +5,16 @@ r"""Evaluates a generator and classical baselines on a folder of images.
   deepfill-evaluate --checkpoint=/tmp/deepfill_demo \
       --images=data/photos --masks=center,free_form --output=/tmp/eval
 
-`--checkpoint` is an inference checkpoint, a training workdir (latest step,
-or `--step`) or an export (directory with export.json, or one `.jax` file).
-`--masks` lists mask types (center, bbox, free_form, thin, medium, thick,
-thin_strokes) and/or folders of mask images matched by file name. Writes
-results.json, results.md and contact_<type>.png to `--output`. Bad images
-are reported in one line and skipped. Exit status: 0 if anything was
+`--checkpoint`: an inference checkpoint, a training workdir or an export.
+`--masks`: mask types and/or folders of masks. Writes results.json,
+results.md and contact_<type>.png. Exit status: 0 if anything was
 evaluated, 1 on errors or if nothing could be, 2 for bad arguments. See
 docs/evaluation.md.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Sequence
@@ -33,10 +31,13 @@ from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.checkpoints import pretrained
 
 
-def _flags() -> cli.Flags:
-  f = cli.Flags('deepfill-evaluate',
-                'Evaluate an inpainting model and baselines on images.')
-  v = f.values
+PROG = 'deepfill-evaluate'
+DESCRIPTION = 'Evaluate an inpainting model and baselines on images.'
+_usage_error = functools.partial(cli.usage_error, PROG)
+
+
+def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
+  """The tool's flags, on `v`."""
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint, training '
                       'workdir, export or shipped model name (default: the '
                       'shipped photos_v1 model)', flag_values=v)
@@ -65,28 +66,30 @@ def _flags() -> cli.Flags:
   flags.DEFINE_string('title', 'Evaluation', 'heading of results.md',
                       flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
-  return f
+  return v
+
+
+FLAGS = _define_flags(flags.FlagValues())
 
 
 def _split(text: str) -> list[str]:
   return [item.strip() for item in text.split(',') if item.strip()]
 
 
-def settings_from_args(args: flags.FlagValues, parser: cli.Flags
-                       ) -> evaluation.Settings:
+def settings_from_args(args: flags.FlagValues) -> evaluation.Settings:
   """Checks the flags (exits with status 2 on bad ones)."""
   baselines = [] if args.baselines == 'none' else _split(args.baselines)
   unknown = sorted(set(baselines) - set(evaluation.BASELINES))
   if unknown:
-    parser.error(f'--baselines: unknown {unknown}; choose from '
+    _usage_error(f'--baselines: unknown {unknown}; choose from '
                  f'{",".join(evaluation.BASELINES)} or none')
   if args.batch_size < 1:
-    parser.error('--batch_size must be >= 1')
+    _usage_error('--batch_size must be >= 1')
   for name in ('size', 'max_images', 'contact_images'):
     if getattr(args, name) < 0:
-      parser.error(f'--{name} must be >= 0')
+      _usage_error(f'--{name} must be >= 0')
   if not _split(args.masks):
-    parser.error('--masks is empty')
+    _usage_error('--masks is empty')
   return evaluation.Settings(
       images=args.images, masks=_split(args.masks), size=args.size,
       seed=args.seed, baselines=baselines, batch_size=args.batch_size,
@@ -96,9 +99,8 @@ def settings_from_args(args: flags.FlagValues, parser: cli.Flags
 
 def main(argv: Sequence[str] | None = None) -> int:
   """CLI entry point; returns the exit status."""
-  parser = _flags()
-  args = parser.parse(argv)
-  settings = settings_from_args(args, parser)
+  args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
+  settings = settings_from_args(args)
   compilation_cache.enable()  # $DEEPFILL_JAX_CACHE: a folder or 'off'.
   logging.set_verbosity(logging.WARNING)  # Quiet orbax.
   log = lambda msg: tqdm.write(msg, file=sys.stderr)

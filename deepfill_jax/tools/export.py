@@ -5,17 +5,10 @@ r"""Exports a generator for serving.
   deepfill-export --checkpoint=places2_jax --output=places2_export \
       --sizes=256x256,512x680
 
-`--checkpoint` is anything `store.load_generator` accepts: an
-inference checkpoint (e.g. from deepfill-convert) or a training
-workdir (latest step, or `--step`). The output directory holds
-
-  * `generator.json` + `params/`: the generator parameters alone (orbax) with
-    the model config; no optimizer or critics;
-  * `deepfill_<H>x<W>.jax` + `export.json`: serialized `jax.export` StableHLO
-    artifacts, one per size, symbolic batch, parameters baked in, lowered for
-    `--platforms`. Load them with `deepfill_jax.inference.export.load(OUTPUT)`.
-
-See docs/checkpoints.md.
+`--checkpoint` is anything `store.load_generator` accepts. The output holds
+`generator.json` + `params/` (parameters alone) and one `jax.export`
+artifact per size with `export.json`; load them with
+`deepfill_jax.inference.export.load(OUTPUT)`. See docs/checkpoints.md.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def load_training_critics(path: str, like: dict[str, Any]
                           ) -> dict[str, Any] | None:
   """Critic parameters stored with a generator at `path` (a training workdir
   or a converted checkpoint), if any, placed like `like` (a run's critics,
-  keyed by CRITICS or V2_CRITICS).
+  keyed by its model spec's critic items).
 
   Raises:
     ValueError: the stored critics are not those of `like` or do not have

@@ -1,46 +1,14 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The DeepFill v1 and v2 training objectives (docs/training.md,
-docs/deepfill_v2.md).
+"""The DeepFill v1 and v2 training objectives.
 
 `compute_losses` is a pure function of the three networks, one batch of the
-input pipeline and the gradient-penalty interpolation factors. It returns the
-original's loss terms under the original's names: the generator is trained on
-`g_loss`, the critics on `d_loss`.
-
-    l1_loss = a mean(|P(real) - P(x1)| W) + mean(|P(real) - P(x2)| W)
-    ae_loss = [a mean(|real - x1| (1-m)) + mean(|real - x2| (1-m))] / mean(1-m)
-    g_loss  = gan_loss_alpha * (global_wgan_loss_alpha * g_global + g_local)
-              + l1_loss_alpha * l1_loss + ae_loss_alpha * ae_loss
-    d_loss  = d_local + d_global + wgan_gp_lambda * (gp_local + gp_global)
-
-Optionally (`hole_l1_alpha` > 0, not in the original) g_loss also gets
-hole_l1_alpha * hole_l1 with
-
-    hole_l1 = [a mean(|real - x1| m) + mean(|real - x2| m)] / mean(m)
-
-the L1 over every hole pixel of the whole image: free-form strokes outside
-the box get no reconstruction loss otherwise. With `hole_l1_gamma` < 1, m is
-replaced by the paper's spatial discount for any hole shape (`hole_discount`:
-gamma**(l - 1), l the chessboard distance of the hole pixel to the nearest
-known pixel), still divided by mean(hole): the pixels next to the known
-ones, which a good fill can predict, weigh most.
-
-a is `coarse_l1_alpha`, P the per-image box crop (`batch['box']`), W its
-spatial-discount weights (`batch['discount']`), m the hole mask, x1/x2 the
-raw coarse and refined outputs. The critics see the real images and the composite
-x2 m + real (1 - m). With `config.pretrain_coarse_network` only the x1 terms
-remain and there is no adversarial term (the critics may be None). With
-`gan_loss_alpha = 0` both stages train on the reconstruction terms alone and
-the critics are not run at all (`uses_critics`).
-
-DeepFill v2 (`compute_losses_v2`, one SN-PatchGAN critic D):
-
-    ae_loss = l1_loss_alpha (mean|real - x1| + mean|real - x2|)
-    g_loss  = gan_loss_alpha * (-mean D(fake)) + ae_loss
-    d_loss  = 0.5 mean(relu(1 - D(real))) + 0.5 mean(relu(1 + D(fake)))
-
-over all pixels and all patch values; D sees [image, mask (, edge)].
+input pipeline and the gradient-penalty interpolation factors; it returns
+the original's loss terms under the original's names (the generator is
+trained on `g_loss`, the critics on `d_loss`), plus the optional `hole_l1`
+term (not in the original). `compute_losses_v2` is DeepFill v2's L1 + hinge
+objective with one SN-PatchGAN critic. The formulas are in
+docs/training.md ("The objective") and docs/deepfill_v2.md.
 """
 
 from __future__ import annotations

@@ -2,18 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Resuming a workdir with the model it holds, checked before any restore.
 
-A training workdir records its run's config (`config.json`, written by
-`train`). Resuming it with a config that builds differently shaped networks
-cannot work: orbax would fail deep inside the restore, with advice
-(`strict=False`, `partial_restore=True`) that would silently drop or
-truncate weights. So the fields that shape the parameters are compared
-first, and a difference is one line naming each field (recorded -> asked)
-and the two ways forward.
-
-Only structure matters: the training length, batch size, learning rate,
-data or compute dtype may change between runs. The image size matters only
-through the critics' input sizes (their last layer's width depends on them),
-so a different resolution is refused only when the critics change shape.
+The fields of the recorded `config.json` that shape the parameters are
+compared with the new config before orbax restores anything; a difference
+is one line naming each field (recorded -> asked) and the two ways forward.
+Training length, batch size, learning rate, data and dtype may change; the
+image size only matters when it changes the critics' shapes. See
+docs/reliability.md.
 """
 
 from __future__ import annotations

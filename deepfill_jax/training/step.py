@@ -1,26 +1,15 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
 """The training step: networks, state and the pure critic, generator and
-evaluation steps (docs/training.md). No loop, no files: `train.py` drives
-these, and bench/ and tests/ call them directly.
+evaluation steps. No loop, no files: `train.py` drives these, and bench/ and
+tests/ call them directly.
 
-One generator iteration = `config.critic_steps` critic updates, each on a
-fresh batch, then one generator update on another batch, as the original.
-Steps are pure functions of a `TrainState` under `jax.jit`; the batch is
-sharded over the mesh's `data` axis, parameters and optimizer states are
-replicated, and XLA inserts the gradient all-reduce. The same code runs on one
-CPU, on 8 TPU cores or on many hosts (`jax.distributed`): each process feeds
-its block of the global batch.
-
-DeepFill v2 (`config.model.name='deepfill_v2'`) trains its generator against
-one SN-PatchGAN critic with the hinge loss (`losses.compute_losses_v2`). The
-critic's spectral-norm vectors `u` advance on every critic forward, in the
-critic and the generator updates alike (as the original's graph), and live
-in `TrainState.critic_state`, sharded and checkpointed with the rest.
-
-`Counters.step` counts generator iterations (`config.num_train_steps` of
-them), `Counters.updates` every optimizer update (it seeds the update's
-randomness, so a resumed run draws exactly what an uninterrupted one would).
+One iteration = `config.critic_steps` critic updates on fresh batches, then
+one generator update. Steps are pure functions of a `TrainState` under
+`jax.jit`, batch sharded over the mesh's `data` axis. DeepFill v2's
+spectral-norm vectors live in `TrainState.critic_state`. `Counters.step`
+counts iterations, `Counters.updates` optimizer updates (it seeds each
+update's randomness). See docs/training.md.
 """
 
 from __future__ import annotations
@@ -41,16 +30,12 @@ from deepfill_jax.checkpoints import store
 from deepfill_jax.training import losses as losses_lib
 from deepfill_jax.data import masks as masks_lib
 from deepfill_jax.utils import metrics as metrics_lib
-from deepfill_jax.models import GlobalCritic
 from deepfill_jax.models import InpaintGenerator
-from deepfill_jax.models import LocalCritic
-from deepfill_jax.models import SNPatchGAN
 from deepfill_jax.models import make_generator
+from deepfill_jax.models import registry
 from deepfill_jax.models.critics import SpectralVector
-from deepfill_jax.models.generator import GRID
 
 Metrics = dict[str, jax.Array]
-CRITICS = store.CRITICS
 # The checkpoint item of `TrainState.critic_state` (v2 only).
 CRITIC_STATE_ITEM = 'critic_state'
 
@@ -109,9 +94,9 @@ class Networks(NamedTuple):
   critics: dict[str, nnx.GraphDef]
 
 
-def is_v2(config: ml_collections.ConfigDict) -> bool:
-  """Whether `config.model.name` is DeepFill v2 (default: v1)."""
-  return config.model.get('name', 'deepfill_v1') == 'deepfill_v2'
+def model_spec(config: ml_collections.ConfigDict) -> registry.ModelSpec:
+  """The spec of `config.model.name` (default: v1)."""
+  return registry.spec(config.model.get('name', registry.DEFAULT))
 
 
 def critic_sizes(config: ml_collections.ConfigDict) -> tuple[int, int]:
@@ -132,21 +117,23 @@ def build_networks(config: ml_collections.ConfigDict, rngs: nnx.Rngs
   dtype = jnp.dtype(model.dtype)
   backward = model.get('conv_backward', 'auto')
   guided = model.get('guided', False)
-  gen = make_generator(model.get('name', 'deepfill_v1'), model.cnum,
+  gen = make_generator(model.get('name', registry.DEFAULT), model.cnum,
                        rngs=rngs, dtype=dtype,
                        contextual_attention=model.contextual_attention,
                        guided=guided, conv_backward=backward)
-  if is_v2(config):
-    in_features = 3 + int(config.loss.gan_with_mask) + int(guided)
-    return gen, {'sn_patch_gan': SNPatchGAN(
-        model.critic_cnum, rngs=rngs, in_features=in_features, dtype=dtype,
-        conv_backward=backward)}
-  local_size, global_size = critic_sizes(config)
-  local = LocalCritic(model.critic_cnum, rngs=rngs, dtype=dtype,
-                      size=local_size, conv_backward=backward)
-  glob = GlobalCritic(model.critic_cnum, rngs=rngs, dtype=dtype,
-                      size=global_size, conv_backward=backward)
-  return gen, {'local_critic': local, 'global_critic': glob}
+  critics = {}
+  for critic in model_spec(config).critics:
+    options = {}
+    if critic.size is not None:  # A dense head: one input size.
+      box, image = critic_sizes(config)
+      options['size'] = box if critic.size == 'box' else image
+    if critic.conditioned:  # [image, mask (gan_with_mask), edge (guided)].
+      options['in_features'] = (3 + int(config.loss.gan_with_mask)
+                                + int(guided))
+    critics[critic.item] = critic.cls(model.critic_cnum, rngs=rngs,
+                                      dtype=dtype, conv_backward=backward,
+                                      **options)
+  return gen, critics
 
 
 def make_optimizer(config: ml_collections.ConfigDict
@@ -193,7 +180,7 @@ def make_setup(config: ml_collections.ConfigDict,
   if config.critic_steps < 0 or config.num_train_steps < 0:
     raise ValueError('config.critic_steps and config.num_train_steps must be '
                      '>= 0.')
-  grid = 64 if is_v2(config) else GRID  # v2: six stride-2 critic convs.
+  grid = model_spec(config).grid
   if config.image_size % grid:
     raise ValueError(f'config.image_size={config.image_size} must be a '
                      f'multiple of {grid}.')
@@ -241,19 +228,36 @@ def _modules(setup: Setup, generator: Any, critics: Any | None,
   return gen, modules
 
 
+def _wgan_gp(setup: Setup, counters: Counters, gen: InpaintGenerator,
+             critics: list[nnx.Module | None], batch: dict[str, jax.Array]
+             ) -> dict[str, jax.Array]:
+  gp_alpha = jax.random.uniform(_update_key(setup, counters),
+                                (2, batch['image'].shape[0]))
+  return losses_lib.compute_losses(gen, *critics, batch, gp_alpha=gp_alpha,
+                                   config=setup.config)
+
+
+def _hinge(setup: Setup, counters: Counters, gen: InpaintGenerator,
+           critics: list[nnx.Module | None], batch: dict[str, jax.Array]
+           ) -> dict[str, jax.Array]:
+  del counters  # No randomness.
+  return losses_lib.compute_losses_v2(gen, *critics, batch,
+                                      config=setup.config)
+
+
+# `ModelSpec.loss` -> the objective.
+_OBJECTIVES = {'wgan_gp': _wgan_gp, 'hinge': _hinge}
+
+
 def _losses(setup: Setup, counters: Counters, gen: InpaintGenerator,
             critics: dict[str, nnx.Module] | None,
             batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
   """The model's objective on `batch` (v1: WGAN-GP, v2: hinge)."""
+  spec = model_spec(setup.config)
   critics = critics or {}
-  if is_v2(setup.config):
-    return losses_lib.compute_losses_v2(gen, critics.get('sn_patch_gan'),
-                                        batch, config=setup.config)
-  gp_alpha = jax.random.uniform(_update_key(setup, counters),
-                                (2, batch['image'].shape[0]))
-  return losses_lib.compute_losses(
-      gen, critics.get('local_critic'), critics.get('global_critic'), batch,
-      gp_alpha=gp_alpha, config=setup.config)
+  return _OBJECTIVES[spec.loss](
+      setup, counters, gen, [critics.get(k) for k in spec.critic_items],
+      batch)
 
 
 def _keep_if(ok: jax.Array, new: Any, old: Any) -> Any:

@@ -2,18 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """SIGINT/SIGTERM during training: answered at once, a second one stops now.
 
-Python runs a signal handler only when the main thread returns to the
-interpreter, which an XLA compile or a long step may not do for minutes. So
-the handler here does nothing itself: the interpreter's C-level handler
-writes the signal number to a pipe (`signal.set_wakeup_fd`), and a watcher
-thread blocked on that pipe answers at once:
-
-* first signal: "stopping after this step; the checkpoint will be saved;
-  press Ctrl-C again to stop now", and the loop's `stop_requested()` becomes
-  true (it saves, then exits with 128 + the signal number);
-* second signal: one line naming the step the last finalised checkpoint
-  holds, then the process exits at once (128 + the signal number) without
-  saving; `on_hard_stop` runs first (e.g. to release the workdir lock).
+The C-level handler writes the signal to a pipe (`signal.set_wakeup_fd`)
+and a watcher thread answers at once, even during an XLA compile. First
+signal: a message, `stop_requested()` becomes true, the loop saves and
+exits with 128 + the signal number. Second signal: one line naming the
+last finalised checkpoint's step, `on_hard_stop` runs, and the process
+exits at once without saving. See docs/reliability.md ("Signals").
 """
 
 from __future__ import annotations

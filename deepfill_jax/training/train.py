@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import time
 from typing import Any
 
 from absl import logging
@@ -19,6 +18,7 @@ import ml_collections
 import numpy as np
 from etils import epath
 from flax import nnx
+from flax import traverse_util
 
 from deepfill_jax.training import cpu_hours
 from deepfill_jax.checkpoints import store
@@ -27,7 +27,7 @@ from deepfill_jax.utils import files
 from deepfill_jax.data import image_io
 from deepfill_jax.data import input_pipeline
 from deepfill_jax.training import losses as losses_lib
-from deepfill_jax.data import pixels
+from deepfill_jax.data import strips as strips_lib
 from deepfill_jax.training import resume_checks
 from deepfill_jax.training import step as step_lib
 from deepfill_jax.training import stop_signals
@@ -103,12 +103,6 @@ _PROGRESS = (('g_loss', 'generator/g_loss'), ('l1', 'generator/l1_loss'),
              ('gp', 'critic/gp_loss'))
 
 
-def _format_eta(seconds: float) -> str:
-  seconds = int(seconds)
-  return (f'{seconds // 3600}h{seconds % 3600 // 60:02d}m' if seconds >= 3600
-          else f'{seconds // 60}m{seconds % 60:02d}s')
-
-
 # ----------------------------------------------------------------------------
 # The loop.
 
@@ -153,7 +147,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
 def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                         signals: stop_signals.Signals) -> TrainState:
   """`train_and_evaluate` in a held workdir, with `signals` watched."""
-  from clu import metric_writers  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from clu import metric_writers
+  from clu import periodic_actions
+  # pylint: enable=g-import-not-at-top
   workdir_path = epath.Path(workdir)
   workdir_path.mkdir(parents=True, exist_ok=True)
   is_chief = jax.process_index() == 0
@@ -184,7 +181,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     logging.info('%s: %s parameters', name, f'{count:,}')
   step = int(jax.device_get(state.counters.step))
   if step == 0:
-    writer.write_hparams({k: v for k, v in _flat(config.to_dict()).items()})
+    writer.write_hparams(_flat(config.to_dict()))
 
   critic_steps = (config.critic_steps if losses_lib.uses_critics(config)
                   else 0)
@@ -192,11 +189,16 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   cpu_log = cpu_hours.CpuLog(workdir_path, step, write=is_chief)
   pending_critic, pending_gen = [], []
   last_metrics = None
-  timer = (time.perf_counter(), step)
   num_steps = config.num_train_steps
   logging.info('Training from step %d to %d (%d critic updates per generator '
-               'update); compiling the first steps...', step, num_steps,
-               critic_steps)
+               'update, %d images per step); compiling the first steps...',
+               step, num_steps, critic_steps, images_per_step)
+  # Steps/s, % done and ETA at each log step: a line "Setting work unit
+  # notes: ..." and the scalars steps_per_sec and uptime.
+  progress = periodic_actions.ReportProgress(
+      num_train_steps=num_steps, writer=writer,
+      every_steps=config.log_every_steps, every_secs=None)
+  progress(step)  # The start: the first call never reports.
 
   def log_eval(step: int, strips: bool) -> None:
     means, views = evaluator(steps, state.generator)
@@ -204,8 +206,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     logging.info('eval at step %d: %s', step, ', '.join(
         f'{k[5:]}={v:.4g}' for k, v in sorted(means.items())))
     if strips and is_chief:
-      strip = pixels.training_strip(
-          views, 'bilinear' if step_lib.is_v2(config) else 'nearest')
+      strip = strips_lib.training_strip(
+          views, step_lib.model_spec(config).generator.flow_upsampling)
       writer.write_images(step, {'strips': strip[None]})
       image_io.save_image(str(workdir_path / 'strips' / f'step_{step:07d}.png'),
                           strip)
@@ -233,18 +235,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         last_metrics = gen_m
         run_checkpoints.save_training(mngr, step, state.items(), train_iter,
                                     force=step == num_steps)
+        progress(step)
 
         if step % config.log_every_steps == 0 or step == num_steps:
           scalars = {**_mean_metrics(pending_critic, 'critic'),
                      **_mean_metrics(pending_gen, 'generator')}
-          now = time.perf_counter()
-          rate = (step - timer[1]) / max(now - timer[0], 1e-9)
-          timer = (now, step)
           scalars.update({
               'train/cpu_hours': cpu_log.record(step),
               'train/learning_rate': config.learning_rate,
-              'train/steps_per_sec': rate,
-              'train/images_per_sec': rate * images_per_step,
               'train/skipped_updates_total': float(jax.device_get(
                   state.counters.bad_total)),
               'data/skipped_images': float(train_iter.skipped)})
@@ -252,11 +250,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           shown = ' '.join(
               f'{label} {scalars[key]:.4f}' for label, key in _PROGRESS
               if key in scalars)
-          logging.info(
-              'step %d/%d (%.1f%%) %.3f it/s %.1f img/s ETA %s | %s', step,
-              num_steps, 100 * step / num_steps, rate,
-              rate * images_per_step,
-              _format_eta((num_steps - step) / max(rate, 1e-9)), shown)
+          logging.info('step %d/%d | %s', step, num_steps, shown)
           pending_critic, pending_gen = [], []
         if (step % config.eval_every_steps == 0 or step == num_steps):
           log_eval(step, strips=step % config.log_images_every == 0
@@ -278,13 +272,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   return state
 
 
-def _flat(tree: dict[str, Any], prefix: str = '') -> dict[str, Any]:
+def _flat(tree: dict[str, Any]) -> dict[str, Any]:
   """{'a': {'b': 1}} -> {'a.b': 1} with values TensorBoard can show."""
-  out = {}
-  for k, v in tree.items():
-    if isinstance(v, dict):
-      out.update(_flat(v, f'{prefix}{k}.'))
-    else:
-      out[f'{prefix}{k}'] = v if isinstance(v, (int, float, str, bool)) else (
-          str(v))
-  return out
+  return {k: v if isinstance(v, (int, float, str, bool)) else str(v)
+          for k, v in traverse_util.flatten_dict(tree, sep='.').items()}

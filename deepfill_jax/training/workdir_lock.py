@@ -2,29 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """One training run per workdir: a lock file naming its holder.
 
-Two runs writing the same checkpoints delete each other's unfinished saves,
-so training takes `WORKDIR/lock.json` at start and removes it at exit:
-
-    {"host": "node-3", "pid": 4711, "started": "2026-12-03 05:20:11 UTC", ...}
-
-A second run is refused at once (`WorkdirInUse`, one line naming the holder's
-host, pid and start time). A lock whose holder is gone is taken over with a
-note: on the same host that is checked (the pid is not running, is a zombie,
-or now belongs to a process started later); a lock written on another host is
-never broken automatically, the message says which file to delete.
-
-The lock file appears atomically with its full content (written to a
-temporary file, then hard-linked to `lock.json`, which fails if a lock
-exists), and takers on one host are serialised with `flock` on the workdir,
-so two runs starting together cannot both win, even over a stale lock.
-
-In a multi-host job only process 0 takes the lock (all hosts share the
-workdir); it tells the others whether it got it, so every process of a
-refused job stops with the same message. Remote workdirs (gs://...) have no
-atomic create-if-absent here: they are not locked, with a warning.
-
-Readers (inference, export, evaluation) take no lock: they read only orbax
-steps that are finalised (renamed from a temporary directory when complete).
+Training takes `WORKDIR/lock.json` ({"host", "pid", "started", ...}) at
+start and removes it at exit; a second run is refused (`WorkdirInUse`,
+naming the holder). A stale lock on the same host is taken over with a note;
+one from another host never is. The file appears atomically (hard link) and
+takers on one host are serialised with `flock`. In a multi-host job only
+process 0 locks; remote workdirs are not locked (a warning). Readers take
+no lock. See docs/reliability.md ("One writer per workdir").
 """
 
 from __future__ import annotations

@@ -2,24 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Image-quality metrics of the paper, per image.
 
-Shared by the training loop's periodic evaluation and deepfill_jax/tools/evaluate.py.
-
+Shared by the training loop's periodic evaluation and `deepfill-evaluate`.
 All functions take images in [0, 1] (float, `[B, H, W, C]`) and return one
-value per image (`[B]`), so callers can average, bin by hole area or report
-per image. They are plain `jax.numpy` code: jit them inside a step or call
-them on NumPy arrays.
-
-Definitions (the DeepFill paper reports the first four; `docs/evaluation.md`):
-
-* `l1`: mean |pred - target| over all pixels and channels, in percent.
-* `l2`: mean (pred - target)^2 over all pixels and channels, in percent.
-* `psnr`: 10 log10(1 / mse) in dB with the mse of the whole image; an exact
-  reconstruction is capped at `PSNR_CAP` dB instead of infinity.
-* `tv`: total variation of the prediction, the mean absolute difference
-  between vertical neighbours plus that between horizontal neighbours, in
-  percent (a smoothness measure of the output, not an error).
-* `hole_l1`, `hole_psnr`: the same as l1 and psnr over the hole pixels only
-  (an image without hole gets 0 and `PSNR_CAP`).
+value per image (`[B]`); plain `jax.numpy`, jit-able or on NumPy arrays.
+`l1`, `l2` and `tv` are in percent, `psnr` in dB from the whole image's mse
+(capped at `PSNR_CAP`); `hole_l1` and `hole_psnr` use the hole pixels only.
+Definitions: docs/evaluation.md.
 """
 
 from __future__ import annotations

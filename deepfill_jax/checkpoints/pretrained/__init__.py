@@ -2,16 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Generator weights shipped inside the package (docs/model_card.md).
 
-Each model is an inference checkpoint (`deepfill_jax.checkpoints.store`) in a
-folder of this package, so `pip install` carries it and nothing is
-downloaded:
+Each model is an inference checkpoint (`deepfill_jax.checkpoints.store`) in
+a folder of this package, so `pip install` carries it:
 
-  from deepfill_jax.inference.inpainter import Inpainter
-  inpainter = Inpainter.pretrained()            # DEFAULT
-  inpainter = Inpainter.pretrained('photos_v1')
+  Inpainter.pretrained()             # DEFAULT
+  Inpainter.pretrained('photos_v1')
 
 The command-line tools take a model name wherever they take a checkpoint
-(`--checkpoint=photos_v1`), and use DEFAULT when none is given.
+(`--checkpoint=photos_v1`) and use DEFAULT when none is given.
 """
 
 from __future__ import annotations
