@@ -48,7 +48,8 @@ def known_support(hole: jax.Array, factor: int) -> jax.Array:
 
 
 def aggregate(residual: jax.Array, weights: jax.Array, keys: jax.Array,
-              grid: tuple[int, int]) -> jax.Array:
+              grid: tuple[int, int], start: jax.Array | None = None,
+              size: tuple[int, int] | None = None) -> jax.Array:
   """Residual patches of the keys, folded onto their queries.
 
   Args:
@@ -57,9 +58,11 @@ def aggregate(residual: jax.Array, weights: jax.Array, keys: jax.Array,
       to sum 1 here; all 0: nothing pasted).
     keys: int [gh gw, k] flat key positions on the grid.
     grid: (gh, gw).
+    start: (row, col) of the first half cell to compute (default 0, 0).
+    size: (rows, cols) of half cells to compute (default: all).
 
   Returns:
-    float [gh c, gw c, C]: at each half cell, the mean over the (up to 4)
+    float [rows c/2, cols c/2, C]: at each half cell, the mean over the (up to 4)
     queries whose 2c x 2c patch covers it of their keys' weighted residual
     at the same place of the key's patch; patches start at -c/2 (the
     attention's 'SAME' paste), out of range reads 0.
@@ -74,9 +77,11 @@ def aggregate(residual: jax.Array, weights: jax.Array, keys: jax.Array,
   total = weights.sum(-1, keepdims=True)
   weights = jnp.where(total > 0, weights / jnp.where(total > 0, total, 1.),
                       0.)
-  u, v = jnp.arange(rows), jnp.arange(cols)
-  out = jnp.zeros((rows, cols, half, half, chans), residual.dtype)
-  count = jnp.zeros((rows, cols), residual.dtype)
+  size = size or (rows, cols)
+  start = jnp.zeros(2, jnp.int32) if start is None else start
+  u, v = start[0] + jnp.arange(size[0]), start[1] + jnp.arange(size[1])
+  out = jnp.zeros((*size, half, half, chans), residual.dtype)
+  count = jnp.zeros(size, residual.dtype)
   for a in (0, 1):
     qi = (u + 1) // 2 - a
     for b in (0, 1):
@@ -93,14 +98,17 @@ def aggregate(residual: jax.Array, weights: jax.Array, keys: jax.Array,
         patch = blocks[jnp.where(ok, src_u, rows), jnp.where(ok, src_v, cols)]
         out = out + weight[..., None, None, None] * patch
   out = out / jnp.maximum(count, 1.)[..., None, None, None]
-  return out.transpose(0, 2, 1, 3, 4).reshape(hgt, wid, chans)
+  return out.transpose(0, 2, 1, 3, 4).reshape(size[0] * half,
+                                              size[1] * half, chans)
 
 
-@functools.partial(jax.jit, static_argnames=('factor',))
+@functools.partial(jax.jit, static_argnames=('factor', 'size'))
 def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
             fill: jax.Array, low_hole: jax.Array, weights: jax.Array,
-            keys: jax.Array, *, factor: int) -> jax.Array:
-  """The full-size fill: the enlarged working fill plus aggregated detail.
+            keys: jax.Array, start: jax.Array, *, factor: int,
+            size: tuple[int, int]) -> jax.Array:
+  """The full-size fill of a region: the enlarged working fill plus
+  aggregated detail.
 
   Args:
     image: uint8 [H, W, 3], H and W multiples of 8f.
@@ -110,16 +118,25 @@ def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
     low_hole: bool [H/f, W/f]: the working hole (covers `hole`).
     weights, keys: [gh gw, k] top-k attention of the working pass
       (`tiled_attention`, top_k), gh, gw = H/(8f), W/(8f).
+    start: int32 (row, col) of the region's first half cell (4f px).
     factor: f.
+    size: (rows, cols) of the region in half cells.
 
   Returns:
-    uint8 [H, W, 3]: `image` outside `hole`, the restored fill inside.
+    uint8 [4f rows, 4f cols, 3]: the region of `image` with the restored
+    fill in `hole`.
   """
   hgt, wid = hole.shape
+  half = CELL * factor // 2
   pixels = jnp.where(hole[..., None], 0., image.astype(jnp.float32))
   residual = jnp.where(known_support(low_hole, factor)[..., None],
                        pixels - upscale(low, factor), 0.)
   grid = (hgt // (CELL * factor), wid // (CELL * factor))
-  detail = aggregate(residual, weights, keys, grid)
-  out = jnp.clip(jnp.round(upscale(fill, factor) + detail), 0, 255)
-  return jnp.where(hole[..., None], out.astype(jnp.uint8), image)
+  detail = aggregate(residual, weights, keys, grid, start, size)
+  corner = (start[0] * half, start[1] * half)
+  shape = (size[0] * half, size[1] * half)
+  base = jax.lax.dynamic_slice(upscale(fill, factor), (*corner, 0),
+                               (*shape, 3))
+  out = jnp.clip(jnp.round(base + detail), 0, 255).astype(jnp.uint8)
+  return jnp.where(jax.lax.dynamic_slice(hole, corner, shape)[..., None], out,
+                   jax.lax.dynamic_slice(image, (*corner, 0), (*shape, 3)))

@@ -41,6 +41,7 @@ CONTEXT = 128          # Working pixels around each group of holes.
 TOP_K = 8              # Attention keys per query for the residuals.
 QUANTUM = 64           # Window sides are multiples of this (working px).
 _RADIUS_BLOCK = 4      # The radius is measured on blocks of this many px.
+_REGION_QUANTUM = 16   # Restored regions: multiples of this many half cells.
 
 
 class Window(NamedTuple):
@@ -184,6 +185,21 @@ def _working_pass(graphdef, state, image, mask, edge, starts, tiles, counts,
   return fill, *wiring.top
 
 
+def _region(hole: np.ndarray, half: int
+            ) -> tuple[tuple[int, int], tuple[int, int]]:
+  """(start, size) in half cells of `half` px covering the holes, sizes
+  rounded up to multiples of `_REGION_QUANTUM` half cells (or all)."""
+  start, size = [], []
+  for axis in (0, 1):
+    idx = np.flatnonzero(hole.any(axis=1 - axis))
+    n = hole.shape[axis] // half
+    lo, hi = idx[0] // half, idx[-1] // half + 1
+    length = min(-(-(hi - lo) // _REGION_QUANTUM) * _REGION_QUANTUM, n)
+    start.append(int(min(lo, n - length)))
+    size.append(int(length))
+  return tuple(start), tuple(size)
+
+
 def _reflect(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
   pad = [(0, s - n) for s, n in zip(shape, array.shape[:2])]
   return np.pad(array, pad + [(0, 0)] * (array.ndim - 2), mode='reflect')
@@ -238,13 +254,17 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
         top_k=TOP_K)
     paste = np.repeat(np.repeat(win.group, factor, 0), factor, 1)
     paste &= full_hole[big]
+    start, size = _region(paste, cra.CELL * factor // 2)
     restored = np.asarray(cra.restore(
         full[big], paste, low[crop], fill[0], low_hole[crop], weights[0],
-        keys[0], factor=factor))
-    rows, cols = big
-    rows = slice(rows.start, min(rows.stop, hgt))
-    cols = slice(cols.start, min(cols.stop, wid))
-    keep = paste[:rows.stop - rows.start, :cols.stop - cols.start]
+        keys[0], np.asarray(start, np.int32), factor=factor, size=size))
+    half = cra.CELL * factor // 2
+    top, left = (win.top * factor + start[0] * half,
+                 win.left * factor + start[1] * half)
+    rows = slice(top, min(top + restored.shape[0], hgt))
+    cols = slice(left, min(left + restored.shape[1], wid))
+    keep = paste[top - win.top * factor:, left - win.left * factor:][
+        :rows.stop - rows.start, :cols.stop - cols.start]
     region = out[rows, cols]
     region[keep] = restored[:keep.shape[0], :keep.shape[1]][keep]
     if done is not None:

@@ -168,3 +168,19 @@ def test_check_refuses_bad_values():
       working_size.check(bad)
   assert working_size.parse(' 512 ') == 512
   assert working_size.parse('full') == 'full'
+
+
+def test_aggregate_region_is_a_slice_of_the_whole():
+  rng = np.random.default_rng(4)
+  grid, cell, k = (4, 5), 4, 3
+  n = grid[0] * grid[1]
+  residual = jnp.asarray(rng.normal(size=(16, 20, 3)), jnp.float32)
+  weights = jnp.asarray(rng.uniform(size=(n, k)), jnp.float32)
+  keys = jnp.asarray(rng.integers(0, n, (n, k)))
+  whole = np.asarray(cra.aggregate(residual, weights, keys, grid))
+  part = cra.aggregate(residual, weights, keys, grid, jnp.asarray([3, 2]),
+                       (4, 6))
+  half = cell // 2
+  np.testing.assert_allclose(np.asarray(part),
+                             whole[3 * half:7 * half, 2 * half:8 * half],
+                             atol=1e-6)
