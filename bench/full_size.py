@@ -13,7 +13,9 @@ warm-up call first (the persistent compilation cache is warm), then the
 timed call; `--full_1x_warmup=false` times `full_1x`'s only call.
 Prints the table and writes bench/results/full_size.json.
 
-  python bench/full_size.py --photos=/work/photoset/test_full
+  PYTHONPATH=. python bench/full_size.py --photos=/work/photoset/test_full
+
+(PYTHONPATH: this checkout's package, in this process and its children.)
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ import numpy as np
 from PIL import Image
 
 import common  # bench/common.py
-
-sys.path.insert(0, common.ROOT)
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from deepfill_jax import image_io
 from deepfill_jax.evaluation import full_size
 from deepfill_jax.evaluation import masks as eval_masks
@@ -120,6 +119,9 @@ def main() -> None:
                       default=True)
   parser.add_argument('--output', default=RESULTS)
   args = parser.parse_args()
+  if not os.path.abspath(full_size.CHILD).startswith(common.ROOT + os.sep):
+    sys.exit(f'error: deepfill_jax comes from {full_size.CHILD}, not this '
+             'checkout; run with PYTHONPATH=.')
   info = common.machine()
   print(f'CPU: {info["cpu"]}, {info["cpus"]} cores, load {info["load_average"]}',
         flush=True)

@@ -347,12 +347,7 @@ def _flags() -> cli.Flags:
                        'image (huge photos; the attention copies only from '
                        'the window, see docs/inference.md)', flag_values=v)
   cli.define_two_scale(v)
-  flags.DEFINE_string('working_size', 'auto', "'auto': inpaint a shrunk copy "
-                      'where the holes are wide for the network, around the '
-                      'holes only, and restore the full-size detail; N: '
-                      "shrink to a longest side of at most N px; 'full': the "
-                      'whole image at its size (slow on large photos)',
-                      flag_values=v)
+  cli.define_working_size(v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -386,10 +381,6 @@ def _mode(args, parser: cli.Flags) -> str:
     parser.error('--batch_size must be >= 1')
   if args.max_pixels < 0 or (args.context is not None and args.context < 1):
     parser.error('--max_pixels must be >= 0 and --context >= 1')
-  try:
-    args.working_size = working_size.parse(args.working_size)
-  except ValueError as e:
-    parser.error(f'--{e}')
   return modes[0]
 
 
@@ -440,7 +431,8 @@ def _load(args, jobs: Sequence[Job]) -> inference.Inpainter:
   inpainter = inference.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention,
       max_pixels=args.max_pixels or None, context=args.context,
-      two_scale=args.two_scale, working_size=args.working_size)
+      two_scale=args.two_scale,
+      working_size=working_size.parse(args.working_size))
   if any(job.edge for job in jobs) and not inpainter.generator.guided:
     raise ValueError(f'{args.checkpoint or "the shipped model"}: sketches '
                      '(--edge, --edge_dir, a fourth --flist field) need a '

@@ -18,7 +18,7 @@ LAYERS = (
      'cpu_hours', 'workdir_lock', 'stop_signals'),
     ('models',),
     ('masks', 'metrics', 'losses', 'pixels', 'data_sources', 'memory',
-     'context_windows', 'two_scale'),
+     'context_windows', 'two_scale', 'residual_aggregation', 'working_size'),
     ('input_pipeline', 'checkpointing', 'run_config'),
     ('convert', 'export', 'step', 'batches', 'inference', 'testing'),
     ('evaluation',),

@@ -159,7 +159,8 @@ def test_cli_refuses_bad_working_size(value, capsys):
                   'o.png', f'--working_size={value}'])
   assert e.value.code == 2
   err = capsys.readouterr().err.strip().splitlines()
-  assert err[-1].startswith('deepfill-inpaint: error: --working_size must')
+  assert err[-1].startswith('deepfill-inpaint: error: ')
+  assert '--working_size' in err[-1] and "'auto', 'full'" in err[-1]
 
 
 def test_check_refuses_bad_values():
