@@ -107,8 +107,8 @@ def _run_batch(model: Model, images: list[np.ndarray],
   if any(e is not None for e in edges):
     extra['edges'] = edges + edges[-1:] * pad
   try:
-    if getattr(model, 'context', None) or getattr(
-        model, 'working_size', 'full') != 'full':  # One at a time.
+    whole = getattr(model, 'runs_whole', lambda hole: True)
+    if getattr(model, 'context', None) or not all(map(whole, holes)):
       outs = [model(image, hole, return_flow=flow, edge=edge)
               for image, hole, edge in zip(images, holes, edges)]
       outs = type(outs[0])(*map(list, zip(*outs))) if flow else outs
@@ -169,8 +169,7 @@ def inpaint_many(model: Model,
   for shape, keys in groups.items():
     run, limit = fit_attention(
         model, shape, min(batch_size_for(shape, batch_size), len(keys)), log)
-    context = getattr(run, 'context', None) or getattr(
-        run, 'working_size', 'full') != 'full'
+    context = getattr(run, 'context', None)
     limit = 1 if context else limit
     plan = (sizes or {}).get(shape)
     for start in range(0, len(keys), limit):

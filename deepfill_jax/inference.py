@@ -410,6 +410,12 @@ class Inpainter:
                                 np.stack(holes), self.two_scale)
     return res._replace(image=out) if isinstance(res, InpaintResult) else out
 
+  def runs_whole(self, hole: np.ndarray) -> bool:
+    """Whether `__call__` runs `hole` (bool [H, W]) as `inpaint_batch`
+    does (else window by window, `working_size`)."""
+    return working_size_lib.whole_image(hole, self.working_size,
+                                        self.context)
+
   def __call__(self, image: np.ndarray, mask: np.ndarray, *,
                return_flow: bool = False, return_coarse: bool = False,
                edge: np.ndarray | None = None

@@ -152,6 +152,22 @@ def choose_factor(hole: np.ndarray, working_size: str | int = 'auto', *,
     factor += 1
 
 
+def _one_window(hole: np.ndarray, context: int) -> bool:
+  wins = context_windows.windows(hole, context)
+  return len(wins) == 1 and wins[0].holes.shape == hole.shape
+
+
+def whole_image(hole: np.ndarray, working_size: str | int = 'auto',
+                context: int | None = None) -> bool:
+  """Whether `working_size` inpaints `hole` (bool [H, W]) as 'full' does:
+  at the image's size, in one window that holds the whole image."""
+  context = context or CONTEXT
+  return working_size == 'full' or not hole.any() or (
+      choose_factor(hole, working_size, target_radius=TARGET_RADIUS,
+                    max_pixels=MAX_PIXELS, context=context) == 1
+      and _one_window(hole, context))
+
+
 class _TopKWiring(HoleAwareWiring):
   """The hole-aware forward that also keeps the attention's top-k."""
 
@@ -228,8 +244,7 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
                          context=context)
   exact = inpainter.replace(working_size='full', context=None)
   if factor == 1:
-    wins = context_windows.windows(hole, context)
-    if len(wins) == 1 and wins[0].holes.shape == hole.shape:
+    if _one_window(hole, context):
       return exact(image, hole, edge=edge)
     return context_windows.inpaint(exact, image, hole, context, edge=edge)
   shape = _padded_shape((hgt, wid), factor)
