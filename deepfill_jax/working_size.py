@@ -269,6 +269,8 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
         top_k=TOP_K)
     paste = np.repeat(np.repeat(win.group, factor, 0), factor, 1)
     paste &= full_hole[big]
+    if not paste.any():  # Its holes lie in the padding only.
+      continue
     start, size = _region(paste, cra.CELL * factor // 2)
     restored = np.asarray(cra.restore(
         full[big], paste, low[crop], fill[0], low_hole[crop], weights[0],
