@@ -177,9 +177,12 @@ class Inpainter:
     the 2x pass, the larger, is checked; with a `working_size` other than
     'full', its largest working pass and the restoration at full size."""
     if self.working_size != 'full':
+      pixels_hw = int(hw[0]) * int(hw[1])
       side = math.isqrt(working_size_lib.MAX_PIXELS)
-      need = self._need((side, side), batch, None, False) + (
-          working_size_lib.BYTES_PER_PIXEL * batch * int(hw[0]) * int(hw[1]))
+      small = pixels_hw <= working_size_lib.MAX_PIXELS
+      need = self._need(hw if small else (side, side), batch, None, False)
+      if not small:
+        need += working_size_lib.BYTES_PER_PIXEL * batch * pixels_hw
       memory.check(hw, need, max_pixels=self.max_pixels,
                    free=memory.available_memory())
       return
