@@ -35,7 +35,7 @@ def test_cli_refuses_a_huge_image_from_its_header(tmp_path, ckpt, capsys):
   assert os.path.getsize(image) < 200
   out = str(tmp_path / 'out.png')
   status = inpaint.main(['--checkpoint', ckpt, '--image', image, '--mask',
-                         mask, '--output', out])
+                         mask, '--output', out, '--working_size=full'])
   assert status == 1
   err = capsys.readouterr().err.strip().splitlines()
   assert err == [

@@ -155,6 +155,9 @@ def test_make_dataset_writes_splits_manifest_and_credits(tmp_path,
   assert Image.open(out / crops[0]).size == (256, 256)
   full = out / f'test_full/{test["name"]}.png'
   assert Image.open(full).size == (400, 300)
+  for f in manifest['files']:
+    if f['split'] == 'validation':
+      assert f'validation_full/{f["name"]}.png' in f['files']
   assert by_name['t/0']['files'] == ['train/textures/t/0.jpg']
   assert json.loads((out / 'manifest.json').read_text()) == manifest
   credits = (out / 'CREDITS.md').read_text()

@@ -203,6 +203,10 @@ class _FakeInpainter:
 
   attention = context = None  # As an export: nothing to plan or fit.
 
+  def runs_whole(self, hole):
+    del hole
+    return True
+
   def batch_outputs(self, images, masks, *, return_flow, sizes=None):
     (image,), (holes,) = images, masks
     del sizes

@@ -40,8 +40,10 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
   flags.DEFINE_list('cases', list(full_size.CASES), 'hole cases: '
                     f'{", ".join(full_size.CASES)}', flag_values=v)
   flags.DEFINE_list('methods', list(full_size.DEFAULT_METHODS),
-                    'methods: deepfill (the checkpoint\'s two_scale), '
-                    'deepfill_1x (one pass) and baselines of '
+                    'methods: deepfill_auto (the default: working size '
+                    'and residual aggregation), deepfill (full size, the '
+                    'checkpoint\'s two_scale), deepfill_1x (full size, one '
+                    'pass) and baselines of '
                     'evaluation.BASELINE_FNS', flag_values=v)
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint, training '
                       'workdir or shipped model name (default: the shipped '

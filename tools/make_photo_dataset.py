@@ -162,14 +162,19 @@ def write_image(image: Image.Image, path: str, **save_args) -> None:
 
 
 def write_entry(e: Entry, image: Image.Image, output: str,
-                rng: np.random.Generator) -> None:
-  """Writes the files of one entry (see docs/data.md) into `e.files`."""
+                rng: np.random.Generator, full_only: bool = False) -> None:
+  """Writes the files of one entry (see docs/data.md) into `e.files`
+  (`full_only`: only the held-out photos at full size)."""
   name = e.source.name
 
   def put(rel: str, img: Image.Image, **save_args) -> None:
     write_image(img, os.path.join(output, rel), **save_args)
     e.files.append(rel)
 
+  if full_only:
+    if e.source.kind == 'photo' and e.split != 'train':
+      put(f'{e.split}_full/{name}.png', image, format='PNG')
+    return
   if e.source.kind == 'texture':
     folder = 'train_gpl' if is_gpl(e.source.licence) else 'train'
     put(f'{folder}/textures/{name}.jpg', image, format='JPEG', quality=95)
@@ -180,8 +185,8 @@ def write_entry(e: Entry, image: Image.Image, output: str,
   else:
     for i, crop in enumerate(eval_crops(image, rng)):
       put(f'{e.split}/{name}_{i}.png', crop, format='PNG')
-    if e.split == 'test':  # The photo itself, for full-size evaluation.
-      put(f'test_full/{name}.png', image, format='PNG')
+    # The photo itself, for full-size evaluation.
+    put(f'{e.split}_full/{name}.png', image, format='PNG')
 
 
 def collect(sources: Sequence[str], log: Callable[[str], None]
@@ -215,9 +220,11 @@ def collect(sources: Sequence[str], log: Callable[[str], None]
 
 
 def make_dataset(sources: Sequence[str], output: str, seed: int = 0,
-                 log: Callable[[str], None] = print) -> dict[str, object]:
-  """Writes OUTPUT/{train,validation,test,test_full}/, manifest.json and
-  CREDITS.md; returns the manifest."""
+                 log: Callable[[str], None] = print,
+                 full_only: bool = False) -> dict[str, object]:
+  """Writes OUTPUT/{train,validation,test,validation_full,test_full}/,
+  manifest.json and CREDITS.md (`full_only`: only the *_full folders);
+  returns the manifest."""
   entries, fixed, hashes = collect(sources, log)
   assign_splits(entries, fixed, hashes)
   entries.sort(key=lambda e: (SPLITS.index(e.split), e.source.name))
@@ -230,7 +237,7 @@ def make_dataset(sources: Sequence[str], output: str, seed: int = 0,
     # Each photo's crops come from its own generator: the crops of one
     # photo do not depend on the others.
     rng = np.random.default_rng([seed, int(e.sha256[:8], 16)])
-    write_entry(e, image, output, rng)
+    write_entry(e, image, output, rng, full_only)
   manifest = {
       'description': 'Photographs and textures of the shipped deepfill_jax '
                      'models, split by photo (tools/make_photo_dataset.py).',
@@ -258,7 +265,7 @@ def counts(entries: Sequence[Entry]) -> dict[str, dict[str, int]]:
     if e.split in ('validation', 'test'):
       key = f'crops/{e.split}'
       row[key] = row.get(key, 0) + sum(f.endswith('.png') and
-                                       not f.startswith('test_full/')
+                                       not f.startswith(f'{e.split}_full/')
                                        for f in e.files)
   return out
 
@@ -293,13 +300,16 @@ flags.DEFINE_list('sources', [], 'Folders where the .deb packages were '
 flags.DEFINE_string('output', None, 'Output directory.', flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Seed of the held-out crops.',
                      flag_values=FLAGS)
+flags.DEFINE_bool('full_only', False, 'Write only the held-out photos at '
+                  'full size (validation_full/, test_full/).', flag_values=FLAGS)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
   args = cli.parse(FLAGS, argv, PROG, DESCRIPTION)
   if not args.output:
     cli.usage_error(PROG, '--output is required')
-  manifest = make_dataset(args.sources, args.output, args.seed)
+  manifest = make_dataset(args.sources, args.output, args.seed,
+                          full_only=args.full_only)
   print(f'{"package":40s} ' + ' '.join(f'{k:>18s}' for k in COLUMNS))
   totals = collections.Counter()
   for package, row in sorted(manifest['counts'].items()):

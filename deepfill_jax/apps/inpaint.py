@@ -34,6 +34,7 @@ from deepfill_jax.data import image_io
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.apps import inpaint_progress as report
 from deepfill_jax.inference import memory
+from deepfill_jax.inference import working_size
 
 
 @dataclasses.dataclass
@@ -308,6 +309,7 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
                        'image (huge photos; the attention copies only from '
                        'the window, see docs/inference.md)', flag_values=v)
   cli.define_two_scale(v)
+  cli.define_working_size(v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -392,7 +394,8 @@ def _load(args, jobs: Sequence[Job]) -> inpainter_lib.Inpainter:
   inpainter = inpainter_lib.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention,
       max_pixels=args.max_pixels or None, context=args.context,
-      two_scale=args.two_scale)
+      two_scale=args.two_scale,
+      working_size=working_size.parse(args.working_size))
   if any(job.edge for job in jobs) and not inpainter.generator.guided:
     raise ValueError(f'{args.checkpoint or "the shipped model"}: sketches '
                      '(--edge, --edge_dir, a fourth --flist field) need a '

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from deepfill_jax.inference import context_windows
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.inference import memory
+from deepfill_jax.inference import working_size
 
 # A single image whose estimate is at least this many seconds gets a
 # progress bar.
@@ -46,6 +47,21 @@ def plan_single(inpainter: inpainter_lib.Inpainter, name: str,
   """
   hgt, wid = holes.shape
   count = ndimage.label(holes, structure=np.ones((3, 3)))[1]
+  line = f'{name}: {wid}x{hgt}, {count} hole{"s" if count != 1 else ""}; '
+  if inpainter.working_size != 'full':
+    context = inpainter.context or working_size.CONTEXT
+    factor = working_size.choose_factor(holes, inpainter.working_size,
+                                        context=context)
+    if factor > 1:
+      small = working_size.shrink_mask(holes, factor)
+      wins = working_size.windows(small, context)
+      needs = [inpainter.replace(working_size='full', two_scale=0)._need(
+          (w.bottom - w.top, w.right - w.left), 1, None, False)
+               for w in wins]
+      seconds = memory.estimate_seconds(sum(needs))
+      return (line + f'working size 1/{factor}, {len(wins)} window'
+              f'{"s" if len(wins) != 1 else ""}, detail restored at full '
+              f'size; {_eta(seconds)}.', needs, seconds)
   crops = [holes]
   if inpainter.context:
     crops = [holes[w.crop]
@@ -61,13 +77,15 @@ def plan_single(inpainter: inpainter_lib.Inpainter, name: str,
     passes = (f'{len(crops)} window{"s" if len(crops) != 1 else ""} '
               f'(--context={inpainter.context}), each {passes}')
   seconds = memory.estimate_seconds(sum(needs))
+  return line + f'{passes}; {_eta(seconds)}.', needs, seconds
+
+
+def _eta(seconds: float | None) -> str:
+  """A rough time for the announcement."""
   if seconds is None:
-    eta = 'no time estimate off the CPU'
-  else:
-    eta = ('under 1 s' if seconds < 1 else f'about {round(seconds)} s')
-    eta += ' (plus compiling, the first time for a size)'
-  return (f'{name}: {wid}x{hgt}, {count} hole{"s" if count != 1 else ""}; '
-          f'{passes}; {eta}.', needs, seconds)
+    return 'no time estimate off the CPU'
+  eta = 'under 1 s' if seconds < 1 else f'about {round(seconds)} s'
+  return eta + ' (plus compiling, the first time for a size)'
 
 
 def progress_bar(needs: Sequence[int], show: bool

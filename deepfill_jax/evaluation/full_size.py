@@ -45,9 +45,11 @@ STROKE_RANGE = (0.02, 0.05)  # Stroke masks are redrawn until inside.
 _CASE_TAG = 1000  # Seeds apart from those of `masks.mask_rng`.
 _MAX_TRIES = 200
 # Model variants: name -> two_scale (None: the checkpoint's own setting).
-MODEL_VARIANTS = {'deepfill': None, 'deepfill_1x': 0}
-DEFAULT_METHODS = ('deepfill', 'deepfill_1x', 'patchmatch', 'telea',
-                   'navier_stokes')
+MODEL_VARIANTS = {'deepfill': None, 'deepfill_1x': 0, 'deepfill_auto': None}
+# Model variants' `Inpainter(working_size=...)`; the others: 'full'.
+WORKING_SIZES = {'deepfill_auto': 'auto'}
+DEFAULT_METHODS = ('deepfill_auto', 'deepfill', 'deepfill_1x', 'patchmatch',
+                   'telea', 'navier_stokes')
 CROP_SIDE = 512   # Largest crop of the sheets, at 100%.
 CROP_ROWS = 8     # Photos shown per crop sheet.
 SSIM_MARGIN = 8   # Pixels around the hole's bounding box for `ssim_box`.
@@ -205,8 +207,10 @@ class Settings:
 
 
 def method_title(method: str) -> str:
+  if method == 'deepfill_auto':
+    return 'DeepFill (working size + residual aggregation, default)'
   if method == 'deepfill':
-    return "DeepFill (checkpoint's two_scale)"
+    return "DeepFill (full size, checkpoint's two_scale)"
   if method == 'deepfill_1x':
     return 'DeepFill (one pass)'
   return baselines.METHOD_TITLES.get(method, method)
@@ -310,6 +314,7 @@ class _Run:
             kind='model' if method in MODEL_VARIANTS else 'baseline',
             checkpoint=self.settings.checkpoint,
             two_scale=MODEL_VARIANTS.get(method),
+            working_size=WORKING_SIZES.get(method, 'full'),
             attention=self.settings.attention, output=out))
         record['runs'][method] = {k: info.get(k) for k in RUN_KEYS}
         if info.get('error'):

@@ -79,7 +79,7 @@ def _model(job: dict[str, Any], info: dict[str, Any]
   info['two_scale'] = getattr(model, 'two_scale', 0)
   info['backend'] = jax.default_backend()
   if isinstance(model, inpainter_lib.Inpainter):
-    return model
+    return model.replace(working_size=job.get('working_size', 'full'))
   return lambda image, hole: model.inpaint_batch([image], [hole])[0]
 
 
@@ -103,7 +103,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
   info['base_rss_mb'] = _status_mib('VmRSS')
   for case, hole in holes.items():
     try:
-      if job['kind'] == 'model':
+      if job['kind'] == 'model' and job.get('warmup', True):
         tic = time.perf_counter()
         np.asarray(fn(image, hole))
         info['warmup_s'][case] = time.perf_counter() - tic

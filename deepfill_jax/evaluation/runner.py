@@ -116,6 +116,9 @@ class ExportedModel:
   def plan_sizes(self, masks, min_sizes=None):
     return None  # The artifacts run the dense model: nothing to plan.
 
+  def runs_whole(self, hole) -> bool:
+    return True  # At the image's size, in batches.
+
   def inpaint_batch(self, images, masks, *, sizes=None) -> np.ndarray:
     """Like `Inpainter.inpaint_batch` (uint8 in and out, composited)."""
     images = np.stack(images)

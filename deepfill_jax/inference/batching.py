@@ -31,13 +31,16 @@ class Model(Protocol):
   """What `inpaint_many` needs of a model (`Inpainter` has it all).
 
   `batch_outputs` is used only for flows, `__call__` and `outputs` only
-  with a `context`, `replace` only with 'dense' attention.
+  with a `context` or where `runs_whole` is False (the working size),
+  `replace` only with 'dense' attention.
   """
 
   attention: str | None  # 'auto' (plans sizes), 'dense', None: fixed.
   context: int | None  # Set: one image at a time, window by window.
 
   def replace(self, **changes: Any) -> Model: ...
+
+  def runs_whole(self, hole: np.ndarray) -> bool: ...
 
   def plan_sizes(self, masks: Sequence[np.ndarray],
                  min_sizes: Sizes | None = None) -> Sizes | None: ...
@@ -133,7 +136,7 @@ def _run_batch(model: Model, images: list[np.ndarray],
       res = [model.outputs(image, hole, return_flow=True, edge=edge)
              for image, hole, edge in zip(images, holes, edges)]
       outs, flows = [r.image for r in res], [r.flow for r in res]
-    elif model.context:
+    elif model.context or not (flow or all(map(model.runs_whole, holes))):
       outs = [model(image, hole, edge=edge)
               for image, hole, edge in zip(images, holes, edges)]
     elif flow:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import math
 from typing import Any, Callable, Hashable, Iterable, Iterator, NamedTuple
 from typing import Sequence
 
@@ -32,6 +33,7 @@ from deepfill_jax.inference import memory
 from deepfill_jax.data import pixels
 from deepfill_jax.checkpoints import pretrained
 from deepfill_jax.inference import two_scale as two_scale_lib
+from deepfill_jax.inference import working_size as working_size_lib
 from deepfill_jax.models import flow as flow_lib
 from deepfill_jax.models import generator as generator_lib
 from deepfill_jax.models.generator import GRID
@@ -107,7 +109,8 @@ class Inpainter:
                attention: str = 'auto',
                tile: tuple[int, int] | None = None,
                max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
-               context: int | None = None, two_scale: int = 0):
+               context: int | None = None, two_scale: int = 0,
+               working_size: str | int = 'auto'):
     """Wraps a generator.
 
     Args:
@@ -125,6 +128,13 @@ class Inpainter:
         second pass at twice the size, all of them up to D/2 px away, blended
         into the 1x pass by 3D/2 px (`two_scale`; about 5x the work and 4x
         the memory of one pass); 0: one pass.
+      working_size: how `__call__` treats large photos (`working_size`):
+        'auto' inpaints a shrunk copy where the holes are wide for the
+        network, each group of holes in a window, and restores the detail
+        (at the image's size, windows only: the rest as 'full'); an int N
+        shrinks the image to a longest side of at most N; 'full' runs the
+        generator on the whole image at its size (exactly as
+        `inpaint_batch`, which always does).
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
@@ -135,13 +145,14 @@ class Inpainter:
     self.max_pixels = max_pixels
     self.context = context
     self.two_scale = two_scale_lib.check_width(two_scale)
+    self.working_size = working_size_lib.check(working_size)
     self._graphdef, self._state = nnx.split(generator)
 
   def replace(self, **changes: Any) -> Inpainter:
     """This generator with some settings changed (as `__init__` takes)."""
     settings = dict(attention=self.attention, tile=self.tile,
                     max_pixels=self.max_pixels, context=self.context,
-                    two_scale=self.two_scale)
+                    two_scale=self.two_scale, working_size=self.working_size)
     return type(self)(self.generator, **{**settings, **changes})
 
   def check_memory(self, hw: tuple[int, int], batch: int = 1,
@@ -149,7 +160,18 @@ class Inpainter:
     """Raises `memory.MemoryLimitError` if `batch` images of size `hw`
     (with hole windows of plan `sizes`, default: small) do not fit; `dense`
     overrides whether the dense attention's scores count. With `two_scale`
-    the 2x pass, the larger, is checked."""
+    the 2x pass, the larger, is checked; with a `working_size` other than
+    'full', its largest working pass and the restoration at full size."""
+    if self.working_size != 'full':
+      pixels_hw = int(hw[0]) * int(hw[1])
+      side = math.isqrt(working_size_lib.MAX_PIXELS)
+      small = pixels_hw <= working_size_lib.MAX_PIXELS
+      need = self._need(hw if small else (side, side), batch, None, False)
+      if not small:
+        need += working_size_lib.BYTES_PER_PIXEL * batch * pixels_hw
+      memory.check(hw, need, max_pixels=self.max_pixels,
+                   free=memory.available_memory())
+      return
     if self.two_scale:
       self._check_pass(self._enlarged(hw), batch, sizes.two if sizes else None,
                        dense, image_hw=hw)
@@ -385,6 +407,12 @@ class Inpainter:
                                 self.two_scale)
     return res._replace(image=out)
 
+  def runs_whole(self, hole: np.ndarray) -> bool:
+    """Whether `__call__` runs `hole` (bool [H, W]) as `inpaint_batch`
+    does (else window by window, `working_size`)."""
+    return working_size_lib.whole_image(hole, self.working_size,
+                                        self.context)
+
   def __call__(self, image: np.ndarray, mask: np.ndarray, *,
                edge: np.ndarray | None = None) -> np.ndarray:
     """Inpaints one image.
@@ -418,6 +446,10 @@ class Inpainter:
     hole = image_io.hole_mask(mask, rgb.shape[:2])
     if edge is not None:  # Checked even when there is nothing to inpaint.
       edge, = self._edges([edge], 1, rgb.shape[:2])
+    if (self.working_size != 'full' and hole.any() and not return_flow
+        and not return_coarse):
+      return InpaintResult(working_size_lib.inpaint(self, rgb, hole, edge,
+                                                    _PASS_DONE.get()))
     if self.context and hole.any():
       return InpaintResult(*context_windows.inpaint(
           self, rgb, hole, self.context, return_flow=return_flow,

@@ -289,7 +289,8 @@ def tiled_contextual_attention(
     stride: int = 1, rate: int = 2, fuse_k: int = 3,
     softmax_scale: float = 10.0, fuse: bool = True, work: Work | None = None,
     tile: tuple[int, int] | None = None, with_offsets: bool = True,
-) -> tuple[jax.Array, jax.Array]:
+    top_k: int = 0,
+) -> tuple[jax.Array, ...]:
   """Contextual attention, exact, with O(tile * L) memory.
 
   Same arguments and results as `models.contextual_attention`, plus:
@@ -319,6 +320,7 @@ def tiled_contextual_attention(
   grid = p['grid']
   n = grid[0] * grid[1]
   tile = default_tile(grid) if tile is None else tuple(tile)
+  top_k = min(top_k, n)
   geo = tile_geometry(grid, tile, ksize, fuse_k if fuse else None)
   work = all_tiles(bsz, geo) if work is None else work
   th, tw = geo.tile
@@ -354,18 +356,24 @@ def tiled_contextual_attention(
     pasted = jnp.einsum('tl,lk->tk', e.astype(raw_i.dtype), raw_i,
                         preferred_element_type=jnp.float32) * scale[:, None]
     best = jnp.argmax(e, -1) if with_offsets else tab['queries']
-    return pasted.reshape(th, tw, 2, rate, 2, rate, c), best
+    top = None
+    if top_k:
+      weight, key = jax.lax.top_k(e, top_k)
+      top = (weight * scale[:, None], key.astype(jnp.int32))
+    return pasted.reshape(th, tw, 2, rate, 2, rate, c), best, top
 
   def image_fn(args):
     """Folds the computed tiles of one image into its canvas."""
     f_e, b_i, inv_i, mm_i, raw_i, tiles, count = args
     canvas = jnp.zeros((nr * th + 1, rate, nc * tw + 1, rate, c), jnp.float32)
     best = jnp.arange(n, dtype=jnp.int32)
+    top = (jnp.zeros((n, top_k), jnp.float32), jnp.zeros((n, top_k),
+                                                         jnp.int32))
 
     def body(i, carry):
-      canvas, best = carry
+      canvas, best, top = carry
       t = tiles[i]
-      patches, idx = tile_fn(t, f_e, b_i, inv_i, mm_i[None], raw_i)
+      patches, idx, top_t = tile_fn(t, f_e, b_i, inv_i, mm_i[None], raw_i)
       local = jnp.zeros((th + 1, rate, tw + 1, rate, c), jnp.float32)
       for ay in range(2):
         for ax in range(2):
@@ -376,16 +384,20 @@ def tiled_contextual_attention(
       canvas = jax.lax.dynamic_update_slice(canvas, window + local, start)
       best = best.at[tables['queries'][t]].set(idx.astype(jnp.int32),
                                                mode='drop')
-      return canvas, best
+      if top_k:
+        top = tuple(a.at[tables['queries'][t]].set(v, mode='drop')
+                    for a, v in zip(top, top_t))
+      return canvas, best, top
 
-    return jax.lax.fori_loop(0, count, body, (canvas, best))
+    return jax.lax.fori_loop(0, count, body, (canvas, best, top))
 
   f_ext = jnp.concatenate([f_s, jnp.zeros((bsz, 1, c), f_s.dtype)], 1)
-  canvas, best = jax.lax.map(image_fn, (
+  canvas, best, top = jax.lax.map(image_fn, (
       f_ext, b_s.reshape(bsz, n, c), inv_norm, p['mm'], p['raw'],
       work.tiles, work.counts))
   canvas = canvas.reshape(bsz, (nr * th + 1) * rate, (nc * tw + 1) * rate, c)
-  top = same_pad(hgt, 2 * rate, rate)[0]
+  top_pad = same_pad(hgt, 2 * rate, rate)[0]
   left = same_pad(wid, 2 * rate, rate)[0]
-  y = canvas[:, top:top + hgt, left:left + wid] / 4.
-  return y.astype(f.dtype), offsets_from_index(best, grid)
+  y = canvas[:, top_pad:top_pad + hgt, left:left + wid] / 4.
+  out = (y.astype(f.dtype), offsets_from_index(best, grid))
+  return out + top if top_k else out
