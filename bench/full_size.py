@@ -13,14 +13,13 @@ warm-up call first (the persistent compilation cache is warm), then the
 timed call; `--full_1x_warmup=false` times `full_1x`'s only call.
 Prints the table and writes bench/results/full_size.json.
 
-  PYTHONPATH=. python bench/full_size.py --photos=/work/photoset/test_full
+  PYTHONPATH=. python bench/full_size.py --photos=photos/test_full
 
 (PYTHONPATH: this checkout's package, in this process and its children.)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -28,6 +27,8 @@ import sys
 import tempfile
 
 import numpy as np
+from absl import app
+from absl import flags
 from PIL import Image
 
 import common  # bench/common.py
@@ -112,16 +113,20 @@ def run(job: dict, timeout: float) -> dict:
     return dict(error='the child died')
 
 
-def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--photos', default='/work/photoset/test_full')
-  parser.add_argument('--cases', nargs='*', default=list(CASES))
-  parser.add_argument('--methods', nargs='*', default=list(METHODS))
-  parser.add_argument('--timeout', type=float, default=600.)
-  parser.add_argument('--full_1x_warmup', type=lambda s: s == 'true',
-                      default=True)
-  parser.add_argument('--output', default=RESULTS)
-  args = parser.parse_args()
+_PHOTOS = flags.DEFINE_string(
+    'photos', 'photos/test_full', 'The full-size test photos '
+    '(tools/make_photo_dataset.py output).')
+_CASES = flags.DEFINE_list('cases', list(CASES), 'Cases to run.')
+_METHODS = flags.DEFINE_list('methods', list(METHODS), 'Methods to run.')
+_TIMEOUT = flags.DEFINE_float('timeout', 600., 'Seconds per child process.')
+_WARMUP = flags.DEFINE_bool('full_1x_warmup', True,
+                            "Warm `full_1x` up before its timed call.")
+_OUTPUT = flags.DEFINE_string('output', RESULTS, 'The JSON written.')
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  args = flags.FLAGS
   if not os.path.abspath(full_size.CHILD).startswith(common.ROOT + os.sep):
     sys.exit(f'error: deepfill_jax comes from {full_size.CHILD}, not this '
              'checkout; run with PYTHONPATH=.')
@@ -178,4 +183,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-  main()
+  app.run(main)
