@@ -1,17 +1,14 @@
 # Copyright 2026 The deepfill_jax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Full-size photos: the default pipeline against full-size passes and
-baselines, each (method, case) in a fresh process.
+"""Full-size photos: the default against a full-size pass and baselines.
 
-Cases (from the full-size test photos, resized and cropped): 2048x2048
-with two boxes of 8% together, 2560x1600 with a 10% box, 2560x1600 with
-brush strokes of about 2%, 1680x1050 with a 25% box, 4240x2832 (12 MP,
-enlarged) with a 10% box. Methods: `auto` (`Inpainter.pretrained()`, the
-default), `full_1x` (one pass at full size, `working_size='full',
-two_scale=0`), PatchMatch (patch_size 3) and OpenCV Telea. A model gets a
-warm-up call first (the persistent compilation cache is warm), then the
-timed call; `--full_1x_warmup=false` times `full_1x`'s only call.
-Prints the table and writes bench/results/full_size.json.
+Five cases from the full-size test photos (2048x2048 two boxes of 8%,
+2560x1600 10% box and ~2% strokes, 1680x1050 25% box, 4240x2832 10% box);
+methods `auto` (`Inpainter.pretrained()`), `full_1x` (full size, one
+pass), PatchMatch (patch_size 3), Telea; each (method, case) in a fresh
+process (`full_size_child`): a model's warm-up call, then the timed call
+(`--full_1x_warmup=false`: full_1x's only call). Prints the CPU and a
+table, writes bench/results/full_size.json.
 
   PYTHONPATH=. python bench/full_size.py --photos=photos/test_full
 
