@@ -12,9 +12,18 @@ import platform
 import time
 
 import numpy as np
+from absl import app
+from absl import flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, 'bench', 'results')
+
+
+def parsed_flags(argv) -> flags.FlagValues:
+  """absl's parsed flags of a bench script; positional arguments refused."""
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  return flags.FLAGS
 
 
 def machine() -> dict:

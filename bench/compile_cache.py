@@ -119,9 +119,7 @@ flags.DEFINE_integer('bucket', 128, 'bucket multiple for the padding '
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   # pylint: disable=g-import-not-at-top
   with tempfile.TemporaryDirectory() as tmp:
     images, masks = write_inputs(tmp)

@@ -96,9 +96,7 @@ flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   rows = []

@@ -216,9 +216,7 @@ flags.DEFINE_list('child', None, 'internal: SIZE,HOLE,MODE of one latency '
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   if args.child:
     size, frac, mode = args.child
     print(json.dumps(child(int(size), float(frac), mode, args.repeats)))

@@ -102,9 +102,7 @@ flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   name = ('v2_' if args.model == 'deepfill_v2' else '') + 'train_256_b4'
   task = peer_pytorch.TASKS[name]
   rows = []

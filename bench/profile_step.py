@@ -141,9 +141,7 @@ flags.DEFINE_integer('top', 20, 'ops listed')
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   if args.step in ('critic', 'generator'):
     call, hlo = training_call(args.step, args.dtype)
     what = f'{args.step} step, full model, 256x256, batch 4, {args.dtype}'

@@ -115,6 +115,8 @@ def child(model: str, dtype: str, devices: int, repeats: int) -> dict:
   return row
 
 
+flags.DEFINE_list('child', None, 'internal: MODEL,DTYPE,DEVICES of one row, '
+                  'run in this process')
 flags.DEFINE_list('models', ['tiny', 'full'], 'models: tiny, full')
 flags.DEFINE_list('dtypes', ['float32', 'bfloat16'], 'compute dtypes')
 flags.DEFINE_list('devices', ['1', '8'], 'device counts (host platform '
@@ -126,17 +128,14 @@ flags.DEFINE_string('output', RESULTS, 'where to write the JSON')
 flags.DEFINE_string('port_dir', None, 'PyTorch port checkout: also time its '
                     'iteration beside ours (bench/peer_pytorch.py)')
 flags.DEFINE_string('python', None, 'a Python with torch, for --port_dir')
-flags.DEFINE_list('child', None, 'internal: MODEL,DTYPE,DEVICES of one row, '
-                  'run in this process')
 
 
 def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  args = flags.FLAGS
+  args = common.parsed_flags(argv)
   if args.child:
     model, dtype, devices = args.child
-    print(json.dumps(child(model, dtype, int(devices), args.repeats)))
+    row = child(model, dtype, int(devices), args.repeats)
+    print(json.dumps(row))
     return
 
   # pylint: disable=g-import-not-at-top

@@ -33,8 +33,7 @@ def get_config() -> ml_collections.ConfigDict:
   config = default_lib.get_config()
   config.image_size = 128
   config.batch_size = 4
-  config.model.cnum = 16
-  config.model.critic_cnum = 16
+  config.model.update(cnum=16, critic_cnum=16)
   config.critic_steps = 1
   config.num_train_steps = 300
 

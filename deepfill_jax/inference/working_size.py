@@ -246,7 +246,7 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
   if factor == 1:
     if _one_window(hole, context):
       return exact(image, hole, edge=edge)
-    return context_windows.inpaint(exact, image, hole, context, edge=edge)
+    return context_windows.inpaint(exact, image, hole, context, edge=edge)[0]
   shape = _padded_shape((hgt, wid), factor)
   full = _reflect(np.where(hole[..., None], 0, image).astype(np.uint8), shape)
   full_hole = _reflect(hole, shape)
