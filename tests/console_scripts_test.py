@@ -158,7 +158,8 @@ def test_inpaint_size_limit_names_the_file_pass_and_flags(ckpt, tmp_path):
   path = tmp_path / 'photo.png'
   Image.new('1', (4000, 3000)).save(path)
   proc = _inpaint('--checkpoint', ckpt, '--image', path, '--mask', path,
-                  '--output', tmp_path / 'out.png', '--two_scale=12')
+                  '--output', tmp_path / 'out.png', '--two_scale=12',
+                  '--working_size=full')
   assert proc.returncode == 1
   assert _first(proc.stderr) == (
       f'error: {path}: image of 4000x3000 = 12.0 megapixels: two-scale '
