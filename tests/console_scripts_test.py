@@ -177,6 +177,11 @@ def test_inpaint_refuses_a_decompression_bomb_with_its_own_limit(ckpt,
   assert os.path.getsize(path) < 100_000
   proc = _inpaint('--checkpoint', ckpt, '--image', path, '--mask', path,
                   '--output', tmp_path / 'out.png')
+  assert proc.returncode == 1  # The default (working-size) path refuses too.
+  assert _first(proc.stderr).startswith(
+      f'error: {path}: image of 20000x20000 = 400.0 megapixels needs about ')
+  proc = _inpaint('--checkpoint', ckpt, '--image', path, '--mask', path,
+                  '--output', tmp_path / 'out.png', '--working_size=full')
   assert proc.returncode == 1
   assert _first(proc.stderr) == (
       f'error: {path}: image of 20000x20000 = 400.0 megapixels needs about '
