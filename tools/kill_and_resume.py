@@ -113,7 +113,7 @@ def _kill_once(workdir: str, steps: int, phase: str, rng: random.Random
     reached = proc.wait_for('compiling the first steps')
     time.sleep(rng.uniform(0, 2))
   else:
-    reached = proc.wait_for(f'/{steps} (')  # A step's log line.
+    reached = proc.wait_for(f'/{steps} | ')  # A step's log line.
     if phase == 'step':
       time.sleep(rng.uniform(0, 3))
   killed = proc.kill()
