@@ -276,7 +276,7 @@ class InputPipelineTest(parameterized.TestCase):
     code = (
         'import sys\n'
         'from configs import default\n'
-        'from deepfill_jax import input_pipeline\n'
+        'from deepfill_jax.data import input_pipeline\n'
         'config = default.get_config()\n'
         f'config.data.path = {self.folder!r}\n'
         'config.image_size, config.batch_size = 64, 2\n'
