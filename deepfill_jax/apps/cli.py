@@ -88,21 +88,3 @@ def define_two_scale(values: flags.FlagValues) -> None:
       'blended into the 1x pass by 3D/2 px); 0: one pass; default: what '
       'the checkpoint asks for (the shipped photos_v1: 12)', lower_bound=0,
       flag_values=values)
-
-
-def _working_size_ok(text: str) -> bool:
-  text = text.strip()
-  return text in ('auto', 'full') or (text.isdigit() and int(text) >= 64)
-
-
-def define_working_size(values: flags.FlagValues) -> None:
-  """`--working_size`, as `Inpainter(working_size=...)` takes it."""
-  flags.DEFINE_string(
-      'working_size', 'auto', "'auto': inpaint a shrunk copy where the holes "
-      'are wide for the network, around the holes only, and restore the '
-      "full-size detail; N: shrink to a longest side of at most N px; "
-      "'full': the whole image at its size (slow on large photos)",
-      flag_values=values)
-  flags.register_validator(
-      'working_size', _working_size_ok, flag_values=values,
-      message="must be 'auto', 'full' or a longest side in pixels >= 64")

@@ -273,6 +273,28 @@ DESCRIPTION = 'Inpaint images with a DeepFill v1 or v2 generator.'
 _usage_error = functools.partial(cli.usage_error, PROG)
 
 
+def _working_size_ok(text: str) -> bool:
+  try:
+    working_size.parse(text)
+  except ValueError:
+    return False
+  return True
+
+
+def _define_working_size(values: flags.FlagValues) -> None:
+  """`--working_size`, as `Inpainter(working_size=...)` takes it."""
+  flags.DEFINE_string(
+      'working_size', 'auto', "'auto': inpaint a shrunk copy where the holes "
+      'are wide for the network, around the holes only, and restore the '
+      "full-size detail; N: shrink to a longest side of at most N px; "
+      "'full': the whole image at its size (slow on large photos)",
+      flag_values=values)
+  flags.register_validator(
+      'working_size', _working_size_ok, flag_values=values,
+      message="must be 'auto', 'full' or a longest side in pixels >= "
+      f'{working_size.QUANTUM}')
+
+
 def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
   """The tool's flags, on `v`."""
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint dir, training '
@@ -309,7 +331,7 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
                        'image (huge photos; the attention copies only from '
                        'the window, see docs/inference.md)', flag_values=v)
   cli.define_two_scale(v)
-  cli.define_working_size(v)
+  _define_working_size(v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)

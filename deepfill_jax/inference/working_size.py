@@ -163,8 +163,7 @@ def whole_image(hole: np.ndarray, working_size: str | int = 'auto',
   at the image's size, in one window that holds the whole image."""
   context = context or CONTEXT
   return working_size == 'full' or not hole.any() or (
-      choose_factor(hole, working_size, target_radius=TARGET_RADIUS,
-                    max_pixels=MAX_PIXELS, context=context) == 1
+      choose_factor(hole, working_size, context=context) == 1
       and _one_window(hole, context))
 
 
@@ -239,9 +238,7 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
   """
   context = inpainter.context or CONTEXT
   hgt, wid = hole.shape
-  factor = choose_factor(hole, inpainter.working_size,
-                         target_radius=TARGET_RADIUS, max_pixels=MAX_PIXELS,
-                         context=context)
+  factor = choose_factor(hole, inpainter.working_size, context=context)
   exact = inpainter.replace(working_size='full', context=None)
   if factor == 1:
     if _one_window(hole, context):
