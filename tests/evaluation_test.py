@@ -566,3 +566,19 @@ def test_nothing_evaluated_exits_1(ckpt, tmp_path, capsys):
   assert 'bad.png: cannot read image' in err
   assert math.isclose(json.loads((tmp_path / 'out' / 'results.json')
                                  .read_text())['summary']['skipped'], 1)
+
+
+def test_timed_model_runs_single_images_too():
+  """`batching` calls the model on one image where `runs_whole` is False
+  (a hole wide enough for the working size); the timer must pass it on."""
+  from deepfill_jax.evaluation import runner  # pylint: disable=g-import-not-at-top
+
+  class Model:
+    def __call__(self, image, hole, edge=None):
+      return np.where(hole[..., None], 7, image).astype(np.uint8)
+
+  seconds = {}
+  image, hole = np.zeros((8, 8, 3), np.uint8), np.eye(8, dtype=bool)
+  out = runner._Timed(Model(), seconds)(image, hole)  # pylint: disable=protected-access
+  assert (out[hole] == 7).all() and (out[~hole] == 0).all()
+  assert seconds[baselines.MODEL] >= 0.

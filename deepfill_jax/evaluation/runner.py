@@ -130,24 +130,26 @@ class ExportedModel:
 
 def load_model(path: str | None, *, step: int | None = None,
                attention: str = 'auto',
-               two_scale: int | None = None) -> batching.Model:
+               two_scale: int | None = None,
+               blend: bool | None = None) -> batching.Model:
   """An export (`.jax` file or directory with export.json), a checkpoint or a
   shipped model's name (None: the default one).
 
   Exports are evaluated through their serialized artifacts (what is served);
   inference checkpoints and training workdirs through `Inpainter` (with
-  `two_scale`, None: the checkpoint's own setting).
+  `two_scale` and `blend`, None: the checkpoint's own setting).
   """
   path = pretrained.resolve(path)
   if os.path.isfile(path) or os.path.isfile(
       os.path.join(path, export_lib.MANIFEST)):
-    if two_scale:
-      raise ValueError(f'{path}: an export runs one pass; two-scale '
-                       'inference needs a checkpoint.')
+    if two_scale or blend:
+      raise ValueError(f'{path}: an export runs the network alone; '
+                       'two-scale inference and blending need a checkpoint.')
     return ExportedModel(export_lib.load(path))
   return inpainter_lib.Inpainter.from_checkpoint(path, step=step,
                                              attention=attention,
-                                             two_scale=two_scale)
+                                             two_scale=two_scale,
+                                             blend=blend)
 
 
 @dataclasses.dataclass
@@ -177,17 +179,25 @@ _metrics_fn = jax.jit(metrics.compute)
 
 
 class _Timed:
-  """A model whose `inpaint_batch` time is added to `seconds[MODEL]`."""
+  """A model whose calls' time is added to `seconds[MODEL]`: batches, and
+  single images that `batching` runs alone (`runs_whole` False)."""
 
   def __init__(self, model: batching.Model, seconds: dict[str, float]):
     self._model, self._seconds = model, seconds
 
-  def inpaint_batch(self, *args, **kwargs) -> np.ndarray:
+  def _timed(self, fn: Callable[..., np.ndarray], *args, **kwargs
+             ) -> np.ndarray:
     start = time.perf_counter()
-    out = self._model.inpaint_batch(*args, **kwargs)
+    out = fn(*args, **kwargs)
     self._seconds[MODEL] = (self._seconds.get(MODEL, 0.)
                             + time.perf_counter() - start)
     return out
+
+  def inpaint_batch(self, *args, **kwargs) -> np.ndarray:
+    return self._timed(self._model.inpaint_batch, *args, **kwargs)
+
+  def __call__(self, *args, **kwargs) -> np.ndarray:
+    return self._timed(self._model, *args, **kwargs)
 
   def __getattr__(self, name: str) -> Any:
     return getattr(self._model, name)
