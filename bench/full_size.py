@@ -4,10 +4,12 @@
 
 Five cases from the full-size test photos (2048x2048 two boxes of 8%,
 2560x1600 10% box and ~2% strokes, 1680x1050 25% box, 4240x2832 10% box);
-methods `auto` (`Inpainter.pretrained()`), `full_1x` (full size, one
-pass), PatchMatch (patch_size 3), Telea; each (method, case) in a fresh
-process (`full_size_child`): a model's warm-up call, then the timed call
-(`--full_1x_warmup=false`: full_1x's only call). Prints the CPU and a
+methods `auto` (`Inpainter.pretrained()`), `previous` (the default before
+`working_size` and `blend`: full size, two scales), `full_1x` (full size,
+one pass, the network alone), PatchMatch (patch_size 3), Telea; each
+(method, case) in a fresh process (`full_size_child`): a model's warm-up
+call, then the timed call (`--full_1x_warmup=false`: the only call of
+`previous` and `full_1x`). Prints the CPU and a
 table, writes bench/results/full_size.json.
 
   PYTHONPATH=. python bench/full_size.py --photos=photos/test_full
@@ -49,11 +51,17 @@ CASES = {
                          'box10'),
 }
 METHODS = {
-    'auto': dict(kind='model', two_scale=None, working_size='auto'),
-    'full_1x': dict(kind='model', two_scale=0, working_size='full'),
+    'auto': dict(kind='model', two_scale=None, blend=None,
+                 working_size='auto'),
+    'previous': dict(kind='model', two_scale=12, blend=False,
+                     working_size='full'),
+    'full_1x': dict(kind='model', two_scale=0, blend=False,
+                    working_size='full'),
     'patchmatch': dict(kind='baseline'),
     'telea': dict(kind='baseline'),
 }
+# Slow methods whose warm-up call --full_1x_warmup may skip.
+UNWARMED = ('previous', 'full_1x')
 
 
 def photo(path: str, size: tuple[int, int]) -> np.ndarray:
@@ -117,7 +125,8 @@ _CASES = flags.DEFINE_list('cases', list(CASES), 'Cases to run.')
 _METHODS = flags.DEFINE_list('methods', list(METHODS), 'Methods to run.')
 _TIMEOUT = flags.DEFINE_float('timeout', 600., 'Seconds per child process.')
 _WARMUP = flags.DEFINE_bool('full_1x_warmup', True,
-                            "Warm `full_1x` up before its timed call.")
+                            'Warm `previous` and `full_1x` up before their '
+                            'timed call.')
 _OUTPUT = flags.DEFINE_string('output', RESULTS, 'The JSON written.')
 
 
@@ -146,7 +155,7 @@ def main(argv: list[str]) -> None:
         job = dict(image=image_path, masks={'case': mask_path},
                    method=method, checkpoint=None, attention='auto',
                    output=out, **METHODS[method])
-        if method == 'full_1x':
+        if method in UNWARMED:
           job['warmup'] = args.full_1x_warmup
         res = run(job, args.timeout)
         row = dict(case=name, method=method, hole_fraction=float(mask.mean()),

@@ -43,13 +43,14 @@ def test_shipped_model_is_the_papers_network(shipped):
   assert size <= 16e6
 
 
-def test_shipped_model_runs_two_scales_unless_told(shipped):
-  """The shipped weights are measured with two-scale inference (the model
-  card), so that is what loading them gives; 0 still means one pass."""
+def test_shipped_model_blends_unless_told(shipped):
+  """The shipped weights are measured with one blended pass (the model
+  card), so that is what loading them gives; both stay overridable."""
   meta = store.read_meta(pretrained.path())
-  assert meta['inference'] == {'two_scale': 12}
-  assert shipped.two_scale == 12
-  assert inpainter_lib.Inpainter.pretrained(two_scale=0).two_scale == 0
+  assert meta['inference'] == {'blend': True}
+  assert shipped.blend and shipped.two_scale == 0
+  assert not inpainter_lib.Inpainter.pretrained(blend=False).blend
+  assert inpainter_lib.Inpainter.pretrained(two_scale=12).two_scale == 12
 
 
 def test_names_resolve_to_the_package_folder(tmp_path):

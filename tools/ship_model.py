@@ -7,8 +7,9 @@ r"""Copies a training step's generator into the package as a shipped model.
   python -m tools.ship_model --workdir=/ckpt/photos \
       --average=1500,1750,2000 --name=photos_v1 --replace
 
-`--two_scale=D` records in generator.json that the model is meant to run
-with `Inpainter(two_scale=D)`, which `Inpainter.pretrained()` then uses.
+`--two_scale=D` and `--blend` record in generator.json that the model is
+meant to run with `Inpainter(two_scale=D, blend=True)`, which
+`Inpainter.pretrained()` then uses.
 
 `--average` ships the mean of the generator parameters of several steps of
 one run (weight averaging: the steps of a constant learning rate scatter
@@ -51,6 +52,8 @@ _TWO_SCALE = flags.DEFINE_integer('two_scale', 0, 'D of the two-scale '
                                   'inference the model is meant for '
                                   '(Inpainter(two_scale=D)); 0: none.',
                                   lower_bound=0)
+_BLEND = flags.DEFINE_bool('blend', False, 'Record that the model is meant '
+                           'to run with Inpainter(blend=True).')
 
 
 def main(argv: Sequence[str]) -> None:
@@ -81,14 +84,16 @@ def main(argv: Sequence[str]) -> None:
     if not _REPLACE.value:
       sys.exit(f'error: {target} exists; pass --replace to replace it.')
     shutil.rmtree(target)
+  inference = {**({'two_scale': _TWO_SCALE.value} if _TWO_SCALE.value
+                  else {}),
+               **({'blend': True} if _BLEND.value else {})}
   store.save_generator(
       target, gen, trained_with=meta.get('trained_with', {}),
       training={'step': meta['step'], 'cpu_hours': hours,
                 'config': config,
                 **({'averaged_steps': meta['averaged_steps']}
                    if 'averaged_steps' in meta else {})},
-      **({'inference': {'two_scale': _TWO_SCALE.value}}
-         if _TWO_SCALE.value else {}))
+      **({'inference': inference} if inference else {}))
   print(f'{_NAME.value}: step {meta["step"]}'
         + (f', {hours:.2f} CPU hours' if hours is not None else '')
         + f' -> {target}')

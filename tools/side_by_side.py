@@ -75,7 +75,7 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint, training '
                       'workdir, export or shipped model name (default: the '
                       'shipped photos_v1 model)', flag_values=v)
-  cli.define_two_scale(v)
+  cli.define_inference(v)
   flags.DEFINE_integer('size', 256, 'centre-crop and resize to SIZE x SIZE; '
                        '0 = full size', flag_values=v)
   flags.DEFINE_integer('seed', 0, 'seed of the generated masks',
@@ -221,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = load_rows(args.images, source, args.size, args.num, log)
     ours = None
     if OURS in columns:
-      model = evaluation.load_model(args.checkpoint, two_scale=args.two_scale)
+      model = evaluation.load_model(args.checkpoint, two_scale=args.two_scale,
+                                    blend=args.blend)
       ours = inpaint(model, rows, log)
     figure = compose(tiles(rows, columns, ours), [TITLES[c] for c in columns])
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)

@@ -79,12 +79,16 @@ def absl_help(prog: str, description: str,
   sys.exit(0)
 
 
-def define_two_scale(values: flags.FlagValues) -> None:
-  """`--two_scale`, as `Inpainter.from_checkpoint(two_scale=...)` takes it
-  (the inpainting CLI, the evaluation and the web demo share it)."""
+def define_inference(values: flags.FlagValues) -> None:
+  """`--two_scale` and `--blend`, as `Inpainter.from_checkpoint` takes them
+  (the inpainting CLI, the evaluation and the web demo share them)."""
   flags.DEFINE_integer(
       'two_scale', None, 'D: each hole\'s rim comes from a second pass at '
       'twice the size (all of it up to D/2 px from the known pixels, '
       'blended into the 1x pass by 3D/2 px); 0: one pass; default: what '
-      'the checkpoint asks for (the shipped photos_v1: 12)', lower_bound=0,
+      'the checkpoint asks for (the shipped photos_v1: 0)', lower_bound=0,
       flag_values=values)
+  flags.DEFINE_bool(
+      'blend', None, 'shift the network\'s fill to meet the hole\'s border '
+      'and fill thin holes smoothly from it; --noblend: the network\'s own '
+      'fill; default: what the checkpoint asks for', flag_values=values)

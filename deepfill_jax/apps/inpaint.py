@@ -330,7 +330,7 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
                        'window of this many pixels around it, not the whole '
                        'image (huge photos; the attention copies only from '
                        'the window, see docs/inference.md)', flag_values=v)
-  cli.define_two_scale(v)
+  cli.define_inference(v)
   _define_working_size(v)
   flags.DEFINE_integer('batch_size', 8, 'images per device batch (fewer for '
                        'large images)', flag_values=v)
@@ -416,7 +416,7 @@ def _load(args, jobs: Sequence[Job]) -> inpainter_lib.Inpainter:
   inpainter = inpainter_lib.Inpainter.from_checkpoint(
       args.checkpoint, step=args.step, attention=args.attention,
       max_pixels=args.max_pixels or None, context=args.context,
-      two_scale=args.two_scale,
+      two_scale=args.two_scale, blend=args.blend,
       working_size=working_size.parse(args.working_size))
   if any(job.edge for job in jobs) and not inpainter.generator.guided:
     raise ValueError(f'{args.checkpoint or "the shipped model"}: sketches '

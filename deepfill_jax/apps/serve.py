@@ -336,7 +336,7 @@ def main(argv: Sequence[str]) -> None:
   try:
     inpainter = inpainter_lib.Inpainter.from_checkpoint(
         flags_.checkpoint, attention=flags_.attention,
-        two_scale=flags_.two_scale)
+        two_scale=flags_.two_scale, blend=flags_.blend)
   except (OSError, ValueError) as e:
     raise SystemExit(f'error: cannot load --checkpoint={flags_.checkpoint}: '
                      f'{str(e).splitlines()[0] if str(e) else e!r}') from None
@@ -358,7 +358,7 @@ def _define_flags() -> None:
   flags.DEFINE_integer('port', 7860, 'TCP port.')
   flags.DEFINE_enum('attention', 'auto', list(inpainter_lib.ATTENTION_MODES),
                     "Inpainter attention ('auto': memory-efficient, exact).")
-  cli.define_two_scale(flags.FLAGS)
+  cli.define_inference(flags.FLAGS)
   flags.DEFINE_float('max_upload_mb', Limits.max_bytes / _MB,
                      'Largest image file a user may open, in MB.')
   flags.DEFINE_integer('max_pixels', Limits.max_pixels,

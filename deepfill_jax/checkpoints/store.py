@@ -163,9 +163,13 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
     if type(value) is not kind or (kind is int and value < 1) or bad_name:  # pylint: disable=unidiomatic-typecheck
       raise ValueError(f'{meta_path}: bad model setting {key}={value!r}.')
   inference = meta.get('inference', {})
-  if not isinstance(inference, dict) or set(inference) - {'two_scale'}:
+  if not isinstance(inference, dict) or set(inference) - {'two_scale',
+                                                          'blend'}:
     raise ValueError(f'{meta_path}: bad "inference" settings {inference!r} '
-                     '(known: two_scale).')
+                     '(known: two_scale, blend).')
+  if type(inference.get('blend', False)) is not bool:  # pylint: disable=unidiomatic-typecheck
+    raise ValueError(f'{meta_path}: bad "inference" blend '
+                     f'{inference["blend"]!r} (true or false).')
   if 'two_scale' in inference:
     try:
       check_two_scale(inference['two_scale'])

@@ -74,7 +74,8 @@ def _model(job: dict[str, Any], info: dict[str, Any]
   info['compile_cache'] = compilation_cache.enable()
   start = time.perf_counter()
   model = runner.load_model(job['checkpoint'], attention=job['attention'],
-                            two_scale=job['two_scale'])
+                            two_scale=job['two_scale'],
+                            blend=job.get('blend'))
   info['load_s'] = time.perf_counter() - start
   info['two_scale'] = getattr(model, 'two_scale', 0)
   info['backend'] = jax.default_backend()

@@ -37,6 +37,9 @@ def markdown(results: dict[str, Any], title: str = 'Evaluation') -> str:
   if s.get('two_scale'):
     lines[-1] += (f' DeepFill ran with two-scale inference (two_scale='
                   f'{s["two_scale"]}: the rim of each hole from a 2x pass).')
+  if s.get('blend'):
+    lines[-1] += (' Its fill was blended (blend=True: shifted to meet the '
+                  "hole's border, thin holes filled by a membrane).")
   lines += [f'Note: {n}' for n in results['notes']]
   for label, res in results['results'].items():
     lines += ['', f'## Masks: {label}', '']

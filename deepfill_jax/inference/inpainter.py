@@ -32,6 +32,7 @@ from deepfill_jax.data import image_io
 from deepfill_jax.inference import memory
 from deepfill_jax.data import pixels
 from deepfill_jax.checkpoints import pretrained
+from deepfill_jax.inference import membrane
 from deepfill_jax.inference import two_scale as two_scale_lib
 from deepfill_jax.inference import working_size as working_size_lib
 from deepfill_jax.models import flow as flow_lib
@@ -68,10 +69,11 @@ class InpaintResult(NamedTuple):
 
 @functools.partial(jax.jit, static_argnames=('graphdef', 'mode', 'sizes',
                                              'tile', 'coarse', 'flow'))
-def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
-         sizes, tile, coarse, flow):
+def _run(graphdef, state, image, mask, edge, starts, tiles, counts, blend,
+         *, mode, sizes, tile, coarse, flow):
   """uint8 in, composited uint8 (and offsets, coarse if asked) out, padded;
-  `edge` (bool, like `mask`) only for a guided generator."""
+  `edge` (bool, like `mask`) only for a guided generator; `blend`: None or
+  (known ring, membrane share) of `membrane.blend`."""
   gen = nnx.merge(graphdef, state)
   x = pixels.to_unit(image)
   m = mask[..., None].astype(jnp.float32)
@@ -83,7 +85,13 @@ def _run(graphdef, state, image, mask, edge, starts, tiles, counts, *, mode,
         gen, x, m, Plan(sizes, starts, tiles, counts), tile=tile,
         with_offsets=flow, edge=e)
   hole = mask[..., None]
-  out = jnp.where(hole, pixels.to_uint8(x2), image)
+  if blend is None:
+    out = jnp.where(hole, pixels.to_uint8(x2), image)
+  else:
+    fill = membrane.blend((x2.astype(jnp.float32) + 1.) * 127.5, image, mask,
+                          *blend)
+    out = jnp.where(hole, jnp.clip(jnp.round(fill), 0, 255).astype(jnp.uint8),
+                    image)
   out1 = jnp.where(hole, pixels.to_uint8(x1), image) if coarse else None
   return out, offsets if flow else None, out1
 
@@ -110,7 +118,7 @@ class Inpainter:
                tile: tuple[int, int] | None = None,
                max_pixels: int | None = memory.DEFAULT_MAX_PIXELS,
                context: int | None = None, two_scale: int = 0,
-               working_size: str | int = 'auto'):
+               working_size: str | int = 'auto', blend: bool = False):
     """Wraps a generator.
 
     Args:
@@ -135,6 +143,9 @@ class Inpainter:
         shrinks the image to a longest side of at most N; 'full' runs the
         generator on the whole image at its size (exactly as
         `inpaint_batch`, which always does).
+      blend: shift the network's fill to meet the hole's border and fill
+        thin holes with a membrane from it (`membrane`); False: the
+        network's own fill, as the original.
     """
     if attention not in ATTENTION_MODES:
       raise ValueError(f'attention must be one of {ATTENTION_MODES}, got '
@@ -146,13 +157,15 @@ class Inpainter:
     self.context = context
     self.two_scale = two_scale_lib.check_width(two_scale)
     self.working_size = working_size_lib.check(working_size)
+    self.blend = bool(blend)
     self._graphdef, self._state = nnx.split(generator)
 
   def replace(self, **changes: Any) -> Inpainter:
     """This generator with some settings changed (as `__init__` takes)."""
     settings = dict(attention=self.attention, tile=self.tile,
                     max_pixels=self.max_pixels, context=self.context,
-                    two_scale=self.two_scale, working_size=self.working_size)
+                    two_scale=self.two_scale, working_size=self.working_size,
+                    blend=self.blend)
     return type(self)(self.generator, **{**settings, **changes})
 
   def check_memory(self, hw: tuple[int, int], batch: int = 1,
@@ -215,7 +228,8 @@ class Inpainter:
 
   @classmethod
   def from_checkpoint(cls, path: str | None, *, step: int | None = None,
-                      two_scale: int | None = None, **kwargs) -> Inpainter:
+                      two_scale: int | None = None,
+                      blend: bool | None = None, **kwargs) -> Inpainter:
     """Loads an inference checkpoint or the latest step of a training workdir.
 
     Args:
@@ -224,12 +238,15 @@ class Inpainter:
       step: workdir step to load (default: latest).
       two_scale: as `Inpainter`; None: what the checkpoint's generator.json
         asks for ("inference": {"two_scale": D}), else 0.
+      blend: as `Inpainter`; None: the checkpoint's ("inference":
+        {"blend": true}), else False.
       **kwargs: forwarded to `Inpainter`.
     """
     gen, meta = store.load_generator(path, step=step)
-    if two_scale is None:
-      two_scale = meta.get('inference', {}).get('two_scale', 0)
-    return cls(gen, two_scale=two_scale, **kwargs)
+    asks = meta.get('inference', {})
+    two_scale = asks.get('two_scale', 0) if two_scale is None else two_scale
+    blend = asks.get('blend', False) if blend is None else blend
+    return cls(gen, two_scale=two_scale, blend=blend, **kwargs)
 
   @classmethod
   def pretrained(cls, name: str = pretrained.DEFAULT, **kwargs
@@ -248,13 +265,16 @@ class Inpainter:
     return [image_io.hole_mask(m, hw, f'mask {i}')
             for i, m in enumerate(masks)]
 
-  @classmethod
-  def _holes(cls, masks, hw):
-    """Padded bool holes [B, H', W'] and the unpadded holes as output mask."""
-    masks = cls._hole_masks(masks, hw)
+  def _holes(self, masks, hw):
+    """Padded bool holes [B, H', W'] and the pixels whose output counts
+    (unpadded holes, and with `blend` their rings)."""
+    masks = self._hole_masks(masks, hw)
     holes = pixels.pad_stack(masks, hw)
     out_mask = np.zeros_like(holes)
     out_mask[:, :hw[0], :hw[1]] = masks
+    if self.blend:
+      out_mask[:, :hw[0], :hw[1]] |= np.stack([membrane.ring(m)
+                                               for m in masks])
     return holes, out_mask
 
   def plan_sizes(self, masks: Sequence[np.ndarray],
@@ -311,17 +331,25 @@ class Inpainter:
     return images, hw
 
   def _run_args(self, images, masks, sizes, coarse=False, flow=False,
-                edges=None):
-    """Arguments of the compiled `_run` for a batch."""
+                edges=None, scale=1):
+    """Arguments of the compiled `_run` for a batch (`scale`: 2 for the
+    2x pass of `two_scale`)."""
     images, hw = self._rgb_batch(images, masks)
     holes, out_mask = self._holes(masks, hw)
+    blend = None
+    if self.blend:
+      unpadded = out_mask & holes
+      pad = [(0, 0), (0, holes.shape[1] - hw[0]), (0, holes.shape[2] - hw[1])]
+      blend = (out_mask & ~holes,
+               np.pad(np.stack([membrane.weights(h[:hw[0], :hw[1]], scale)
+                                for h in unpadded]), pad))
     edges = self._edges(edges, len(images), hw)
     plan = Plan(None, None, None, None)
     if self.attention == 'auto':
       plan = make_plan(holes, out_mask, tile=self.tile, min_sizes=sizes)
     edges = None if edges is None else pixels.pad_stack(edges, hw)
     return ((self._graphdef, self._state, pixels.pad_stack(images, hw), holes,
-             edges, plan.starts, plan.tiles, plan.counts),
+             edges, plan.starts, plan.tiles, plan.counts, blend),
             dict(mode=self.attention, sizes=plan.sizes, tile=self.tile,
                  coarse=coarse, flow=flow))
 
@@ -371,7 +399,8 @@ class Inpainter:
     """`inpaint_batch` of one pass: one compiled program over the batch
     (`image_hw`: the images' own size, if this is their 2x pass)."""
     args, kwargs = self._run_args(images, masks, sizes, return_coarse,
-                                  return_flow, edges)
+                                  return_flow, edges,
+                                  1 if image_hw is None else 2)
     self._check_pass(np.asarray(images[0]).shape[:2], len(images),
                      kwargs['sizes'], None, image_hw)
     out, offsets, coarse = _run(*args, **kwargs)

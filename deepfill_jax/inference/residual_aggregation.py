@@ -11,7 +11,7 @@ image, 8f px at full size; query p's top-k keys q (weights w) paste the
 overlapping patches are averaged over the queries that paste there, as the
 attention's own paste (`contextual_attention.paste`) folds its patches.
 Last, the mismatch at the known pixels next to the hole is spread into it
-(`pull_push`), so the fill meets its border without a seam.
+(`membrane.pull_push`), so the fill meets its border without a seam.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from deepfill_jax.inference import membrane
+
 # Cells of the matching grid, in pixels of the network's input.
 CELL = 8
-# Known pixels this close to the hole set its seam (pull_push); 0: off.
+# Known pixels this close to the hole set its seam (membrane); 0: off.
 SEAM_RING = 2
 
 
@@ -106,32 +108,6 @@ def aggregate(residual: jax.Array, weights: jax.Array, keys: jax.Array,
                                               size[1] * half, chans)
 
 
-def _halve(x: jax.Array) -> jax.Array:
-  hgt, wid = x.shape[:2]
-  return x.reshape(hgt // 2, 2, wid // 2, 2, *x.shape[2:]).sum(axis=(1, 3))
-
-
-def pull_push(values: jax.Array, weights: jax.Array) -> jax.Array:
-  """A smooth fill of `values` [H, W, C] from where `weights` [H, W] is 1:
-  weighted 2x2 sums down a pyramid, then each level keeps its own mean
-  where it has weight and takes the enlarged coarser one elsewhere
-  (Gortler et al. 1996), halving while both sides are even."""
-  pyramid = [(values * weights[..., None], weights)]
-  while all(n % 2 == 0 and n > 2 for n in pyramid[-1][1].shape):
-    num, den = pyramid[-1]
-    pyramid.append((_halve(num), _halve(den)))
-  out = None
-  for num, den in reversed(pyramid):
-    mean = num / jnp.maximum(den, 1e-6)[..., None]
-    if out is None:
-      out = mean
-      continue
-    coarse = jax.image.resize(out, mean.shape, 'linear')
-    keep = jnp.minimum(den, 1.)[..., None]
-    out = keep * mean + (1. - keep) * coarse
-  return out
-
-
 @functools.partial(jax.jit, static_argnames=('factor', 'size'))
 def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
             fill: jax.Array, low_hole: jax.Array, weights: jax.Array,
@@ -174,7 +150,7 @@ def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
     ring = jax.lax.reduce_window(inside, False, jax.lax.bitwise_or,
                                  (2 * SEAM_RING + 1,) * 2, (1, 1), 'SAME')
     ring = (ring & ~inside).astype(jnp.float32)
-    out = out + pull_push(region - out, ring)
+    out = out + membrane.pull_push(region - out, ring)
   out = jnp.clip(jnp.round(out), 0, 255).astype(jnp.uint8)
   return jnp.where(inside[..., None], out,
                    jax.lax.dynamic_slice(image, (*corner, 0), (*shape, 3)))

@@ -62,7 +62,7 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
                        flag_values=v)
   flags.DEFINE_enum('attention', 'auto', list(inpainter_lib.ATTENTION_MODES),
                     'Inpainter attention implementation', flag_values=v)
-  cli.define_two_scale(v)
+  cli.define_inference(v)
   flags.DEFINE_string('title', 'Evaluation', 'heading of results.md',
                       flag_values=v)
   flags.DEFINE_bool('no_progress', False, 'no progress bar', flag_values=v)
@@ -107,13 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
   try:
     model = evaluation.load_model(args.checkpoint, step=args.step,
                                   attention=args.attention,
-                                  two_scale=args.two_scale)
+                                  two_scale=args.two_scale,
+                                  blend=args.blend)
     results = evaluation.evaluate(model, settings,
                                   default_config.get_config().masks, log=log)
     results['settings']['checkpoint'] = os.path.abspath(
         pretrained.resolve(args.checkpoint))
     results['settings']['step'] = args.step
     results['settings']['two_scale'] = getattr(model, 'two_scale', 0)
+    results['settings']['blend'] = getattr(model, 'blend', False)
     paths = evaluation.write_report(results, args.output, args.title)
   except (ValueError, FileNotFoundError) as e:
     print(f'error: {e}', file=sys.stderr)
