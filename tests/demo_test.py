@@ -28,6 +28,7 @@ def _random_inpainter(config) -> inpainter_lib.Inpainter:
       config.model.name, config.model.cnum, rngs=nnx.Rngs(config.seed)))
 
 
+@pytest.mark.long  # Full-size photos; the main job's test covers it too.
 def test_demo_writes_strips_and_summary(tmp_path):
   config = demo_config.get_config()
   config.model.cnum = 4  # Tiny and fast; the path is the same.
