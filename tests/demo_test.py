@@ -45,6 +45,7 @@ def test_demo_writes_strips_and_summary(tmp_path):
     assert 0.05 < row['hole_fraction'] < 0.3
 
 
+@pytest.mark.long  # Inpaints a full-size photo.
 def test_demo_skips_a_corrupt_photo(tmp_path):
   photos = tmp_path / 'photos'
   photos.mkdir()

@@ -53,6 +53,15 @@ def test_shipped_model_blends_unless_told(shipped):
   assert inpainter_lib.Inpainter.pretrained(two_scale=12).two_scale == 12
 
 
+def test_credits_ship_with_the_weights():
+  """Every training photo's author and licence sit beside the weights."""
+  with open(os.path.join(pretrained.path(), 'CREDITS.md')) as f:
+    credits = f.read()
+  assert 'CC BY-SA 4.0' in credits
+  rows = [r for r in credits.splitlines() if r.startswith('| ')][1:]
+  assert len(rows) == 15 and all(r.count('|') == 5 for r in rows)
+
+
 def test_names_resolve_to_the_package_folder(tmp_path):
   folder = pretrained.path(pretrained.DEFAULT)
   assert os.path.isdir(os.path.join(folder, 'params'))
@@ -67,8 +76,8 @@ def test_fills_held_out_photos_better_than_their_mean_colour(shipped):
   """A learned fill, not noise: over 256x256 crops of the held-out photos
   with the paper's centred 128x128 hole, the hole's mean L1 is well below
   that of filling it with the crop's mean known colour (1 for the flat fill,
-  above 1 for noise; photos_v1 measures 0.73 with two scales, 0.75 with
-  one)."""
+  above 1 for noise; the network alone measured 0.73 with two scales,
+  0.75 with one)."""
   ratios = []
   for name in HELD_OUT:
     photo = image_io.load_image(os.path.join(ROOT, 'data', 'photos', name))

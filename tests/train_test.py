@@ -146,6 +146,7 @@ def test_bfloat16_computes_with_float32_parameters_and_states():
   assert np.isfinite(float(gen_m['g_loss'])) and not float(gen_m['skipped'])
 
 
+@pytest.mark.long
 def test_non_finite_update_is_skipped_and_counted():
   config = _config(critic_steps=1)
   batches = testing.train_batches(config, 4)

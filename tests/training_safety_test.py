@@ -61,6 +61,7 @@ def _wait_for(proc: subprocess.Popen, text: str, timeout: float = 600.
   raise AssertionError(f'no {text!r} in:\n' + '\n'.join(lines[-30:]))
 
 
+@pytest.mark.long  # Two training processes.
 def test_second_run_is_refused_and_signals_are_answered_at_once(tmp_path):
   """Two real processes on one workdir; then Ctrl-C twice to the first."""
   workdir = str(tmp_path / 'run')

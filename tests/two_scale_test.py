@@ -259,8 +259,9 @@ def test_evaluation_runs_and_reports_two_scales(ckpt, tmp_path, capsys):
     l1[width] = results['results']['center']['mean']['deepfill']['l1']
   assert l1[0] != l1[2]
   capsys.readouterr()
-  # An export runs one pass: asking it for two scales is an error.
+  # An export runs the network alone: two scales or blending is an error.
   (tmp_path / 'exp').mkdir()
   (tmp_path / 'exp' / export.MANIFEST).write_text('{}')
-  with pytest.raises(ValueError, match='one pass'):
-    evaluation.load_model(str(tmp_path / 'exp'), two_scale=3)
+  for kwargs in (dict(two_scale=3), dict(blend=True)):
+    with pytest.raises(ValueError, match='network alone'):
+      evaluation.load_model(str(tmp_path / 'exp'), **kwargs)

@@ -9,7 +9,8 @@ r"""Copies a training step's generator into the package as a shipped model.
 
 `--two_scale=D` and `--blend` record in generator.json that the model is
 meant to run with `Inpainter(two_scale=D, blend=True)`, which
-`Inpainter.pretrained()` then uses.
+`Inpainter.pretrained()` then uses. `--credits=FILE` copies the training
+data's authors and licences beside the weights as CREDITS.md.
 
 `--average` ships the mean of the generator parameters of several steps of
 one run (weight averaging: the steps of a constant learning rate scatter
@@ -52,6 +53,10 @@ _TWO_SCALE = flags.DEFINE_integer('two_scale', 0, 'D of the two-scale '
                                   'inference the model is meant for '
                                   '(Inpainter(two_scale=D)); 0: none.',
                                   lower_bound=0)
+_CREDITS = flags.DEFINE_string('credits', '', 'Authors and licences of the '
+                               'training data (e.g. the CREDITS.md of '
+                               'make_photo_dataset), copied as CREDITS.md '
+                               'beside the weights.')
 _BLEND = flags.DEFINE_bool('blend', False, 'Record that the model is meant '
                            'to run with Inpainter(blend=True).')
 
@@ -94,6 +99,8 @@ def main(argv: Sequence[str]) -> None:
                 **({'averaged_steps': meta['averaged_steps']}
                    if 'averaged_steps' in meta else {})},
       **({'inference': inference} if inference else {}))
+  if _CREDITS.value:
+    shutil.copyfile(_CREDITS.value, os.path.join(target, 'CREDITS.md'))
   print(f'{_NAME.value}: step {meta["step"]}'
         + (f', {hours:.2f} CPU hours' if hours is not None else '')
         + f' -> {target}')
