@@ -17,6 +17,7 @@ import pytest
 from deepfill_jax.checkpoints import store
 from deepfill_jax.inference import inpainter as inpainter_lib
 from deepfill_jax.inference import membrane
+from deepfill_jax.inference import working_size
 from deepfill_jax.testing import random_generator
 
 
@@ -225,3 +226,20 @@ def test_from_checkpoint_reads_blend(generator, tmp_path):
   with pytest.raises(ValueError, match='blend') as e:
     inpainter_lib.Inpainter.from_checkpoint(path)
   assert '\n' not in str(e.value)
+
+
+def test_working_size_fills_thin_holes_with_the_membrane(generator):
+  """A stroke beside a box wide enough for the working size (f > 1) is
+  still the harmonic fill of its ring, at full size."""
+  image = _photo((256, 320), seed=2)
+  hole = _hole((256, 320), [(20, 236, 20, 200), (120, 123, 230, 310)])
+  inpainter = inpainter_lib.Inpainter(generator, blend=True)
+  assert working_size.choose_factor(hole) > 1
+  out = inpainter(image, hole)
+  np.testing.assert_array_equal(out[~hole], image[~hole])
+  stroke = _hole((256, 320), [(120, 123, 230, 310)])
+  want = np.clip(np.round(_slow_membrane(image.astype(float), stroke)),
+                 0, 255)
+  assert np.abs(out[stroke].astype(float) - want[stroke]).max() <= 1
+  plain = inpainter.replace(blend=False)(image, hole)
+  assert (plain[stroke] != out[stroke]).any()

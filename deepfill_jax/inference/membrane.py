@@ -109,6 +109,23 @@ def weights(hole: np.ndarray, scale: int = 1) -> np.ndarray:
   return np.where(hole, share, 0.).astype(np.float32)
 
 
+@jax.jit
+def fill_thin(image: jax.Array, hole: jax.Array, unknown: jax.Array,
+              share: jax.Array) -> jax.Array:
+  """uint8 [H, W, 3] `image` with its `hole` pixels (bool [H, W]) moved
+  towards the membrane of their ring by `share` ([H, W], `weights`): the
+  thin-hole step of `blend` for a fill made without the network's
+  full-size output (the working size). `unknown` (bool [H, W], covers
+  `hole`): pixels the ring must not take."""
+  near = jax.lax.reduce_window(hole, False, jax.lax.bitwise_or, (3, 3),
+                               (1, 1), 'SAME')
+  pixels = image.astype(jnp.float32)
+  smooth = membrane_fill(pixels, hole, near & ~unknown)
+  out = pixels + share[..., None] * (smooth - pixels)
+  return jnp.where(hole[..., None], jnp.clip(jnp.round(out), 0, 255),
+                   pixels).astype(jnp.uint8)
+
+
 def blend(raw: jax.Array, image: jax.Array, hole: jax.Array,
           known_ring: jax.Array, share: jax.Array) -> jax.Array:
   """The blended fill of a batch, float [B, H, W, 3] in [0, 255].

@@ -30,6 +30,7 @@ from deepfill_jax.inference import context_windows
 from deepfill_jax.data import pixels
 from deepfill_jax.inference import residual_aggregation as cra
 from deepfill_jax.models import tiled_attention
+from deepfill_jax.inference import membrane
 from deepfill_jax.models.hole_aware import HoleAwareWiring
 from deepfill_jax.models.hole_aware import Plan
 from deepfill_jax.models.hole_aware import make_plan
@@ -281,6 +282,10 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
         :rows.stop - rows.start, :cols.stop - cols.start]
     region = out[rows, cols]
     region[keep] = restored[:keep.shape[0], :keep.shape[1]][keep]
+    if inpainter.blend:  # Thin holes: the membrane at full size.
+      inside = paste[:hgt - big[0].start, :wid - big[1].start]
+      out[big] = np.asarray(membrane.fill_thin(
+          out[big], inside, hole[big], membrane.weights(inside)))
     if done is not None:
       done()
   return out
