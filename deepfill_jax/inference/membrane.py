@@ -88,6 +88,14 @@ def membrane_fill(values: jax.Array, hole: jax.Array,
   return relax(jnp.where(known_ring[..., None], values, start), hole)
 
 
+def known_distance(hole: np.ndarray) -> np.ndarray:
+  """Chessboard distance of each pixel to the nearest known pixel (0 at
+  known pixels; beyond the image border nothing is known; inf if no pixel
+  is known)."""
+  dist = ndimage.distance_transform_cdt(hole, metric='chessboard')
+  return np.where(dist < 0, np.inf, dist)  # -1: no known pixel anywhere.
+
+
 def ring(hole: np.ndarray) -> np.ndarray:
   """bool [H, W]: the known pixels next to (8-neighbours of) the hole."""
   return ndimage.binary_dilation(hole, np.ones((3, 3), bool)) & ~hole
@@ -102,25 +110,21 @@ def weights(hole: np.ndarray, scale: int = 1) -> np.ndarray:
   `scale` times the size). 0 at known pixels.
   """
   thin, width = THIN * scale, WIDTH * scale
-  dist = ndimage.distance_transform_cdt(hole, metric='chessboard')
-  dist = np.where(dist < 0, np.inf, dist)  # -1: no known pixel anywhere.
-  thick = ndimage.maximum_filter(dist, size=2 * thin + 1)
+  thick = ndimage.maximum_filter(known_distance(hole), size=2 * thin + 1)
   share = FLOOR + (1. - FLOOR) * np.clip((thin - thick) / width + 1., 0., 1.)
   return np.where(hole, share, 0.).astype(np.float32)
 
 
 @jax.jit
-def fill_thin(image: jax.Array, hole: jax.Array, unknown: jax.Array,
+def fill_thin(image: jax.Array, hole: jax.Array, known_ring: jax.Array,
               share: jax.Array) -> jax.Array:
   """uint8 [H, W, 3] `image` with its `hole` pixels (bool [H, W]) moved
-  towards the membrane of their ring by `share` ([H, W], `weights`): the
-  thin-hole step of `blend` for a fill made without the network's
-  full-size output (the working size). `unknown` (bool [H, W], covers
-  `hole`): pixels the ring must not take."""
-  near = jax.lax.reduce_window(hole, False, jax.lax.bitwise_or, (3, 3),
-                               (1, 1), 'SAME')
+  towards the membrane of `known_ring` (bool [H, W]: `ring`, less any
+  other hole) by `share` ([H, W], `weights`): the thin-hole step of
+  `blend` for a fill made without the network's full-size output (the
+  working size)."""
   pixels = image.astype(jnp.float32)
-  smooth = membrane_fill(pixels, hole, near & ~unknown)
+  smooth = membrane_fill(pixels, hole, known_ring)
   out = pixels + share[..., None] * (smooth - pixels)
   return jnp.where(hole[..., None], jnp.clip(jnp.round(out), 0, 255),
                    pixels).astype(jnp.uint8)

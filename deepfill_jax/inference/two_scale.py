@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from deepfill_jax.checkpoints import store
+from deepfill_jax.inference import membrane
 
 FACTOR = 2
 
@@ -61,8 +61,7 @@ def weights(hole: np.ndarray, width: int) -> np.ndarray:
   with no known pixel at all is left to the 1x pass."""
   if not width:
     return np.zeros(hole.shape)
-  dist = ndimage.distance_transform_cdt(hole, metric='chessboard')
-  dist = np.where(dist < 0, np.inf, dist)  # -1: no known pixel anywhere.
+  dist = membrane.known_distance(hole)
   return np.where(hole, np.clip((1.5 * width - dist) / width, 0., 1.), 0.)
 
 

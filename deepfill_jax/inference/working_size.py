@@ -285,7 +285,8 @@ def inpaint(inpainter: Any, image: np.ndarray, hole: np.ndarray,
     if inpainter.blend:  # Thin holes: the membrane at full size.
       inside = paste[:hgt - big[0].start, :wid - big[1].start]
       out[big] = np.asarray(membrane.fill_thin(
-          out[big], inside, hole[big], membrane.weights(inside)))
+          out[big], inside, membrane.ring(inside) & ~hole[big],
+          membrane.weights(inside)))
     if done is not None:
       done()
   return out
