@@ -51,12 +51,10 @@ CASES = {
                          'box10'),
 }
 METHODS = {
-    'auto': dict(kind='model', two_scale=None, blend=None,
-                 working_size='auto'),
-    'previous': dict(kind='model', two_scale=12, blend=False,
-                     working_size='full'),
-    'full_1x': dict(kind='model', two_scale=0, blend=False,
-                    working_size='full'),
+    'auto': dict(kind='model', **full_size.MODEL_VARIANTS['deepfill_auto']),
+    'previous': dict(kind='model',
+                     **full_size.MODEL_VARIANTS['deepfill_previous']),
+    'full_1x': dict(kind='model', **full_size.MODEL_VARIANTS['deepfill_1x']),
     'patchmatch': dict(kind='baseline'),
     'telea': dict(kind='baseline'),
 }

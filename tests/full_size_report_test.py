@@ -103,13 +103,13 @@ def photos(tmp_path_factory):
 
 
 def test_report_end_to_end(ckpt, photos, tmp_path, capsys):
-  methods = ['mean', 'deepfill'] + (
+  methods = ['mean', 'deepfill', 'deepfill_1x'] + (
       ['telea'] if baselines.has_module('cv2') else [])
   out, saved = tmp_path / 'out', tmp_path / 'saved'
   code = full_size_report.main([
       f'--images={photos}', f'--output={out}', f'--checkpoint={ckpt}',
       f'--methods={",".join(methods)}', '--attention=dense',
-      f'--save_outputs={saved}'])
+      f'--save_outputs={saved}', '--unwarmed=deepfill_1x'])
   captured = capsys.readouterr()
   assert code == 0, captured.err
   assert '## box25' in captured.out and 'broken.png' in captured.err
@@ -126,6 +126,7 @@ def test_report_end_to_end(ckpt, photos, tmp_path, capsys):
       run = photo['runs'][method]
       assert run['peak_rss_mb'] > 0 and run['error'] is None
     assert photo['runs']['deepfill']['first_call_s'] > 0
+    assert photo['runs']['deepfill_1x']['first_call_s'] is None  # Unwarmed.
     assert set(photo['cases']) == set(full_size.CASES)
     for case, entry in photo['cases'].items():
       hole = full_size.case_mask(case, 0, photo['image'], HW)
@@ -156,6 +157,7 @@ def test_report_end_to_end(ckpt, photos, tmp_path, capsys):
     (['--cases=box5,box7'], '--cases'),
     (['--methods=mean,magic'], 'magic'),
     (['--max_images=-1'], 'max_images'),
+    (['--unwarmed=telea'], 'unwarmed'),
 ])
 def test_bad_flags_are_one_line(photos, tmp_path, capsys, argv, text):
   with pytest.raises(SystemExit) as exit_info:

@@ -42,9 +42,13 @@ def _define_flags(v: flags.FlagValues) -> flags.FlagValues:
   flags.DEFINE_list('methods', list(full_size.DEFAULT_METHODS),
                     'methods: deepfill_auto (the default: working size '
                     'and residual aggregation), deepfill (full size, the '
-                    'checkpoint\'s two_scale), deepfill_1x (full size, one '
-                    'pass) and baselines of '
+                    'checkpoint\'s settings), deepfill_1x (full size, one '
+                    'pass, network alone), deepfill_previous (full size, '
+                    'two_scale=12, network alone) and baselines of '
                     'evaluation.BASELINE_FNS', flag_values=v)
+  flags.DEFINE_list('unwarmed', [], 'models timed on their only call, '
+                    'compilation included (slow ones: deepfill_previous)',
+                    flag_values=v)
   flags.DEFINE_string('checkpoint', None, 'inference checkpoint, training '
                       'workdir or shipped model name (default: the shipped '
                       'model)', flag_values=v)
@@ -72,9 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
   settings = full_size.Settings(
       images=args.images, cases=args.cases, methods=args.methods,
       checkpoint=args.checkpoint, seed=args.seed, max_images=args.max_images,
-      attention=args.attention, outputs=args.save_outputs)
+      attention=args.attention, outputs=args.save_outputs,
+      unwarmed=args.unwarmed)
   try:
     full_size.check_methods(settings.methods)
+    if set(settings.unwarmed) - set(full_size.MODEL_VARIANTS):
+      raise ValueError(f'--unwarmed: choose from '
+                       f'{", ".join(full_size.MODEL_VARIANTS)}.')
     if not settings.cases or set(settings.cases) - set(full_size.CASES):
       raise ValueError(f'--cases: choose from {", ".join(full_size.CASES)}, '
                        f'got {",".join(settings.cases)}.')

@@ -44,10 +44,14 @@ BORDER = 4                # A box keeps this many pixels from every edge.
 STROKE_RANGE = (0.02, 0.05)  # Stroke masks are redrawn until inside.
 _CASE_TAG = 1000  # Seeds apart from those of `masks.mask_rng`.
 _MAX_TRIES = 200
-# Model variants: name -> two_scale (None: the checkpoint's own setting).
-MODEL_VARIANTS = {'deepfill': None, 'deepfill_1x': 0, 'deepfill_auto': None}
-# Model variants' `Inpainter(working_size=...)`; the others: 'full'.
-WORKING_SIZES = {'deepfill_auto': 'auto'}
+# Model variants: name -> `Inpainter` settings (None: the checkpoint's own).
+MODEL_VARIANTS = {
+    'deepfill_auto': dict(two_scale=None, blend=None, working_size='auto'),
+    'deepfill': dict(two_scale=None, blend=None, working_size='full'),
+    'deepfill_1x': dict(two_scale=0, blend=False, working_size='full'),
+    # The shipped model's default before working sizes and blending.
+    'deepfill_previous': dict(two_scale=12, blend=False, working_size='full'),
+}
 DEFAULT_METHODS = ('deepfill_auto', 'deepfill', 'deepfill_1x', 'patchmatch',
                    'telea', 'navier_stokes')
 CROP_SIDE = 512   # Largest crop of the sheets, at 100%.
@@ -204,15 +208,18 @@ class Settings:
   max_images: int = 0
   attention: str = 'auto'
   outputs: str | None = None  # Also save every output here (PNG).
+  unwarmed: Sequence[str] = ()  # Models timed on their only call.
 
 
 def method_title(method: str) -> str:
   if method == 'deepfill_auto':
     return 'DeepFill (working size + residual aggregation, default)'
   if method == 'deepfill':
-    return "DeepFill (full size, checkpoint's two_scale)"
+    return "DeepFill (full size, checkpoint's settings)"
   if method == 'deepfill_1x':
-    return 'DeepFill (one pass)'
+    return 'DeepFill (full size, one pass, network alone)'
+  if method == 'deepfill_previous':
+    return 'DeepFill (previous default: full size, two_scale=12, no blend)'
   return baselines.METHOD_TITLES.get(method, method)
 
 
@@ -313,9 +320,9 @@ class _Run:
             image=os.path.abspath(path), masks=mask_paths, method=method,
             kind='model' if method in MODEL_VARIANTS else 'baseline',
             checkpoint=self.settings.checkpoint,
-            two_scale=MODEL_VARIANTS.get(method),
-            working_size=WORKING_SIZES.get(method, 'full'),
-            attention=self.settings.attention, output=out))
+            warmup=method not in self.settings.unwarmed,
+            attention=self.settings.attention, output=out,
+            **MODEL_VARIANTS.get(method, {})))
         record['runs'][method] = {k: info.get(k) for k in RUN_KEYS}
         if info.get('error'):
           self.log(f'{name}: {method} failed: {info["error"]}')
@@ -431,7 +438,9 @@ def evaluate(settings: Settings, *, log: Callable[[str], None] = print
       'settings': dict(dataclasses.asdict(settings), images=root, cases=cases,
                        methods=list(settings.methods),
                        stroke_style=dataclasses.asdict(stroke_style())),
-      'methods': {m: method_title(m) for m in methods},
+      'methods': {m: method_title(m) + (', unwarmed' if m in
+                                        settings.unwarmed else '')
+                  for m in methods},
       'notes': notes,
       'summary': dict(
           images_found=len(paths), evaluated=len(run.photos),
