@@ -329,8 +329,9 @@ class _Run:
         for case, hole in holes.items():
           result = self._score(info, case, out, target, hole, name, method)
           record['cases'][case]['results'][method] = result
+          crop = result.pop('_crop')  # Past CROP_ROWS photos: dropped.
           if case in rows:
-            rows[case].append(result.pop('_crop'))
+            rows[case].append(crop)
     for case, row in rows.items():
       self.crops.setdefault(case, []).append(
           row + [target[crop_window(holes[case])]])
