@@ -24,11 +24,20 @@ def to_unit(image: Any) -> Any:
   return image.astype(np.float32) / 127.5 - 1.
 
 
+def from_unit(y: jax.Array) -> jax.Array:
+  """[-1, 1] -> float32 [0, 255] (not rounded: for work before `round_uint8`)."""
+  return (y.astype(jnp.float32) + 1.) * 127.5
+
+
+def round_uint8(x: jax.Array) -> jax.Array:
+  """float [0, 255] -> uint8, rounded and clipped."""
+  return jnp.clip(jnp.round(x), 0, 255).astype(jnp.uint8)
+
+
 def to_uint8(y: jax.Array) -> jax.Array:
   """[-1, 1] -> uint8 by rounding (y + 1) * 127.5 (the original truncates);
   in the jitted graph, computed in float32."""
-  return jnp.clip(jnp.round((y.astype(jnp.float32) + 1.) * 127.5),
-                  0, 255).astype(jnp.uint8)
+  return round_uint8(from_unit(y))
 
 
 def to_uint8_host(x: np.ndarray) -> np.ndarray:

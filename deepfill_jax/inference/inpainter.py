@@ -88,10 +88,8 @@ def _run(graphdef, state, image, mask, edge, starts, tiles, counts, blend,
   if blend is None:
     out = jnp.where(hole, pixels.to_uint8(x2), image)
   else:
-    fill = membrane.blend((x2.astype(jnp.float32) + 1.) * 127.5, image, mask,
-                          *blend)
-    out = jnp.where(hole, jnp.clip(jnp.round(fill), 0, 255).astype(jnp.uint8),
-                    image)
+    fill = membrane.blend(pixels.from_unit(x2), image, mask, *blend)
+    out = jnp.where(hole, pixels.round_uint8(fill), image)
   out1 = jnp.where(hole, pixels.to_uint8(x1), image) if coarse else None
   return out, offsets if flow else None, out1
 

@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import ndimage
 
+from deepfill_jax.data import pixels
+
 # Holes at most THIN px thick (chessboard distance from their middle to the
 # known pixels) are the membrane's; its weight falls to FLOOR over WIDTH px
 # more. Chosen on the validation split (docs/inference.md).
@@ -123,11 +125,10 @@ def fill_thin(image: jax.Array, hole: jax.Array, known_ring: jax.Array,
   other hole) by `share` ([H, W], `weights`): the thin-hole step of
   `blend` for a fill made without the network's full-size output (the
   working size)."""
-  pixels = image.astype(jnp.float32)
-  smooth = membrane_fill(pixels, hole, known_ring)
-  out = pixels + share[..., None] * (smooth - pixels)
-  return jnp.where(hole[..., None], jnp.clip(jnp.round(out), 0, 255),
-                   pixels).astype(jnp.uint8)
+  values = image.astype(jnp.float32)
+  smooth = membrane_fill(values, hole, known_ring)
+  out = values + share[..., None] * (smooth - values)
+  return jnp.where(hole[..., None], pixels.round_uint8(out), image)
 
 
 def blend(raw: jax.Array, image: jax.Array, hole: jax.Array,
@@ -142,8 +143,8 @@ def blend(raw: jax.Array, image: jax.Array, hole: jax.Array,
     known_ring: bool [B, H, W], `ring` of each hole.
     share: float [B, H, W], `weights` of each hole.
   """
-  pixels = image.astype(jnp.float32)
+  values = image.astype(jnp.float32)
   fill = jax.vmap(membrane_fill)
-  seamless = raw + fill(pixels - raw, hole, known_ring)
-  smooth = fill(pixels, hole, known_ring)
+  seamless = raw + fill(values - raw, hole, known_ring)
+  smooth = fill(values, hole, known_ring)
   return seamless + share[..., None] * (smooth - seamless)

@@ -21,6 +21,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from deepfill_jax.data import pixels
 from deepfill_jax.inference import membrane
 
 # Cells of the matching grid, in pixels of the network's input.
@@ -134,16 +135,16 @@ def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
   """
   hgt, wid = hole.shape
   half = CELL * factor // 2
-  pixels = jnp.where(hole[..., None], 0., image.astype(jnp.float32))
+  known = jnp.where(hole[..., None], 0., image.astype(jnp.float32))
   residual = jnp.where(known_support(low_hole, factor)[..., None],
-                       pixels - upscale(low, factor), 0.)
+                       known - upscale(low, factor), 0.)
   grid = (hgt // (CELL * factor), wid // (CELL * factor))
   detail = aggregate(residual, weights, keys, grid, start, size)
   corner = (start[0] * half, start[1] * half)
   shape = (size[0] * half, size[1] * half)
   base = jax.lax.dynamic_slice(upscale(fill, factor), (*corner, 0),
                                (*shape, 3))
-  region = jax.lax.dynamic_slice(pixels, (*corner, 0), (*shape, 3))
+  region = jax.lax.dynamic_slice(known, (*corner, 0), (*shape, 3))
   inside = jax.lax.dynamic_slice(hole, corner, shape)
   out = base + detail
   if SEAM_RING:  # Known pixels next to the hole pull the fill to them.
@@ -151,6 +152,6 @@ def restore(image: jax.Array, hole: jax.Array, low: jax.Array,
                                  (2 * SEAM_RING + 1,) * 2, (1, 1), 'SAME')
     ring = (ring & ~inside).astype(jnp.float32)
     out = out + membrane.pull_push(region - out, ring)
-  out = jnp.clip(jnp.round(out), 0, 255).astype(jnp.uint8)
+  out = pixels.round_uint8(out)
   return jnp.where(inside[..., None], out,
                    jax.lax.dynamic_slice(image, (*corner, 0), (*shape, 3)))

@@ -196,8 +196,7 @@ def _working_pass(graphdef, state, image, mask, edge, starts, tiles, counts,
   wiring = _TopKWiring(Plan(sizes, starts, tiles, counts), x.shape[1:3],
                        tile=tile, with_offsets=False, top_k=top_k)
   _, x2, _ = gen(x, m, edge=e, wiring=wiring)
-  fill = jnp.where(m > 0, (x2.astype(jnp.float32) + 1.) * 127.5,
-                   image.astype(jnp.float32))
+  fill = jnp.where(m > 0, pixels.from_unit(x2), image.astype(jnp.float32))
   return fill, *wiring.top
 
 
