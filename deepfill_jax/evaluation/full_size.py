@@ -52,6 +52,13 @@ MODEL_VARIANTS = {
     # The shipped model's default before working sizes and blending.
     'deepfill_previous': dict(two_scale=12, blend=False, working_size='full'),
 }
+MODEL_TITLES = {
+    'deepfill_auto': 'DeepFill (working size + residual aggregation, default)',
+    'deepfill': "DeepFill (full size, checkpoint's settings)",
+    'deepfill_1x': 'DeepFill (full size, one pass, network alone)',
+    'deepfill_previous': 'DeepFill (previous default: full size, '
+                         'two_scale=12, no blend)',
+}
 DEFAULT_METHODS = ('deepfill_auto', 'deepfill', 'deepfill_1x', 'patchmatch',
                    'telea', 'navier_stokes')
 CROP_SIDE = 512   # Largest crop of the sheets, at 100%.
@@ -212,15 +219,7 @@ class Settings:
 
 
 def method_title(method: str) -> str:
-  if method == 'deepfill_auto':
-    return 'DeepFill (working size + residual aggregation, default)'
-  if method == 'deepfill':
-    return "DeepFill (full size, checkpoint's settings)"
-  if method == 'deepfill_1x':
-    return 'DeepFill (full size, one pass, network alone)'
-  if method == 'deepfill_previous':
-    return 'DeepFill (previous default: full size, two_scale=12, no blend)'
-  return baselines.METHOD_TITLES.get(method, method)
+  return {**baselines.METHOD_TITLES, **MODEL_TITLES}.get(method, method)
 
 
 def check_methods(methods: Sequence[str]) -> tuple[list[str], list[str]]:
